@@ -1,0 +1,48 @@
+# Ferry's commands. `make run` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-from-pyproject
+
+.PHONY: setup run server test lint bench bench-quick assets install-desktop clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+## Serve ./library on 127.0.0.1:7069, with the desktop app connected when there is a display.
+run: setup
+	$(VPY) tools/run_local.py
+
+## The headless server alone, in the foreground.
+server:
+	$(PYTHON) run_server.py --root library
+
+## Every test: unit, protocol, server processes, terminal client and the GUI under Xvfb.
+test: setup
+	tools/ensure_system_deps.sh
+	$(VPY) -m pytest
+
+lint: setup
+	$(VPY) -m ruff check .
+
+bench: setup
+	$(VPY) -m bench
+
+bench-quick: setup
+	$(VPY) -m bench --quick
+
+## Redraw the icons in assets/ from tools/make_assets.py.
+assets: setup
+	$(VPY) tools/make_assets.py
+
+## Put Ferry in the desktop's application menu for the current user.
+install-desktop: setup
+	$(VPY) tools/install_desktop.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

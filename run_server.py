@@ -1,0 +1,12 @@
+#!/usr/bin/env python3
+"""Start the Ferry server: ``python3 run_server.py --help``. Needs only the standard library."""
+
+import sys
+
+if sys.version_info < (3, 10):
+    sys.exit("Ferry needs Python 3.10 or newer")
+
+from server.main import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())

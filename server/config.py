@@ -1,0 +1,110 @@
+"""The server's settings and its command line (the contract in docs/configuration.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.limits import DEFAULT_PORT
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    root: Path = Path("library")
+    workers: int = os.cpu_count() or 1
+    max_connections: int = 10_000
+    idle_timeout: float = 300.0
+    max_upload: int | None = None
+    read_only: bool = False
+    grace: float = 10.0
+    fsync: bool = True
+    token: str | None = None
+    token_for: str = "all"  # "all": every request needs auth; "write": only put
+    log_level: str = "info"
+
+    @property
+    def auth_mode(self) -> bool | str:
+        """The greeting's ``auth`` field."""
+        if self.token is None:
+            return False
+        return "write" if self.token_for == "write" else True
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
+def _read_token(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            token = f.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise argparse.ArgumentTypeError(f"cannot read token file {path}: {exc}") from None
+    if not token:
+        raise argparse.ArgumentTypeError(f"token file {path} is empty")
+    return token
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_server.py",
+        description="Serve one library folder to Ferry clients.",
+    )
+    add = parser.add_argument
+    add("--host", default=ServerConfig.host, help="address to listen on (default %(default)s)")
+    add("--port", type=_non_negative_int, default=ServerConfig.port, help="TCP port; 0 picks a free one (default %(default)s)")
+    add("--root", type=Path, default=ServerConfig.root, help="the library folder, created if missing (default ./%(default)s)")
+    add("--workers", type=_positive_int, default=ServerConfig.workers, help="worker processes (default: one per CPU, %(default)s)")
+    add("--max-connections", type=_positive_int, default=ServerConfig.max_connections, help="sessions at once before new ones get 'busy' (default %(default)s)")
+    add("--idle-timeout", type=_positive_float, default=ServerConfig.idle_timeout, help="seconds without a complete request or body progress before a session is closed (default %(default)s)")
+    add("--max-upload", type=_non_negative_int, default=None, metavar="BYTES", help="largest upload accepted (default: no limit)")
+    add("--read-only", action="store_true", help="refuse every upload")
+    add("--grace", type=float, default=ServerConfig.grace, help="seconds in-flight transfers may take to finish after SIGTERM (default %(default)s)")
+    add("--no-fsync", dest="fsync", action="store_false", help="publish uploads without waiting for the disk (faster, not crash-safe)")
+    add("--token-file", type=_read_token, dest="token", default=None, metavar="PATH", help="require clients to 'auth' with the token in this file (or set FERRY_TOKEN)")
+    add("--token-for", choices=("all", "write"), default="all", help="what needs the token: every request, or only uploads (default %(default)s)")
+    add("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> ServerConfig:
+    args = build_parser().parse_args(argv)
+    token = args.token if args.token is not None else (os.environ.get("FERRY_TOKEN") or None)
+    if args.grace < 0:
+        build_parser().error("--grace must not be negative")
+    return ServerConfig(
+        host=args.host,
+        port=args.port,
+        root=args.root,
+        workers=args.workers,
+        max_connections=args.max_connections,
+        idle_timeout=args.idle_timeout,
+        max_upload=args.max_upload,
+        read_only=args.read_only,
+        grace=args.grace,
+        fsync=args.fsync,
+        token=token,
+        token_for=args.token_for,
+        log_level=args.log_level,
+    )

@@ -1,0 +1,87 @@
+"""A client socket driven by the worker's event loop, with the few operations a
+session needs: receive into a buffer, send all, sendfile.
+
+The syscalls run in the session's own coroutine, only the waiting is left to the
+loop: so a receive buffer shared by all sessions of a worker is safe (no other
+session runs between a ``recv_into`` and the code that consumes it), and an idle
+session costs no buffer at all. ``last_progress`` feeds the idle watchdog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+
+#: Linux moves at most this much per sendfile() call; asking for more has
+#: overflowed in some CPython releases.
+SENDFILE_MAX = 0x7FFFF000
+
+
+class Connection:
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.last_progress = time.monotonic()
+        self._loop = asyncio.get_running_loop()
+
+    async def _wait(self, add: str, remove: str) -> None:
+        waiter = self._loop.create_future()
+        getattr(self._loop, add)(self.fd, _wake, waiter)
+        try:
+            await waiter
+        finally:
+            getattr(self._loop, remove)(self.fd)
+
+    async def recv_into(self, view: memoryview) -> int:
+        """Receive at least one byte into ``view``; 0 means the peer closed."""
+        while True:
+            try:
+                received = self.sock.recv_into(view)
+            except BlockingIOError:
+                await self._wait("add_reader", "remove_reader")
+                continue
+            except ConnectionResetError:
+                return 0
+            self.last_progress = time.monotonic()
+            return received
+
+    async def send_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                sent = self.sock.send(view)
+            except BlockingIOError:
+                await self._wait("add_writer", "remove_writer")
+                continue
+            view = view[sent:]
+            self.last_progress = time.monotonic()
+
+    async def sendfile(self, file_fd: int, offset: int, count: int) -> int:
+        """Send up to ``count`` bytes of the file from ``offset`` without copying them
+        through Python; returns how many went (0: the file ended early)."""
+        while True:
+            try:
+                sent = os.sendfile(self.fd, file_fd, offset, min(count, SENDFILE_MAX))
+            except BlockingIOError:
+                await self._wait("add_writer", "remove_writer")
+                continue
+            self.last_progress = time.monotonic()
+            return sent
+
+    def try_send(self, data: bytes) -> None:
+        """Best effort, never blocks: for a last word before closing."""
+        try:
+            self.sock.send(data)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

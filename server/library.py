@@ -1,0 +1,143 @@
+"""The library folder: the only module that touches it.
+
+Every path goes through one name check and is opened relative to the library's
+directory fd with O_NOFOLLOW, so neither a symlink nor a rename of the folder
+itself can make the server read or write outside it. Each process opens its own
+:class:`Library` (fds are not shared across fork on purpose).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import stat as stat_mode
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.errors import ErrorCode, FerryError
+from shared.names import check_name, name_problem
+
+from .checksums import ChecksumCache
+from .uploads import Upload
+
+log = logging.getLogger(__name__)
+
+#: Uploads in progress live here: hidden (never listed), on the library's filesystem
+#: (so publishing is an atomic rename), and emptied at start.
+UPLOADS_DIR = ".ferry-uploads"
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: a FIFO never hangs open()
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    name: str
+    size: int
+    mtime: float
+
+
+@dataclass
+class OpenFile:
+    """A regular file opened for reading; its content stays what it was at open time
+    even if an upload replaces the name (the rename leaves this inode alone)."""
+
+    name: str
+    fd: int
+    size: int
+    mtime: float
+    stat: os.stat_result
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class Library:
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root
+        self.fsync = fsync
+        self.dir_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.mkdir(UPLOADS_DIR, 0o700, dir_fd=self.dir_fd)
+        except FileExistsError:
+            pass
+        self.uploads_fd = os.open(UPLOADS_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.dir_fd)
+        self.checksums = ChecksumCache()
+
+    def close(self) -> None:
+        os.close(self.uploads_fd)
+        os.close(self.dir_fd)
+
+    def remove_stale_uploads(self) -> int:
+        """Delete what uploads interrupted by a crash left behind; run once at start,
+        before any worker serves."""
+        removed = 0
+        for entry in os.scandir(self.uploads_fd):
+            try:
+                os.unlink(entry.name, dir_fd=self.uploads_fd)
+                removed += 1
+            except OSError as exc:
+                log.warning("cannot remove stale upload %r: %s", entry.name, exc.strerror)
+        return removed
+
+    def list_files(self) -> list[FileEntry]:
+        """Regular files directly in the folder with valid names, sorted by code point."""
+        files = []
+        with os.scandir(self.dir_fd) as entries:
+            for entry in entries:
+                if name_problem(entry.name) is not None:
+                    continue
+                try:
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:  # removed since readdir
+                    continue
+                files.append(FileEntry(entry.name, st.st_size, st.st_mtime))
+        files.sort(key=lambda f: f.name)
+        return files
+
+    def open_file(self, name: str) -> OpenFile:
+        """Open a listed file for reading: ``not_found`` for anything that is not a
+        regular file (symlinks, FIFOs, folders...), ``io_error`` if it cannot be read."""
+        check_name(name)
+        try:
+            fd = os.open(name, _OPEN_FLAGS, dir_fd=self.dir_fd)
+        except (FileNotFoundError, NotADirectoryError):
+            raise FerryError(ErrorCode.NOT_FOUND, f"no file named {name!r}") from None
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENXIO):  # a symlink; a socket or FIFO without a writer
+                raise FerryError(ErrorCode.NOT_FOUND, f"no file named {name!r}") from None
+            raise FerryError(ErrorCode.IO_ERROR, f"cannot read {name!r}: {exc.strerror}") from None
+        st = os.fstat(fd)
+        if not stat_mode.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise FerryError(ErrorCode.NOT_FOUND, f"no file named {name!r}")
+        os.set_blocking(fd, True)
+        return OpenFile(name, fd, st.st_size, st.st_mtime, st)
+
+    def sha256(self, opened: OpenFile) -> str:
+        """The file's sha256, cached by inode and change time. Blocking: reads the
+        whole file on a cache miss, so callers run it off the event loop."""
+        return self.checksums.get(opened.fd, opened.stat)
+
+    def begin_upload(self, name: str, size: int, overwrite: bool) -> Upload:
+        """Check that ``name`` can take ``size`` bytes and open its temp file.
+
+        Without ``overwrite`` any existing entry under the name is ``exists``; with it
+        only a folder is (a file or link is replaced, never followed).
+        """
+        check_name(name)
+        try:
+            existing = os.stat(name, dir_fd=self.dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            existing = None
+        if existing is not None and (not overwrite or stat_mode.S_ISDIR(existing.st_mode)):
+            raise FerryError(ErrorCode.EXISTS, f"{name!r} already exists")
+        fs = os.fstatvfs(self.uploads_fd)
+        if size > fs.f_bavail * fs.f_frsize:
+            raise FerryError(ErrorCode.NO_SPACE, f"not enough free space for {size} bytes")
+        return Upload.create(self, name, size, overwrite)

@@ -1,0 +1,54 @@
+"""``run_server.py``: parse the command line, prepare the library, open the
+listener, and hand over to the supervisor."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import sys
+
+from .acceptor import format_address, open_listener
+from .config import ServerConfig, parse_args
+from .library import Library
+from .logs import configure_logging
+from .supervisor import Supervisor
+
+log = logging.getLogger("server")
+
+
+def _warn_if_exposed(config: ServerConfig) -> None:
+    try:
+        loopback = ipaddress.ip_address(config.host).is_loopback
+    except ValueError:
+        loopback = config.host == "localhost"
+    if not loopback and config.token is None:
+        log.warning("serving %s to the network without a token: anyone who can reach it can read%s the library",
+                    config.host, "" if config.read_only else " and write")
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    configure_logging(config.log_level)
+    try:
+        library = Library(config.root, fsync=config.fsync)
+    except OSError as exc:
+        log.error("cannot use %s as the library: %s", config.root, exc.strerror or exc)
+        return 2
+    removed = library.remove_stale_uploads()
+    if removed:
+        log.info("removed %d unfinished uploads left by an earlier run", removed)
+    library.close()
+    try:
+        listener = open_listener(config.host, config.port)
+    except OSError as exc:
+        log.error("cannot listen on %s:%s: %s", config.host, config.port, exc.strerror or exc)
+        return 2
+    _warn_if_exposed(config)
+    address = format_address(listener)
+
+    def announce() -> None:
+        sys.stdout.write(f"listening on {address}\n")
+        sys.stdout.flush()
+        log.info("serving %s with %d workers", config.root.resolve(), config.workers)
+
+    return Supervisor(config, listener, announce).run()

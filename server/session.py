@@ -1,0 +1,268 @@
+"""One client session: read a request, answer it, repeat (PROTOCOL.md sections 2 and 3).
+
+Validation runs in the order PROTOCOL.md section 6 fixes: ``bad_request`` (not an
+object, no ``op``), ``unknown_op``, ``unauthorized``, ``bad_request`` (fields),
+``bad_name``, ``read_only``, then the rest. A ``FerryError`` raised anywhere in a
+handler becomes the error response and the session goes on; a connection problem
+ends the session and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import errno
+import hmac
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from shared.errors import CLOSING_CODES, ErrorCode, FerryError
+from shared.framing import HeaderBuffer, decode_header, encode_header
+from shared.limits import MAX_AUTH_FAILURES
+from shared.messages import Auth, Get, ListFiles, Put, Quit, Request, Stat, parse_request, request_op
+
+from .config import ServerConfig
+from .connection import Connection
+from .library import Library
+from .uploads import Upload
+
+log = logging.getLogger(__name__)
+
+#: Pause after a wrong token, so guessing is slow.
+AUTH_FAILURE_DELAY = 0.5
+
+
+class State(enum.Enum):
+    WAITING = "waiting for a request"  # idle clock runs from the end of the last request
+    BODY = "moving a body"  # idle clock runs from the last byte moved
+    WORKING = "working"  # the server is busy (hashing, fsync): no client deadline
+
+
+@dataclass
+class ServeContext:
+    """What every session of a worker shares."""
+
+    config: ServerConfig
+    library: Library
+    greeting: bytes
+    buffer: memoryview  # one receive buffer per worker, see connection.py
+    draining: bool = False
+    token: bytes | None = field(default=None, repr=False)
+
+
+class _Close(Exception):
+    """End the session after the current response (quit, too many auth failures...)."""
+
+
+class Session:
+    def __init__(self, context: ServeContext, conn: Connection, on_end: Callable[["Session"], None]) -> None:
+        self.context = context
+        self.conn = conn
+        self.headers = HeaderBuffer()
+        self.state = State.WAITING
+        self.request_done_at = time.monotonic()
+        self.timed_out = False
+        self.authorized = context.token is None
+        self.auth_failures = 0
+        self._on_end = on_end
+        self._upload: Upload | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    # -- lifecycle ----------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            await self.conn.send_all(self.context.greeting)
+            while not self.context.draining:
+                line = await self._next_header()
+                if line is None:
+                    break
+                await self._answer(line)
+                self.state = State.WAITING
+                self.request_done_at = time.monotonic()
+        except FerryError as exc:  # only the closing ones reach here
+            self.conn.try_send(encode_header(exc.to_wire()))
+        except _Close:
+            pass
+        except asyncio.CancelledError:
+            if self.timed_out and not (self.state is State.BODY and self._upload is None):
+                # A stalled get body cannot be interrupted by a header; anything else hears why.
+                self.conn.try_send(encode_header(FerryError(ErrorCode.TIMEOUT, "idle for too long").to_wire()))
+        except OSError as exc:
+            log.debug("session ended: %s", exc)
+        except Exception:
+            log.exception("session failed")
+        finally:
+            if self._upload is not None:
+                self._upload.abort()
+            self.conn.close()
+            self._on_end(self)
+
+    def idle_for(self, now: float) -> float:
+        """How long the client has kept this session waiting (0 while the server works)."""
+        if self.state is State.WAITING:
+            return now - self.request_done_at
+        if self.state is State.BODY:
+            return now - self.conn.last_progress
+        return 0.0
+
+    def expire(self) -> None:
+        self.timed_out = True
+        self.cancel()
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    async def _next_header(self) -> bytes | None:
+        buffer = self.context.buffer
+        while (line := self.headers.next_header()) is None:
+            received = await self.conn.recv_into(buffer)
+            if not received:
+                return None
+            self.headers.feed(buffer[:received])
+        return line
+
+    # -- requests -----------------------------------------------------------
+
+    async def _answer(self, line: bytes) -> None:
+        try:
+            header = decode_header(line)
+            op = request_op(header)
+            if not self.authorized and (op == "put" or (self.context.config.token_for == "all" and op not in ("auth", "quit"))):
+                raise FerryError(ErrorCode.UNAUTHORIZED, "send 'auth' with the server's token first")
+            await self._dispatch(parse_request(op, header))
+        except FerryError as exc:
+            if exc.code in CLOSING_CODES:
+                raise
+            await self._send(exc.to_wire())
+
+    async def _dispatch(self, request: Request) -> None:
+        if isinstance(request, ListFiles):
+            await self._list()
+        elif isinstance(request, Get):
+            await self._get(request)
+        elif isinstance(request, Put):
+            await self._put(request)
+        elif isinstance(request, Stat):
+            await self._stat(request)
+        elif isinstance(request, Auth):
+            await self._auth(request)
+        elif isinstance(request, Quit):
+            await self._send({"ok": True})
+            raise _Close()
+
+    async def _send(self, header: dict[str, Any]) -> None:
+        await self.conn.send_all(encode_header(header))
+
+    async def _auth(self, request: Auth) -> None:
+        expected = self.context.token
+        given = request.token.encode("utf-8", "surrogatepass")
+        if expected is None or hmac.compare_digest(given, expected):
+            self.authorized = True
+            await self._send({"ok": True})
+            return
+        self.auth_failures += 1
+        self.state = State.WORKING
+        await asyncio.sleep(AUTH_FAILURE_DELAY)
+        await self._send(FerryError(ErrorCode.UNAUTHORIZED, "wrong token").to_wire())
+        if self.auth_failures >= MAX_AUTH_FAILURES:
+            log.warning("closing a session after %d wrong tokens", self.auth_failures)
+            raise _Close()
+
+    async def _list(self) -> None:
+        files = self.context.library.list_files()
+        body = b"".join(encode_header({"name": f.name, "size": f.size, "mtime": f.mtime}) for f in files)
+        await self._send({"ok": True, "count": len(files), "length": len(body)})
+        self.state = State.BODY
+        await self.conn.send_all(body)
+
+    async def _stat(self, request: Stat) -> None:
+        library = self.context.library
+        opened = library.open_file(request.name)
+        try:
+            self.state = State.WORKING
+            digest = library.checksums.lookup(opened.stat)
+            if digest is None:
+                digest = await asyncio.get_running_loop().run_in_executor(None, library.sha256, opened)
+        except OSError as exc:
+            raise FerryError(ErrorCode.IO_ERROR, f"cannot read {request.name!r}: {exc.strerror}") from None
+        finally:
+            opened.close()
+        await self._send({"ok": True, "name": opened.name, "size": opened.size, "mtime": opened.mtime, "sha256": digest})
+
+    async def _get(self, request: Get) -> None:
+        opened = self.context.library.open_file(request.name)
+        try:
+            if request.offset > opened.size:
+                raise FerryError(ErrorCode.BAD_REQUEST, f"offset {request.offset} is past the end ({opened.size} bytes)")
+            length = opened.size - request.offset
+            await self._send(
+                {"ok": True, "name": opened.name, "size": opened.size, "mtime": opened.mtime, "offset": request.offset, "length": length}
+            )
+            self.state = State.BODY
+            position, end = request.offset, opened.size
+            while position < end:
+                try:
+                    sent = await self.conn.sendfile(opened.fd, position, end - position)
+                except OSError as exc:
+                    if exc.errno in _PEER_GONE:
+                        raise
+                    log.warning("cannot read %r while sending it: %s", request.name, exc.strerror)
+                    raise _Close() from None
+                if sent == 0:  # truncated in place under us: the promised length cannot be met
+                    log.warning("%r shrank while being sent; closing the session", request.name)
+                    raise _Close()
+                position += sent
+        finally:
+            opened.close()
+
+    async def _put(self, request: Put) -> None:
+        config = self.context.config
+        if config.read_only:
+            raise FerryError(ErrorCode.READ_ONLY, "this server is read-only")
+        if config.max_upload is not None and request.size > config.max_upload:
+            raise FerryError(ErrorCode.TOO_LARGE, f"uploads are limited to {config.max_upload} bytes")
+        upload = self._upload = self.context.library.begin_upload(request.name, request.size, request.overwrite)
+        await self._send({"ok": True, "ready": True})
+        self.state = State.BODY
+        failure = await self._receive_body(upload)
+        self.state = State.WORKING
+        if failure is None:
+            try:
+                digest = await asyncio.get_running_loop().run_in_executor(None, upload.commit, request.sha256)
+            except FerryError as exc:
+                failure = exc
+        self._upload = None
+        upload.abort()
+        if failure is not None:
+            await self._send(failure.to_wire())
+            return
+        await self._send({"ok": True, "name": request.name, "size": request.size, "sha256": digest})
+
+    async def _receive_body(self, upload: Upload) -> FerryError | None:
+        """Read exactly ``upload.size`` bytes. Storing stops at the first write error,
+        but the rest is still read (and dropped) so the session stays in step."""
+        failure: FerryError | None = None
+        remaining = upload.size
+        buffer = self.context.buffer
+        while remaining:
+            chunk: bytes | memoryview = self.headers.take(remaining)
+            if not chunk:
+                received = await self.conn.recv_into(buffer[: min(remaining, len(buffer))])
+                if not received:
+                    raise ConnectionResetError("client left in the middle of an upload")
+                chunk = buffer[:received]
+            remaining -= len(chunk)
+            if failure is None:
+                try:
+                    upload.write(chunk)
+                except FerryError as exc:
+                    failure = exc
+                    log.warning("upload of %r failed: %s", upload.name, exc.message)
+        return failure
+
+
+_PEER_GONE = {errno.EPIPE, errno.ECONNRESET, errno.ETIMEDOUT}

@@ -1,0 +1,200 @@
+"""The parent process: one loop that accepts, dispatches and supervises.
+
+Signal handlers only record the signal; the loop wakes (via the wakeup fd) and
+handles it by name. A worker's exit shows up as its sentinel fd becoming
+readable: the loop reaps it at once (no zombie) and starts a replacement. The
+parent never serves a client itself and never blocks: every socket it touches
+is non-blocking, and the select timeout is the next deadline it has.
+"""
+
+from __future__ import annotations
+
+import logging
+import selectors
+import signal
+import socket
+import time
+from typing import Callable
+
+from . import control
+from .acceptor import Acceptor
+from .config import ServerConfig
+from .worker_handle import WorkerHandle
+
+log = logging.getLogger(__name__)
+
+#: Workers have this long to report ready at start.
+BOOT_TIMEOUT = 30.0
+#: Exit status when a worker cannot even start (a respawn loop would not help).
+EXIT_WORKER_BOOT_FAILED = 3
+
+
+class WorkerBootError(RuntimeError):
+    pass
+
+
+class Supervisor:
+    def __init__(self, config: ServerConfig, listener: socket.socket, on_ready: Callable[[], None]) -> None:
+        self.config = config
+        self.acceptor = Acceptor(listener)
+        self.on_ready = on_ready
+        self.selector = selectors.DefaultSelector()
+        self.workers: dict[int, WorkerHandle] = {}
+        self.pending_signals: list[int] = []
+        self.wakeup_r, self.wakeup_w = socket.socketpair()
+        self.stop_deadline: float | None = None
+        self.accepting = False
+        self.accept_paused = False  # out of fds: resume at acceptor.paused_until
+
+    # -- the loop -------------------------------------------------------------
+
+    def run(self) -> int:
+        self._install_signal_handlers()
+        self.selector.register(self.wakeup_r, selectors.EVENT_READ, self._on_wakeup)
+        try:
+            for index in range(self.config.workers):
+                self._spawn(index)
+            self._wait_until_ready()
+            if self.stop_deadline is None:
+                self._start_accepting()
+                self.on_ready()
+            while self.workers or self.stop_deadline is None:
+                self._run_once()
+        except WorkerBootError as exc:
+            log.error("%s", exc)
+            self.stop_deadline = time.monotonic()
+            self._kill_all()
+            return EXIT_WORKER_BOOT_FAILED
+        log.info("stopped")
+        return 0
+
+    def _run_once(self, timeout: float | None = None) -> None:
+        for key, _ in self.selector.select(self._select_timeout() if timeout is None else timeout):
+            key.data()
+        self._handle_signals()
+        self._check_deadlines()
+
+    def _select_timeout(self) -> float | None:
+        deadlines = []
+        if self.accept_paused:
+            deadlines.append(self.acceptor.paused_until)
+        if self.stop_deadline is not None:
+            deadlines.append(self.stop_deadline)
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - time.monotonic())
+
+    def _check_deadlines(self) -> None:
+        now = time.monotonic()
+        if self.accept_paused and now >= self.acceptor.paused_until:
+            self.accept_paused = False
+            self._start_accepting()
+        if self.stop_deadline is not None and now >= self.stop_deadline and self.workers:
+            log.warning("workers still running after the grace period; killing them")
+            self._kill_all()
+
+    # -- workers --------------------------------------------------------------
+
+    def _spawn(self, index: int) -> None:
+        parent_only = [self.acceptor.listener, self.selector, self.wakeup_r, self.wakeup_w]
+        parent_only += [w.control for w in self.workers.values()]
+        handle = WorkerHandle.start(index, self.config, parent_only)
+        self.workers[index] = handle
+        self.selector.register(handle.control, selectors.EVENT_READ, handle.read_reports)
+        self.selector.register(handle.sentinel, selectors.EVENT_READ, lambda: self._on_worker_exit(handle))
+        log.debug("started worker %d (pid %s)", index, handle.pid)
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while not all(w.ready for w in self.workers.values()):
+            if self.stop_deadline is not None:
+                return
+            if time.monotonic() > deadline:
+                raise WorkerBootError("workers did not start in time")
+            self._run_once(timeout=0.1)
+
+    def _on_worker_exit(self, handle: WorkerHandle) -> None:
+        self.selector.unregister(handle.control)
+        self.selector.unregister(handle.sentinel)
+        was_ready = handle.ready
+        status = handle.reap()
+        del self.workers[handle.index]
+        if self.stop_deadline is not None:
+            log.info("worker %d (pid %s) finished", handle.index, handle.pid)
+            return
+        if not was_ready and status is not None and status > 0:  # its own failure, not a kill
+            raise WorkerBootError(f"worker {handle.index} exited with status {status} before it was ready")
+        how = f"signal {-status}" if status is not None and status < 0 else f"status {status}"
+        log.error("worker %d (pid %s) died (%s); starting a new one", handle.index, handle.pid, how)
+        self._spawn(handle.index)
+
+    def _kill_all(self) -> None:
+        for handle in list(self.workers.values()):
+            handle.kill()
+            handle.process.join()
+            self._on_worker_exit(handle)
+
+    # -- connections ----------------------------------------------------------
+
+    def _start_accepting(self) -> None:
+        self.selector.register(self.acceptor.listener, selectors.EVENT_READ, self._on_accept)
+        self.accepting = True
+
+    def _stop_accepting(self) -> None:
+        if self.accepting:
+            self.selector.unregister(self.acceptor.listener)
+            self.accepting = False
+        self.accept_paused = False  # out of fds: resume at acceptor.paused_until
+
+    def _on_accept(self) -> None:
+        for conn in self.acceptor.accept_batch():
+            with conn:  # the worker holds its own copy once hand_over returns
+                self._dispatch(conn)
+        if self.acceptor.paused_until > time.monotonic():
+            self._stop_accepting()
+            self.accept_paused = True
+
+    def _dispatch(self, conn: socket.socket) -> None:
+        workers = sorted(self.workers.values(), key=lambda w: w.load)
+        total = sum(w.load for w in workers)
+        kind = control.SERVE if total < self.config.max_connections else control.REFUSE
+        for worker in workers:
+            if worker.hand_over(conn, kind):
+                return
+        log.error("no worker could take a connection; dropping it")
+
+    # -- signals and shutdown -------------------------------------------------
+
+    def _install_signal_handlers(self) -> None:
+        self.wakeup_w.setblocking(False)
+        self.wakeup_r.setblocking(False)
+        signal.set_wakeup_fd(self.wakeup_w.fileno(), warn_on_full_buffer=False)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda signum, frame: self.pending_signals.append(signum))
+
+    def _on_wakeup(self) -> None:
+        try:
+            while self.wakeup_r.recv(256):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _handle_signals(self) -> None:
+        while self.pending_signals:
+            signum = self.pending_signals.pop(0)
+            if self.stop_deadline is None:
+                self._begin_shutdown(signal.Signals(signum).name)
+            else:
+                log.warning("%s again: stopping now", signal.Signals(signum).name)
+                self._kill_all()
+
+    def _begin_shutdown(self, reason: str) -> None:
+        """Stop accepting, tell workers to drain; they exit by themselves within
+        ``grace`` seconds, and are killed a little after that if they do not."""
+        log.info("%s: no longer accepting; draining for up to %gs", reason, self.config.grace)
+        self._stop_accepting()
+        self.accept_paused = False
+        self.acceptor.close()
+        self.stop_deadline = time.monotonic() + self.config.grace + 1.0
+        for worker in self.workers.values():
+            worker.drain()

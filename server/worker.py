@@ -1,0 +1,175 @@
+"""A worker process: one asyncio event loop serving many sessions.
+
+The loop is created here, after fork, so no two processes ever share an epoll
+instance (pyftpdlib's prefork mode shares one and drops clients under load).
+Connections arrive from the parent as fds on the control socket; the worker
+reports its load back after each change, and drains when told to, when it gets
+SIGTERM, or when the parent disappears (the control socket reaches EOF).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import time
+from typing import Iterable, Protocol
+
+from shared import __version__
+from shared.errors import ErrorCode, FerryError
+from shared.framing import encode_header
+from shared.messages import greeting
+
+from . import control
+from .config import ServerConfig
+from .connection import Connection
+from .library import Library
+from .session import ServeContext, Session, State
+
+log = logging.getLogger(__name__)
+
+#: Shared by all sessions of this worker (see connection.py for why that is safe).
+RECV_BUFFER_BYTES = 1 << 20
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+def worker_main(control_sock: socket.socket, config: ServerConfig, inherited: Iterable[_Closable]) -> None:
+    """Entry point in the forked child. ``inherited`` are the parent's own sockets and
+    selector, closed here through their objects so no fd number is closed twice."""
+    for thing in inherited:
+        thing.close()
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group; the parent decides
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file size limit must fail a write, not kill us
+    asyncio.run(Worker(control_sock, config).serve())
+
+
+class Worker:
+    def __init__(self, control_sock: socket.socket, config: ServerConfig) -> None:
+        self.control = control_sock
+        self.config = config
+        self.sessions: set[Session] = set()
+        self.received = 0
+        self.draining = False
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        config = self.config
+        library = Library(config.root, fsync=config.fsync)
+        self.context = ServeContext(
+            config=config,
+            library=library,
+            greeting=encode_header(greeting(f"ferry/{__version__}", config.auth_mode, config.max_upload)),
+            buffer=memoryview(bytearray(RECV_BUFFER_BYTES)),
+            token=config.token.encode("utf-8") if config.token is not None else None,
+        )
+        self._done: asyncio.Future[None] = loop.create_future()
+        self.control.setblocking(False)
+        loop.add_reader(self.control.fileno(), self._on_control)
+        loop.add_signal_handler(signal.SIGTERM, self.drain)
+        watchdog = loop.create_task(self._watchdog())
+        self._tell(control.READY)
+        try:
+            await self._done
+        finally:
+            watchdog.cancel()
+            loop.remove_reader(self.control.fileno())
+            library.close()
+
+    # -- the parent's messages ------------------------------------------------
+
+    def _on_control(self) -> None:
+        while True:
+            try:
+                message, fds, flags, _ = socket.recv_fds(self.control, 16, 1)
+            except BlockingIOError:
+                return
+            except OSError:
+                message, fds, flags = b"", [], 0
+            if not message:
+                log.warning("the parent is gone; draining")
+                asyncio.get_running_loop().remove_reader(self.control.fileno())
+                self.drain()
+                return
+            if flags & socket.MSG_CTRUNC:
+                log.error("a connection was lost in hand-over: this process is out of file descriptors")
+            kind = message[:1]
+            for fd in fds:
+                self.received += 1
+                if kind == control.SERVE:
+                    self._serve(socket.socket(fileno=fd))
+                else:
+                    self._refuse(socket.socket(fileno=fd))
+            if kind == control.DRAIN:
+                self.drain()
+            self._report_load()
+
+    def _serve(self, sock: socket.socket) -> None:
+        session = Session(self.context, Connection(sock), self._session_ended)
+        self.sessions.add(session)
+        session.task = asyncio.get_running_loop().create_task(session.run())
+
+    def _refuse(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        try:
+            sock.send(encode_header(FerryError(ErrorCode.BUSY, "the server is at its connection limit; try again later").to_wire()))
+        except OSError:
+            pass
+        sock.close()
+
+    def _session_ended(self, session: Session) -> None:
+        self.sessions.discard(session)
+        self._report_load()
+        if self.draining and not self.sessions:
+            self._finish()
+
+    def _tell(self, message: bytes) -> None:
+        try:
+            self.control.send(message)
+        except OSError:  # a full queue (the next report supersedes this one) or a dead parent
+            pass
+
+    def _report_load(self) -> None:
+        self._tell(control.pack_load(self.received, len(self.sessions)))
+
+    # -- stopping -------------------------------------------------------------
+
+    def drain(self) -> None:
+        """Close idle sessions now, let busy ones finish their request, stop after
+        ``grace`` seconds at the latest."""
+        if self.draining:
+            return
+        self.draining = self.context.draining = True
+        for session in list(self.sessions):
+            if session.state is State.WAITING:
+                session.cancel()
+        asyncio.get_running_loop().call_later(self.config.grace, self._stop_now)
+        if not self.sessions:
+            self._finish()
+
+    def _stop_now(self) -> None:
+        if self.sessions:
+            log.warning("grace period over: closing %d sessions", len(self.sessions))
+        for session in list(self.sessions):
+            session.cancel()
+        asyncio.get_running_loop().call_soon(self._finish)
+
+    def _finish(self) -> None:
+        if not self._done.done():
+            self._done.set_result(None)
+
+    async def _watchdog(self) -> None:
+        """One timer for all sessions instead of one per read: cheap when thousands idle."""
+        timeout = self.config.idle_timeout
+        period = min(1.0, timeout / 4)
+        while True:
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            for session in list(self.sessions):
+                if session.idle_for(now) > timeout:
+                    session.expire()

@@ -1,0 +1,93 @@
+"""The parent's view of one worker process: start it, hand it connections, read
+its load reports, and know when it is gone."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import socket
+from typing import Iterable
+
+from . import control
+from .config import ServerConfig
+from .worker import _Closable, worker_main
+
+log = logging.getLogger(__name__)
+
+# Fork, explicitly: the parent is single-threaded when it forks, the child needs
+# nothing re-imported, and ``python3 -S`` keeps working (spawn would re-exec).
+_CONTEXT = multiprocessing.get_context("fork")
+
+
+class WorkerHandle:
+    def __init__(self, index: int, process: multiprocessing.process.BaseProcess, control_sock: socket.socket) -> None:
+        self.index = index
+        self.process = process
+        self.control = control_sock
+        self.ready = False
+        self.sent = 0  # connections handed over
+        self.received = 0  # ... of which the worker has taken delivery
+        self.active = 0  # sessions open in the worker, as last reported
+
+    @classmethod
+    def start(cls, index: int, config: ServerConfig, parent_only: Iterable[_Closable]) -> "WorkerHandle":
+        parent_end, child_end = control.control_pair()
+        inherited = [*parent_only, parent_end]
+        process = _CONTEXT.Process(target=worker_main, args=(child_end, config, inherited), name=f"worker-{index}")
+        process.start()
+        child_end.close()
+        parent_end.setblocking(False)
+        return cls(index, process, parent_end)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    @property
+    def sentinel(self) -> int:
+        return self.process.sentinel
+
+    @property
+    def load(self) -> int:
+        """Sessions open plus connections on their way: exact, whatever the timing of reports."""
+        return self.active + self.sent - self.received
+
+    def hand_over(self, conn: socket.socket, kind: bytes = control.SERVE) -> bool:
+        """Pass ``conn`` to the worker; False if its queue is full or it is gone.
+        The caller closes its own copy either way."""
+        try:
+            socket.send_fds(self.control, [kind], [conn.fileno()])
+        except OSError:
+            return False
+        self.sent += 1
+        return True
+
+    def read_reports(self) -> None:
+        while True:
+            try:
+                message = self.control.recv(64)
+            except BlockingIOError:
+                return
+            except OSError:
+                return  # the worker died; its sentinel tells the supervisor
+            if not message:
+                return
+            if message[:1] == control.READY:
+                self.ready = True
+            elif message[:1] == control.LOAD:
+                self.received, self.active = control.unpack_load(message)
+
+    def drain(self) -> None:
+        try:
+            self.control.send(control.DRAIN)
+        except OSError:
+            pass
+
+    def reap(self) -> int | None:
+        """Collect the exited process (no zombie) and release the control socket."""
+        self.process.join(0)
+        self.control.close()
+        return self.process.exitcode
+
+    def kill(self) -> None:
+        self.process.kill()

@@ -1,0 +1,408 @@
+"""The blocking Ferry client used by the terminal client, the desktop app, the
+benchmarks and the tests.
+
+One :class:`FerryClient` is one connection and one session. Transfers report
+progress through a callback and stop when a ``threading.Event`` is set or when
+another thread calls :meth:`FerryClient.abort`; the protocol has no way to stop
+a body half way, so a cancelled transfer closes the connection (the server then
+discards a partial upload).
+
+Everything a server sends is untrusted: names are checked before they touch the
+local disk, and a body shorter than announced is a failed transfer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import selectors
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Callable
+
+from .errors import ErrorCode, FerryError
+from .framing import HeaderBuffer, decode_header, encode_header
+from .limits import DEFAULT_PORT, PROTOCOL_VERSION
+from .local_names import local_path
+from .messages import Auth, Get, ListFiles, Put, Quit, Request, Stat, encode_request, field, raise_for_error
+from .names import check_name, name_problem
+
+#: Reused receive buffer size: large reads keep a Python receiver near the kernel's speed.
+RECV_CHUNK = 1 << 20
+#: Largest single sendfile() call; Linux stops at 0x7ffff000 bytes per call anyway.
+SEND_CHUNK = 1 << 24
+#: Suffix of a partial download, kept for resuming.
+PART_SUFFIX = ".part"
+
+Progress = Callable[[int, int], None]
+"""Called with (bytes done, bytes total) as a transfer moves."""
+
+
+class ConnectionLost(FerryError):
+    """The connection failed or closed before the server finished answering."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("connection_lost", message)
+
+
+class TransferCancelled(FerryError):
+    def __init__(self) -> None:
+        super().__init__("cancelled", "the transfer was cancelled")
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True)
+class RemoteStat:
+    name: str
+    size: int
+    mtime: float
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Greeting:
+    server: str
+    auth: bool | str
+    max_upload: int | None
+
+
+def _file_sha256(path: Path, cancel: threading.Event | None = None) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(RECV_CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise TransferCancelled()
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class FerryClient:
+    """A connected session. Use :meth:`connect`; close with :meth:`quit` or ``with``."""
+
+    def __init__(self, sock: socket.socket, timeout: float | None) -> None:
+        self._sock = sock
+        self._timeout = timeout
+        self._headers = HeaderBuffer()
+        self._buffer = bytearray(RECV_CHUNK)
+        self._view = memoryview(self._buffer)
+        self._closed = False
+        self._aborted = False
+        self.greeting = self._read_greeting()
+
+    @classmethod
+    def connect(
+        cls,
+        host: str,
+        port: int = DEFAULT_PORT,
+        *,
+        token: str | None = None,
+        timeout: float | None = 60.0,
+    ) -> "FerryClient":
+        """Connect, read the greeting, and ``auth`` when a token is given and the
+        server asks for one. Raises ``busy`` when the server is full."""
+        try:
+            sock = socket.create_connection((host, port), timeout=timeout)
+        except OSError as exc:
+            raise FerryError("connection_failed", f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            client = cls(sock, timeout)
+            if token is not None and client.greeting.auth:
+                client.auth(token)
+        except BaseException:
+            sock.close()
+            raise
+        return client
+
+    # -- session -----------------------------------------------------------
+
+    def _read_greeting(self) -> Greeting:
+        header = self._read_header()
+        if header.get("ok") is False:
+            raise_for_error(header)
+        if header.get("ferry") != PROTOCOL_VERSION:
+            raise FerryError(ErrorCode.BAD_REQUEST, f"not a Ferry v{PROTOCOL_VERSION} server")
+        auth = header.get("auth", False)
+        max_upload = header.get("max_upload")
+        return Greeting(
+            server=str(header.get("server", "")),
+            auth=auth if auth in (True, False, "write") else True,
+            max_upload=max_upload if type(max_upload) is int else None,
+        )
+
+    def auth(self, token: str) -> None:
+        self._call(Auth(token))
+
+    def list(self) -> list[RemoteFile]:
+        """The server's files, sorted by name. Entries with names that break the
+        protocol's rules are dropped: nothing can be done with them safely."""
+        response = self._call(ListFiles())
+        length = field(response, "length", int)
+        body = self._read_body(length)
+        files = []
+        for line in body.split(b"\n")[:-1]:
+            try:
+                entry = decode_header(line)
+                if not isinstance(entry, dict):
+                    raise FerryError(ErrorCode.BAD_REQUEST, "list entry is not an object")
+                name = field(entry, "name", str)
+                if name_problem(name) is None:
+                    files.append(RemoteFile(name, field(entry, "size", int), float(field(entry, "mtime", float))))
+            except FerryError as exc:
+                raise FerryError(ErrorCode.BAD_REQUEST, f"the server sent a malformed list: {exc.message}") from None
+        return files
+
+    def stat(self, name: str) -> RemoteStat:
+        response = self._call(Stat(check_name(name)))
+        return RemoteStat(
+            name=name,
+            size=field(response, "size", int),
+            mtime=float(field(response, "mtime", float)),
+            sha256=field(response, "sha256", str).lower(),
+        )
+
+    def quit(self) -> None:
+        """Say goodbye politely, then close. Never raises for a dead connection."""
+        if self._closed:
+            return
+        try:
+            self._call(Quit())
+        except FerryError:
+            pass
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._closed = True
+        self._sock.close()
+
+    def abort(self) -> None:
+        """Break off whatever this client is doing, from any thread: the blocked
+        call raises :class:`ConnectionLost` (or :class:`TransferCancelled`)."""
+        self._aborted = self._closed = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def __enter__(self) -> "FerryClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if exc_info[0] is None:
+            self.quit()
+        else:
+            self.close()
+
+    # -- downloads ---------------------------------------------------------
+
+    def get_into(
+        self,
+        name: str,
+        sink: BinaryIO | None,
+        *,
+        offset: int = 0,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> dict[str, Any]:
+        """Stream ``name`` from ``offset`` into ``sink`` (None discards it).
+        Returns the response header (``size``, ``mtime``, ``length``...)."""
+        response = self._call(Get(check_name(name), offset))
+        size = field(response, "size", int)
+        length = field(response, "length", int)
+        if field(response, "offset", int) != offset or length != size - offset:
+            self.close()
+            raise FerryError(ErrorCode.BAD_REQUEST, "the server announced an inconsistent body")
+        write = sink.write if sink is not None else None
+        done = 0
+        if progress:
+            progress(offset, size)
+        leftover = self._headers.take(length)
+        if leftover:
+            if write:
+                write(leftover)
+            done = len(leftover)
+        recv_into, view = self._sock.recv_into, self._view
+        try:
+            while done < length:
+                if cancel is not None and cancel.is_set():
+                    raise TransferCancelled()
+                received = recv_into(view[: min(RECV_CHUNK, length - done)])
+                if not received:
+                    raise ConnectionLost(f"the server closed the connection after {offset + done} of {size} bytes")
+                if write:
+                    write(view[:received])
+                done += received
+                if progress:
+                    progress(offset + done, size)
+        except OSError as exc:
+            self.close()
+            raise self._lost(exc) from None
+        except BaseException:
+            self.close()
+            raise
+        return response
+
+    def get(
+        self,
+        name: str,
+        directory: str | os.PathLike[str],
+        *,
+        local_name: str | None = None,
+        resume: bool = False,
+        verify: bool = False,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Path:
+        """Download ``name`` into ``directory`` and return the local path.
+
+        The bytes go to ``<local name>.part`` first and are renamed into place only
+        when complete, so a failed download never looks finished. With ``resume``
+        an existing ``.part`` file is continued from its end; with ``verify`` the
+        result's sha256 is checked against ``stat`` and a mismatch is deleted.
+        """
+        final = local_path(directory, local_name or name)
+        part = final.with_name(final.name + PART_SUFFIX)
+        offset = part.stat().st_size if resume and part.exists() else 0
+        expected = self.stat(name) if verify else None
+        if expected is not None and offset > expected.size:
+            offset = 0
+        with open(part, "r+b" if offset else "wb") as sink:
+            sink.seek(offset)
+            sink.truncate()
+            try:
+                self.get_into(name, sink, offset=offset, progress=progress, cancel=cancel)
+            except BaseException:
+                if not resume or sink.tell() == 0:  # keep only a partial file worth resuming
+                    part.unlink(missing_ok=True)
+                raise
+        if expected is not None and _file_sha256(part) != expected.sha256:
+            part.unlink()
+            raise FerryError(ErrorCode.CHECKSUM_MISMATCH, f"{name}: downloaded bytes do not match the server's sha256")
+        os.replace(part, final)
+        return final
+
+    # -- uploads -----------------------------------------------------------
+
+    def put(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        overwrite: bool = False,
+        checksum: bool = True,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Uploaded:
+        """Upload the local file ``path`` as ``name`` (default: its own name).
+
+        With ``checksum`` the file's sha256 travels in the request, so the server
+        refuses to publish bytes that changed on the way.
+        """
+        path = Path(path)
+        remote_name = check_name(name if name is not None else path.name)
+        with open(path, "rb") as source:
+            size = os.fstat(source.fileno()).st_size
+            sha256 = _file_sha256(path, cancel) if checksum else None
+            self._call(Put(remote_name, size, overwrite, sha256))  # "ready", or the refusal
+            try:
+                self._send_body(source, size, progress, cancel)
+            except OSError as exc:
+                self.close()
+                raise self._lost(exc) from None
+            except BaseException:
+                self.close()
+                raise
+            response = raise_for_error(self._read_header())
+        uploaded = Uploaded(remote_name, field(response, "size", int), field(response, "sha256", str).lower())
+        if sha256 is not None and uploaded.sha256 != sha256:
+            raise FerryError(ErrorCode.CHECKSUM_MISMATCH, "the server stored different bytes than were sent")
+        return uploaded
+
+    def _send_body(self, source: BinaryIO, size: int, progress: Progress | None, cancel: threading.Event | None) -> None:
+        out, src = self._sock.fileno(), source.fileno()
+        sent = 0
+        if progress:
+            progress(0, size)
+        with selectors.DefaultSelector() as selector:
+            selector.register(out, selectors.EVENT_WRITE)
+            while sent < size:
+                if cancel is not None and cancel.is_set():
+                    raise TransferCancelled()
+                try:
+                    n = os.sendfile(out, src, sent, min(SEND_CHUNK, size - sent))
+                except BlockingIOError:
+                    if not selector.select(self._timeout):
+                        raise TimeoutError("the server stopped reading") from None
+                    continue
+                if n == 0:
+                    raise FerryError("local_io", "the local file shrank while it was being sent")
+                sent += n
+                if progress:
+                    progress(sent, size)
+
+    # -- plumbing ----------------------------------------------------------
+
+    def _call(self, request: Request) -> dict[str, Any]:
+        if self._closed:
+            raise ConnectionLost("the connection is closed")
+        try:
+            self._sock.sendall(encode_header(encode_request(request)))
+        except OSError as exc:
+            self.close()
+            raise self._lost(exc) from None
+        return raise_for_error(self._read_header())
+
+    def _read_header(self) -> dict[str, Any]:
+        try:
+            while (line := self._headers.next_header()) is None:
+                received = self._sock.recv_into(self._view)
+                if not received:
+                    raise ConnectionLost("the server closed the connection")
+                self._headers.feed(self._view[:received])
+        except OSError as exc:
+            self.close()
+            raise self._lost(exc) from None
+        except FerryError:
+            self.close()
+            raise
+        header = decode_header(line)
+        if not isinstance(header, dict):
+            self.close()
+            raise FerryError(ErrorCode.BAD_REQUEST, "the server sent a malformed header")
+        return header
+
+    def _read_body(self, length: int) -> bytes:
+        body = bytearray(self._headers.take(length))
+        try:
+            while len(body) < length:
+                received = self._sock.recv_into(self._view[: min(RECV_CHUNK, length - len(body))])
+                if not received:
+                    raise ConnectionLost("the server closed the connection in the middle of a reply")
+                body += self._view[:received]
+        except OSError as exc:
+            self.close()
+            raise self._lost(exc) from None
+        return bytes(body)
+
+    def _lost(self, exc: OSError) -> FerryError:
+        if self._aborted:
+            return TransferCancelled()
+        if isinstance(exc, TimeoutError):
+            return ConnectionLost("the server did not answer in time")
+        return ConnectionLost(f"connection lost: {exc.strerror or exc}")

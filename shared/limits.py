@@ -1,0 +1,13 @@
+"""Every number the wire protocol fixes, in one place (PROTOCOL.md sections 1 to 4)."""
+
+PROTOCOL_VERSION = 1
+DEFAULT_PORT = 7069
+
+#: A header line, LF included, may not be longer than this.
+MAX_HEADER_BYTES = 65_536
+#: A name is 1 to this many bytes of UTF-8.
+MAX_NAME_BYTES = 255
+#: Sizes and offsets beyond this are out of range (the largest file any OS stores).
+MAX_FILE_SIZE = 2**63 - 1
+#: Failed ``auth`` attempts before the server closes the connection.
+MAX_AUTH_FAILURES = 3

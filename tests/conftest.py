@@ -1,0 +1,37 @@
+"""Fixtures shared by all tests: a library folder and the real server on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.server_process import ServerProcess
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    root = tmp_path / "library"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def server_factory(library: Path) -> Iterator:
+    """Start servers with extra command-line flags; all are stopped at the end."""
+    started: list[ServerProcess] = []
+
+    def start(*args: str, root: Path | None = None, **kwargs) -> ServerProcess:
+        server = ServerProcess(root or library, *args, **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def server(server_factory) -> ServerProcess:
+    return server_factory("--workers", "2")
