@@ -244,7 +244,7 @@ class FerryClient:
                     raise TransferCancelled()
                 received = recv_into(view[: min(RECV_CHUNK, length - done)])
                 if not received:
-                    raise ConnectionLost(f"the server closed the connection after {offset + done} of {size} bytes")
+                    raise self._closed_by_peer(f"the server closed the connection after {offset + done} of {size} bytes")
                 if write:
                     write(view[:received])
                 done += received
@@ -373,7 +373,7 @@ class FerryClient:
             while (line := self._headers.next_header()) is None:
                 received = self._sock.recv_into(self._view)
                 if not received:
-                    raise ConnectionLost("the server closed the connection")
+                    raise self._closed_by_peer("the server closed the connection")
                 self._headers.feed(self._view[:received])
         except OSError as exc:
             self.close()
@@ -393,12 +393,16 @@ class FerryClient:
             while len(body) < length:
                 received = self._sock.recv_into(self._view[: min(RECV_CHUNK, length - len(body))])
                 if not received:
-                    raise ConnectionLost("the server closed the connection in the middle of a reply")
+                    raise self._closed_by_peer("the server closed the connection in the middle of a reply")
                 body += self._view[:received]
         except OSError as exc:
             self.close()
             raise self._lost(exc) from None
         return bytes(body)
+
+    def _closed_by_peer(self, message: str) -> FerryError:
+        """EOF: our own :meth:`abort` (a shutdown reads as EOF) or the server leaving."""
+        return TransferCancelled() if self._aborted else ConnectionLost(message)
 
     def _lost(self, exc: OSError) -> FerryError:
         if self._aborted:
