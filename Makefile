@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-from-pyproject
 
-.PHONY: setup run server test lint bench bench-quick assets install-desktop clean
+.PHONY: setup run server test lint bench bench-quick assets install-desktop cert clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,10 @@ assets: setup
 ## Put Ferry in the desktop's application menu for the current user.
 install-desktop: setup
 	$(VPY) tools/install_desktop.py
+
+## A self-signed TLS certificate and key in ./certs, for trying --tls-cert/--tls-key.
+cert:
+	tools/make_cert.sh certs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -24,6 +24,9 @@ class ServerConfig:
     fsync: bool = True
     token: str | None = None
     token_for: str = "all"  # "all": every request needs auth; "write": only put
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    header_timeout: float = 60.0
     log_level: str = "info"
 
     @property
@@ -84,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--no-fsync", dest="fsync", action="store_false", help="publish uploads without waiting for the disk (faster, not crash-safe)")
     add("--token-file", type=_read_token, dest="token", default=None, metavar="PATH", help="require clients to 'auth' with the token in this file (or set FERRY_TOKEN)")
     add("--token-for", choices=("all", "write"), default="all", help="what needs the token: every request, or only uploads (default %(default)s)")
+    add("--tls-cert", type=Path, default=None, metavar="PEM", help="serve TLS with this certificate (chain)")
+    add("--tls-key", type=Path, default=None, metavar="PEM", help="the private key of --tls-cert")
+    add("--header-timeout", type=_positive_float, default=ServerConfig.header_timeout, help="seconds a started header has to complete (slowloris guard; default %(default)s)")
     add("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     return parser
 
@@ -93,6 +99,8 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     token = args.token if args.token is not None else (os.environ.get("FERRY_TOKEN") or None)
     if args.grace < 0:
         build_parser().error("--grace must not be negative")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        build_parser().error("--tls-cert and --tls-key go together")
     return ServerConfig(
         host=args.host,
         port=args.port,
@@ -107,4 +115,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         token=token,
         token_for=args.token_for,
         log_level=args.log_level,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        header_timeout=args.header_timeout,
     )

@@ -27,6 +27,12 @@ class Connection:
         self.last_progress = time.monotonic()
         self._loop = asyncio.get_running_loop()
 
+    async def start(self) -> None:
+        """Whatever must happen before the greeting (the TLS handshake, in a subclass)."""
+
+    def _progress(self) -> None:
+        self.last_progress = time.monotonic()
+
     async def _wait(self, add: str, remove: str) -> None:
         waiter = self._loop.create_future()
         getattr(self._loop, add)(self.fd, _wake, waiter)
@@ -45,7 +51,7 @@ class Connection:
                 continue
             except ConnectionResetError:
                 return 0
-            self.last_progress = time.monotonic()
+            self._progress()
             return received
 
     async def send_all(self, data: bytes) -> None:
@@ -57,7 +63,7 @@ class Connection:
                 await self._wait("add_writer", "remove_writer")
                 continue
             view = view[sent:]
-            self.last_progress = time.monotonic()
+            self._progress()
 
     async def sendfile(self, file_fd: int, offset: int, count: int) -> int:
         """Send up to ``count`` bytes of the file from ``offset`` without copying them
@@ -68,7 +74,7 @@ class Connection:
             except BlockingIOError:
                 await self._wait("add_writer", "remove_writer")
                 continue
-            self.last_progress = time.monotonic()
+            self._progress()
             return sent
 
     def try_send(self, data: bytes) -> None:

@@ -86,7 +86,11 @@ class Library:
     def list_files(self) -> list[FileEntry]:
         """Regular files directly in the folder with valid names, sorted by code point."""
         files = []
-        with os.scandir(self.dir_fd) as entries:
+        try:
+            entries = os.scandir(self.dir_fd)
+        except OSError as exc:
+            raise FerryError(ErrorCode.IO_ERROR, f"cannot read the library folder: {exc.strerror}") from None
+        with entries:
             for entry in entries:
                 if name_problem(entry.name) is not None:
                     continue
@@ -135,9 +139,14 @@ class Library:
             existing = os.stat(name, dir_fd=self.dir_fd, follow_symlinks=False)
         except FileNotFoundError:
             existing = None
+        except OSError as exc:
+            raise FerryError(ErrorCode.IO_ERROR, f"cannot check {name!r}: {exc.strerror}") from None
         if existing is not None and (not overwrite or stat_mode.S_ISDIR(existing.st_mode)):
             raise FerryError(ErrorCode.EXISTS, f"{name!r} already exists")
-        fs = os.fstatvfs(self.uploads_fd)
+        try:
+            fs = os.fstatvfs(self.uploads_fd)
+        except OSError as exc:
+            raise FerryError(ErrorCode.IO_ERROR, f"cannot check free space: {exc.strerror}") from None
         if size > fs.f_bavail * fs.f_frsize:
             raise FerryError(ErrorCode.NO_SPACE, f"not enough free space for {size} bytes")
         return Upload.create(self, name, size, overwrite)

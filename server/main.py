@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import ssl
 import sys
 
 from .acceptor import format_address, open_listener
@@ -12,6 +13,7 @@ from .config import ServerConfig, parse_args
 from .library import Library
 from .logs import configure_logging
 from .supervisor import Supervisor
+from .tls import server_context
 
 log = logging.getLogger("server")
 
@@ -34,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         log.error("cannot use %s as the library: %s", config.root, exc.strerror or exc)
         return 2
+    if config.tls_cert is not None and config.tls_key is not None:
+        try:
+            server_context(config.tls_cert, config.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            log.error("cannot use the TLS certificate and key: %s", exc)
+            return 2
     removed = library.remove_stale_uploads()
     if removed:
         log.info("removed %d unfinished uploads left by an earlier run", removed)

@@ -63,6 +63,7 @@ class Session:
         self.headers = HeaderBuffer()
         self.state = State.WAITING
         self.request_done_at = time.monotonic()
+        self.header_started: float | None = None
         self.timed_out = False
         self.authorized = context.token is None
         self.auth_failures = 0
@@ -74,6 +75,7 @@ class Session:
 
     async def run(self) -> None:
         try:
+            await self.conn.start()
             await self.conn.send_all(self.context.greeting)
             while not self.context.draining:
                 line = await self._next_header()
@@ -100,13 +102,18 @@ class Session:
             self.conn.close()
             self._on_end(self)
 
-    def idle_for(self, now: float) -> float:
-        """How long the client has kept this session waiting (0 while the server works)."""
+    def overdue(self, now: float) -> bool:
+        """Has the client kept this session waiting too long? No complete request
+        for the idle timeout, a started header unfinished for the header timeout
+        (a slowloris), or a body that stopped moving. Never while the server works."""
+        config = self.context.config
         if self.state is State.WAITING:
-            return now - self.request_done_at
+            if self.header_started is not None and now - self.header_started > config.header_timeout:
+                return True
+            return now - self.request_done_at > config.idle_timeout
         if self.state is State.BODY:
-            return now - self.conn.last_progress
-        return 0.0
+            return now - self.conn.last_progress > config.idle_timeout
+        return False
 
     def expire(self) -> None:
         self.timed_out = True
@@ -123,6 +130,9 @@ class Session:
             if not received:
                 return None
             self.headers.feed(buffer[:received])
+            if self.header_started is None:
+                self.header_started = time.monotonic()
+        self.header_started = None
         return line
 
     # -- requests -----------------------------------------------------------
@@ -138,6 +148,13 @@ class Session:
             if exc.code in CLOSING_CODES:
                 raise
             await self._send(exc.to_wire())
+        except (_Close, OSError, asyncio.CancelledError):
+            raise
+        except Exception:
+            log.exception("bug while answering a request")
+            if self.state is State.BODY:  # half a body went out or in: the stream is out of step
+                raise _Close() from None
+            await self._send(FerryError(ErrorCode.INTERNAL, "the server failed to answer this request").to_wire())
 
     async def _dispatch(self, request: Request) -> None:
         if isinstance(request, ListFiles):

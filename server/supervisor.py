@@ -10,6 +10,7 @@ is non-blocking, and the select timeout is the next deadline it has.
 from __future__ import annotations
 
 import logging
+import resource
 import selectors
 import signal
 import socket
@@ -29,8 +30,28 @@ BOOT_TIMEOUT = 30.0
 EXIT_WORKER_BOOT_FAILED = 3
 
 
+#: File descriptors a worker keeps for everything but sessions: open files, the
+#: executor, the control socket, and a refused client it still has to tell "busy".
+FD_RESERVE = 64
+
+
 class WorkerBootError(RuntimeError):
     pass
+
+
+def session_capacity() -> int:
+    """How many sessions one worker can hold before it runs out of fds. Raises the
+    soft fd limit to the hard one first: the usual 1,024 is far too few for a
+    server meant to hold 10,000 idle sessions."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft != target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (OSError, ValueError):
+            pass
+    return max(1, soft - FD_RESERVE)
 
 
 class Supervisor:
@@ -45,6 +66,7 @@ class Supervisor:
         self.stop_deadline: float | None = None
         self.accepting = False
         self.accept_paused = False  # out of fds: resume at acceptor.paused_until
+        self.worker_capacity = session_capacity()
 
     # -- the loop -------------------------------------------------------------
 
@@ -145,6 +167,7 @@ class Supervisor:
             self.selector.unregister(self.acceptor.listener)
             self.accepting = False
         self.accept_paused = False  # out of fds: resume at acceptor.paused_until
+        self.worker_capacity = session_capacity()
 
     def _on_accept(self) -> None:
         for conn in self.acceptor.accept_batch():
@@ -155,9 +178,12 @@ class Supervisor:
             self.accept_paused = True
 
     def _dispatch(self, conn: socket.socket) -> None:
+        """To the least-loaded worker; as a refusal (``busy``) when the server is at
+        ``--max-connections`` or even that worker is at its fd capacity."""
         workers = sorted(self.workers.values(), key=lambda w: w.load)
         total = sum(w.load for w in workers)
-        kind = control.SERVE if total < self.config.max_connections else control.REFUSE
+        full = total >= self.config.max_connections or (workers and workers[0].load >= self.worker_capacity)
+        kind = control.REFUSE if full else control.SERVE
         for worker in workers:
             if worker.hand_over(conn, kind):
                 return

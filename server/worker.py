@@ -26,11 +26,15 @@ from .config import ServerConfig
 from .connection import Connection
 from .library import Library
 from .session import ServeContext, Session, State
+from .tls import TlsConnection, server_context
 
 log = logging.getLogger(__name__)
 
 #: Shared by all sessions of this worker (see connection.py for why that is safe).
 RECV_BUFFER_BYTES = 1 << 20
+#: A refused client gets this long to complete TLS and take its "busy".
+REFUSAL_TIMEOUT = 5.0
+_BUSY = encode_header(FerryError(ErrorCode.BUSY, "the server is at its connection limit; try again later").to_wire())
 
 
 class _Closable(Protocol):
@@ -54,8 +58,10 @@ class Worker:
         self.control = control_sock
         self.config = config
         self.sessions: set[Session] = set()
+        self.refusals: set[asyncio.Task[None]] = set()
         self.received = 0
         self.draining = False
+        self.tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert and config.tls_key else None
 
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
@@ -109,18 +115,30 @@ class Worker:
                 self.drain()
             self._report_load()
 
+    def _connection(self, sock: socket.socket) -> Connection:
+        if self.tls is not None:
+            return TlsConnection(sock, self.tls)
+        return Connection(sock)
+
     def _serve(self, sock: socket.socket) -> None:
-        session = Session(self.context, Connection(sock), self._session_ended)
+        session = Session(self.context, self._connection(sock), self._session_ended)
         self.sessions.add(session)
         session.task = asyncio.get_running_loop().create_task(session.run())
 
     def _refuse(self, sock: socket.socket) -> None:
-        sock.setblocking(False)
+        task = asyncio.get_running_loop().create_task(self._say_busy(self._connection(sock)))
+        self.refusals.add(task)
+        task.add_done_callback(self.refusals.discard)
+
+    async def _say_busy(self, conn: Connection) -> None:
+        """``busy`` instead of the greeting, inside TLS when there is TLS."""
         try:
-            sock.send(encode_header(FerryError(ErrorCode.BUSY, "the server is at its connection limit; try again later").to_wire()))
-        except OSError:
+            await asyncio.wait_for(conn.start(), REFUSAL_TIMEOUT)
+            await asyncio.wait_for(conn.send_all(_BUSY), REFUSAL_TIMEOUT)
+        except (OSError, asyncio.TimeoutError):
             pass
-        sock.close()
+        finally:
+            conn.close()
 
     def _session_ended(self, session: Session) -> None:
         self.sessions.discard(session)
@@ -165,11 +183,10 @@ class Worker:
 
     async def _watchdog(self) -> None:
         """One timer for all sessions instead of one per read: cheap when thousands idle."""
-        timeout = self.config.idle_timeout
-        period = min(1.0, timeout / 4)
+        period = min(1.0, self.config.idle_timeout / 4, self.config.header_timeout / 4)
         while True:
             await asyncio.sleep(period)
             now = time.monotonic()
             for session in list(self.sessions):
-                if session.idle_for(now) > timeout:
+                if session.overdue(now):
                     session.expire()

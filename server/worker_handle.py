@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 # Fork, explicitly: the parent is single-threaded when it forks, the child needs
 # nothing re-imported, and ``python3 -S`` keeps working (spawn would re-exec).
 _CONTEXT = multiprocessing.get_context("fork")
+#: Longest wait for an exiting worker to be collectable; in practice microseconds.
+REAP_TIMEOUT = 5.0
 
 
 class WorkerHandle:
@@ -84,8 +86,12 @@ class WorkerHandle:
             pass
 
     def reap(self) -> int | None:
-        """Collect the exited process (no zombie) and release the control socket."""
-        self.process.join(0)
+        """Collect the exited process (no zombie) and release the control socket.
+
+        The sentinel turns readable when the child closes its fds, a moment before
+        it is a zombie that waitpid can collect; join(0) would use WNOHANG and
+        could miss it, so block, briefly, in waitpid."""
+        self.process.join(REAP_TIMEOUT)
         self.control.close()
         return self.process.exitcode
 

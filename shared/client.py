@@ -17,6 +17,7 @@ import hashlib
 import os
 import selectors
 import socket
+import ssl
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from .limits import DEFAULT_PORT, PROTOCOL_VERSION
 from .local_names import local_path
 from .messages import Auth, Get, ListFiles, Put, Quit, Request, Stat, encode_request, field, raise_for_error
 from .names import check_name, name_problem
+from .tls import KnownServers, TlsSettings, client_context, default_known_servers, fingerprint
 
 #: Reused receive buffer size: large reads keep a Python receiver near the kernel's speed.
 RECV_CHUNK = 1 << 20
@@ -91,6 +93,24 @@ def _file_sha256(path: Path, cancel: threading.Event | None = None) -> str:
     return digest.hexdigest()
 
 
+def _start_tls(sock: socket.socket, host: str, port: int, settings: TlsSettings) -> ssl.SSLSocket:
+    context = client_context(settings)
+    try:
+        tls_sock = context.wrap_socket(sock, server_hostname=host if settings.cafile else None)
+    except ssl.SSLCertVerificationError as exc:
+        raise FerryError("certificate_untrusted", f"{host}:{port} has a certificate the CA file does not vouch for: {exc.verify_message}") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise FerryError("connection_failed", f"TLS with {host}:{port} failed: {exc}") from None
+    if settings.cafile is None:
+        known = KnownServers(settings.known_servers or default_known_servers())
+        try:
+            known.check(f"{host}:{port}", fingerprint(tls_sock.getpeercert(binary_form=True) or b""))
+        except FerryError:
+            tls_sock.close()
+            raise
+    return tls_sock
+
+
 class FerryClient:
     """A connected session. Use :meth:`connect`; close with :meth:`quit` or ``with``."""
 
@@ -111,6 +131,7 @@ class FerryClient:
         port: int = DEFAULT_PORT,
         *,
         token: str | None = None,
+        tls: TlsSettings | None = None,
         timeout: float | None = 60.0,
     ) -> "FerryClient":
         """Connect, read the greeting, and ``auth`` when a token is given and the
@@ -121,6 +142,8 @@ class FerryClient:
             raise FerryError("connection_failed", f"cannot connect to {host}:{port}: {exc.strerror or exc}") from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
+            if tls is not None:
+                sock = _start_tls(sock, host, port, tls)
             client = cls(sock, timeout)
             if token is not None and client.greeting.auth:
                 client.auth(token)
@@ -335,6 +358,9 @@ class FerryClient:
         return uploaded
 
     def _send_body(self, source: BinaryIO, size: int, progress: Progress | None, cancel: threading.Event | None) -> None:
+        if isinstance(self._sock, ssl.SSLSocket):  # sendfile cannot encrypt
+            self._send_body_copying(source, size, progress, cancel)
+            return
         out, src = self._sock.fileno(), source.fileno()
         sent = 0
         if progress:
@@ -355,6 +381,21 @@ class FerryClient:
                 sent += n
                 if progress:
                     progress(sent, size)
+
+    def _send_body_copying(self, source: BinaryIO, size: int, progress: Progress | None, cancel: threading.Event | None) -> None:
+        sent = 0
+        if progress:
+            progress(0, size)
+        while sent < size:
+            if cancel is not None and cancel.is_set():
+                raise TransferCancelled()
+            chunk = source.read(min(RECV_CHUNK, size - sent))
+            if not chunk:
+                raise FerryError("local_io", "the local file shrank while it was being sent")
+            self._sock.sendall(chunk)
+            sent += len(chunk)
+            if progress:
+                progress(sent, size)
 
     # -- plumbing ----------------------------------------------------------
 

@@ -1,0 +1,75 @@
+"""Implicit TLS for sessions: the handshake runs in the worker, after the plain
+socket has been passed to it, so the parent never blocks on a slow or hostile
+handshake. Everything, the greeting and ``busy`` included, travels inside TLS.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from pathlib import Path
+
+from .connection import Connection
+
+#: Bytes read from the file per TLS record batch (sendfile cannot encrypt).
+TLS_FILE_CHUNK = 256 * 1024
+
+
+def server_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """Raises OSError/ssl.SSLError with the reason when the pair cannot be used."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    return context
+
+
+class TlsConnection(Connection):
+    def __init__(self, sock, context: ssl.SSLContext) -> None:
+        sock.setblocking(False)
+        super().__init__(context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False))
+
+    async def start(self) -> None:
+        """The handshake; a plaintext or broken client fails here with ssl.SSLError
+        (an OSError), which ends only its own session."""
+        while True:
+            try:
+                self.sock.do_handshake()
+                return
+            except ssl.SSLWantReadError:
+                await self._wait("add_reader", "remove_reader")
+            except ssl.SSLWantWriteError:
+                await self._wait("add_writer", "remove_writer")
+
+    async def recv_into(self, view: memoryview) -> int:
+        while True:
+            try:
+                received = self.sock.recv_into(view)
+            except ssl.SSLWantReadError:
+                await self._wait("add_reader", "remove_reader")
+                continue
+            except ssl.SSLWantWriteError:
+                await self._wait("add_writer", "remove_writer")
+                continue
+            except (ConnectionResetError, ssl.SSLEOFError):
+                return 0
+            self._progress()
+            return received
+
+    async def send_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                sent = self.sock.send(view)
+            except ssl.SSLWantWriteError:
+                await self._wait("add_writer", "remove_writer")
+                continue
+            except ssl.SSLWantReadError:
+                await self._wait("add_reader", "remove_reader")
+                continue
+            view = view[sent:]
+            self._progress()
+
+    async def sendfile(self, file_fd: int, offset: int, count: int) -> int:
+        chunk = os.pread(file_fd, min(count, TLS_FILE_CHUNK), offset)
+        await self.send_all(chunk)
+        return len(chunk)
