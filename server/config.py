@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.limits import DEFAULT_PORT
@@ -22,7 +22,8 @@ class ServerConfig:
     read_only: bool = False
     grace: float = 10.0
     fsync: bool = True
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # never in a log line
+    token_file: Path | None = None
     token_for: str = "all"  # "all": every request needs auth; "write": only put
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -58,14 +59,15 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _read_token(path: str) -> str:
+def _read_token(path: Path) -> str:
+    """The token in ``path``: its content without surrounding white space. The
+    token travels by file or environment, never on the command line (``ps``)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            token = f.read().strip()
+        token = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise argparse.ArgumentTypeError(f"cannot read token file {path}: {exc}") from None
+        raise ValueError(f"cannot read token file {path}: {exc}") from None
     if not token:
-        raise argparse.ArgumentTypeError(f"token file {path} is empty")
+        raise ValueError(f"token file {path} is empty")
     return token
 
 
@@ -85,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--read-only", action="store_true", help="refuse every upload")
     add("--grace", type=float, default=ServerConfig.grace, help="seconds in-flight transfers may take to finish after SIGTERM (default %(default)s)")
     add("--no-fsync", dest="fsync", action="store_false", help="publish uploads without waiting for the disk (faster, not crash-safe)")
-    add("--token-file", type=_read_token, dest="token", default=None, metavar="PATH", help="require clients to 'auth' with the token in this file (or set FERRY_TOKEN)")
+    add("--token-file", type=Path, default=None, metavar="PATH", help="require clients to 'auth' with the token in this file (or set FERRY_TOKEN)")
     add("--token-for", choices=("all", "write"), default="all", help="what needs the token: every request, or only uploads (default %(default)s)")
     add("--tls-cert", type=Path, default=None, metavar="PEM", help="serve TLS with this certificate (chain)")
     add("--tls-key", type=Path, default=None, metavar="PEM", help="the private key of --tls-cert")
@@ -95,12 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: list[str] | None = None) -> ServerConfig:
-    args = build_parser().parse_args(argv)
-    token = args.token if args.token is not None else (os.environ.get("FERRY_TOKEN") or None)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    token = os.environ.get("FERRY_TOKEN") or None
+    if args.token_file is not None:
+        try:
+            token = _read_token(args.token_file)
+        except ValueError as exc:
+            parser.error(str(exc))
     if args.grace < 0:
-        build_parser().error("--grace must not be negative")
+        parser.error("--grace must not be negative")
     if (args.tls_cert is None) != (args.tls_key is None):
-        build_parser().error("--tls-cert and --tls-key go together")
+        parser.error("--tls-cert and --tls-key go together")
     return ServerConfig(
         host=args.host,
         port=args.port,
@@ -113,6 +121,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         grace=args.grace,
         fsync=args.fsync,
         token=token,
+        token_file=args.token_file,
         token_for=args.token_for,
         log_level=args.log_level,
         tls_cert=args.tls_cert,

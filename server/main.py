@@ -28,6 +28,11 @@ def _warn_if_exposed(config: ServerConfig) -> None:
                     config.host, "" if config.read_only else " and write")
 
 
+def _warn_if_token_file_is_open(config: ServerConfig) -> None:
+    if config.token_file is not None and config.token_file.stat().st_mode & 0o077:
+        log.warning("token file %s can be read by other users; chmod 600 it", config.token_file)
+
+
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     configure_logging(config.log_level)
@@ -52,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("cannot listen on %s:%s: %s", config.host, config.port, exc.strerror or exc)
         return 2
     _warn_if_exposed(config)
+    _warn_if_token_file_is_open(config)
     address = format_address(listener)
 
     def announce() -> None:

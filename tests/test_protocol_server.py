@@ -449,3 +449,22 @@ def test_token_from_environment(server_factory):
 def test_auth_on_a_server_without_token_succeeds(server):
     with Wire(server.address) as wire:
         assert wire.request({"op": "auth", "token": "anything"}) == {"ok": True}
+
+
+def test_token_file_readable_by_others_gets_a_warning(server_factory, tmp_path):
+    loose = tmp_path / "loose-token"
+    loose.write_text("t0ken")
+    loose.chmod(0o644)
+    server = server_factory("--token-file", str(loose))
+    assert "can be read by other users" in server.log()
+    assert "t0ken" not in server.log()
+
+
+def test_missing_token_file_is_a_clear_startup_error(tmp_path, library):
+    from tests.server_process import ServerProcess
+
+    server = ServerProcess(library, "--token-file", str(tmp_path / "nope"))
+    with pytest.raises(RuntimeError):
+        server.start()
+    assert server.proc.wait(10) == 2
+    assert "cannot read token file" in server.log()
