@@ -13,6 +13,7 @@ import asyncio
 import os
 import socket
 import time
+from typing import Callable
 
 #: Linux moves at most this much per sendfile() call; asking for more has
 #: overflowed in some CPython releases.
@@ -20,12 +21,15 @@ SENDFILE_MAX = 0x7FFFF000
 
 
 class Connection:
+    __slots__ = ("sock", "fd", "last_progress", "_loop", "_reading")
+
     def __init__(self, sock: socket.socket) -> None:
         sock.setblocking(False)
         self.sock = sock
         self.fd = sock.fileno()
         self.last_progress = time.monotonic()
         self._loop = asyncio.get_running_loop()
+        self._reading = False
 
     async def start(self) -> None:
         """Whatever must happen before the greeting (the TLS handshake, in a subclass)."""
@@ -40,6 +44,27 @@ class Connection:
             await waiter
         finally:
             getattr(self._loop, remove)(self.fd)
+
+    def on_readable(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once data (or EOF) arrives: how a parked session waits."""
+        self._loop.add_reader(self.fd, callback)
+        self._reading = True
+
+    def stop_reading(self) -> None:
+        if self._reading:
+            self._loop.remove_reader(self.fd)
+            self._reading = False
+
+    def recv_now(self, view: memoryview) -> int | None:
+        """Receive what is there without waiting: None if nothing is, 0 at EOF."""
+        try:
+            received = self.sock.recv_into(view)
+        except BlockingIOError:
+            return None
+        except ConnectionResetError:
+            return 0
+        self._progress()
+        return received
 
     async def recv_into(self, view: memoryview) -> int:
         """Receive at least one byte into ``view``; 0 means the peer closed."""
@@ -85,6 +110,7 @@ class Connection:
             pass
 
     def close(self) -> None:
+        self.stop_reading()
         self.sock.close()
 
 

@@ -16,7 +16,7 @@ import hmac
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Coroutine
 
 from shared.errors import CLOSING_CODES, ErrorCode, FerryError
 from shared.framing import HeaderBuffer, decode_header, encode_header
@@ -57,6 +57,11 @@ class _Close(Exception):
 
 
 class Session:
+    __slots__ = (
+        "context", "conn", "headers", "state", "request_done_at", "header_started", "timed_out",
+        "authorized", "auth_failures", "_on_end", "_upload", "task", "_ended",
+    )
+
     def __init__(self, context: ServeContext, conn: Connection, on_end: Callable[["Session"], None]) -> None:
         self.context = context
         self.conn = conn
@@ -70,37 +75,93 @@ class Session:
         self._on_end = on_end
         self._upload: Upload | None = None
         self.task: asyncio.Task[None] | None = None
+        self._ended = False
 
     # -- lifecycle ----------------------------------------------------------
+    #
+    # A session between requests has no task and no coroutine: only a reader
+    # callback on its socket. That keeps an idle session to a few hundred bytes,
+    # which is what lets one worker hold thousands. Readable data starts a task
+    # that answers every complete request it finds and parks the session again.
 
-    async def run(self) -> None:
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._guarded(self._open()))
+
+    async def _open(self) -> None:
+        await self.conn.start()
+        await self.conn.send_all(self.context.greeting)
+
+    def _park(self) -> None:
+        self.task = None
+        if self.context.draining:
+            self._end()
+        else:
+            self.conn.on_readable(self._wake)
+
+    def _wake(self) -> None:
+        self.conn.stop_reading()
+        self.task = asyncio.get_running_loop().create_task(self._guarded(self._serve()))
+
+    async def _serve(self) -> None:
+        """Answer every complete request; return when the next one is not all here."""
+        buffer = self.context.buffer
+        while True:
+            line = self.headers.next_header()
+            if line is None:
+                received = self.conn.recv_now(buffer)
+                if received is None:
+                    return
+                if not received:
+                    raise _Close()
+                self.headers.feed(buffer[:received])
+                if self.header_started is None:
+                    self.header_started = time.monotonic()
+                continue
+            self.header_started = None
+            await self._answer(line)
+            self.state = State.WAITING
+            self.request_done_at = time.monotonic()
+            if len(self.headers):  # the next request has begun to arrive
+                self.header_started = self.request_done_at
+            if self.context.draining:
+                raise _Close()
+
+    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work``, then park the session; end it on any reason to stop."""
         try:
-            await self.conn.start()
-            await self.conn.send_all(self.context.greeting)
-            while not self.context.draining:
-                line = await self._next_header()
-                if line is None:
-                    break
-                await self._answer(line)
-                self.state = State.WAITING
-                self.request_done_at = time.monotonic()
+            await work
         except FerryError as exc:  # only the closing ones reach here
             self.conn.try_send(encode_header(exc.to_wire()))
         except _Close:
             pass
         except asyncio.CancelledError:
             if self.timed_out and not (self.state is State.BODY and self._upload is None):
-                # A stalled get body cannot be interrupted by a header; anything else hears why.
-                self.conn.try_send(encode_header(FerryError(ErrorCode.TIMEOUT, "idle for too long").to_wire()))
+                self._say_timeout()  # a stalled get body cannot take a header; anything else hears why
         except OSError as exc:
             log.debug("session ended: %s", exc)
         except Exception:
             log.exception("session failed")
-        finally:
-            if self._upload is not None:
-                self._upload.abort()
-            self.conn.close()
-            self._on_end(self)
+        else:
+            self._park()
+            return
+        self._end()
+
+    def _say_timeout(self) -> None:
+        self.conn.try_send(encode_header(FerryError(ErrorCode.TIMEOUT, "idle for too long").to_wire()))
+
+    def _end(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        if self._upload is not None:
+            self._upload.abort()
+        self.conn.close()
+        self._on_end(self)
+
+    @property
+    def parked(self) -> bool:
+        """Between requests, with nothing running."""
+        return self.task is None
 
     def overdue(self, now: float) -> bool:
         """Has the client kept this session waiting too long? No complete request
@@ -117,23 +178,17 @@ class Session:
 
     def expire(self) -> None:
         self.timed_out = True
+        if self.task is None:
+            self._say_timeout()
         self.cancel()
 
     def cancel(self) -> None:
+        """Stop now: cancel the running request, or end a parked session."""
         if self.task is not None:
             self.task.cancel()
-
-    async def _next_header(self) -> bytes | None:
-        buffer = self.context.buffer
-        while (line := self.headers.next_header()) is None:
-            received = await self.conn.recv_into(buffer)
-            if not received:
-                return None
-            self.headers.feed(buffer[:received])
-            if self.header_started is None:
-                self.header_started = time.monotonic()
-        self.header_started = None
-        return line
+        else:
+            self.conn.stop_reading()
+            self._end()
 
     # -- requests -----------------------------------------------------------
 

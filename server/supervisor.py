@@ -9,6 +9,7 @@ is non-blocking, and the select timeout is the next deadline it has.
 
 from __future__ import annotations
 
+import gc
 import logging
 import resource
 import selectors
@@ -73,6 +74,9 @@ class Supervisor:
     def run(self) -> int:
         self._install_signal_handlers()
         self.selector.register(self.wakeup_r, selectors.EVENT_READ, self._on_wakeup)
+        # Objects the workers inherit stay out of their garbage collector's sight, so
+        # collections in a worker do not write to (and so copy) inherited pages.
+        gc.freeze()
         try:
             for index in range(self.config.workers):
                 self._spawn(index)

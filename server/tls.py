@@ -40,6 +40,16 @@ class TlsConnection(Connection):
             except ssl.SSLWantWriteError:
                 await self._wait("add_writer", "remove_writer")
 
+    def recv_now(self, view: memoryview) -> int | None:
+        try:
+            received = self.sock.recv_into(view)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return None
+        except (ConnectionResetError, ssl.SSLEOFError):
+            return 0
+        self._progress()
+        return received
+
     async def recv_into(self, view: memoryview) -> int:
         while True:
             try:

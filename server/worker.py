@@ -25,7 +25,7 @@ from . import control
 from .config import ServerConfig
 from .connection import Connection
 from .library import Library
-from .session import ServeContext, Session, State
+from .session import ServeContext, Session
 from .tls import TlsConnection, server_context
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class Worker:
     def _serve(self, sock: socket.socket) -> None:
         session = Session(self.context, self._connection(sock), self._session_ended)
         self.sessions.add(session)
-        session.task = asyncio.get_running_loop().create_task(session.run())
+        session.start()
 
     def _refuse(self, sock: socket.socket) -> None:
         task = asyncio.get_running_loop().create_task(self._say_busy(self._connection(sock)))
@@ -164,7 +164,7 @@ class Worker:
             return
         self.draining = self.context.draining = True
         for session in list(self.sessions):
-            if session.state is State.WAITING:
+            if session.parked:  # busy ones stop after their current request
                 session.cancel()
         asyncio.get_running_loop().call_later(self.config.grace, self._stop_now)
         if not self.sessions:

@@ -22,6 +22,8 @@ def _bad(message: str) -> FerryError:
 class HeaderBuffer:
     """Buffers received bytes and splits them into header lines by LF."""
 
+    __slots__ = ("_buf", "_scanned", "_max")
+
     def __init__(self, max_header: int = MAX_HEADER_BYTES) -> None:
         self._buf = bytearray()
         self._scanned = 0  # bytes already searched for LF, so a slow header costs O(n)
@@ -112,5 +114,13 @@ def decode_header(line: bytes) -> Any:
 
 def encode_header(obj: dict[str, Any]) -> bytes:
     """One header line: compact JSON and LF. JSON escapes control characters, so
-    the line holds no raw LF."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
+    the line holds no raw LF.
+
+    A str holding a lone surrogate (a peer can send ``"\\ud800"`` as a JSON escape,
+    and error messages quote what the peer sent) cannot be encoded as UTF-8: such a
+    header goes out ASCII-only, with the surrogate as a ``\\uXXXX`` escape, instead
+    of failing the session without an answer."""
+    try:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii") + b"\n"
