@@ -12,10 +12,12 @@ import errno
 import logging
 import os
 import stat as stat_mode
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from shared.errors import ErrorCode, FerryError
+from shared.messages import list_entry
 from shared.names import check_name, name_problem
 
 from .checksums import ChecksumCache
@@ -27,14 +29,13 @@ log = logging.getLogger(__name__)
 #: (so publishing is an atomic rename), and emptied at start.
 UPLOADS_DIR = ".ferry-uploads"
 
+#: How long a ``list`` answer may be reused while the folder itself is unchanged.
+LISTING_TTL = 2.0
+#: An answer is only reused if made this long after the folder's last change
+#: (timestamps are coarse: two changes within one tick leave the same mtime).
+RACY_MARGIN = 1.0
+
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: a FIFO never hangs open()
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    name: str
-    size: int
-    mtime: float
 
 
 @dataclass
@@ -66,6 +67,8 @@ class Library:
             pass
         self.uploads_fd = os.open(UPLOADS_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.dir_fd)
         self.checksums = ChecksumCache()
+        self._lines: dict[str, tuple[int, int, bytes]] = {}  # name -> (size, mtime_ns, list line)
+        self._listing: tuple[tuple[int, int], float, tuple[int, bytes]] | None = None  # (folder key, made at, answer)
 
     def close(self) -> None:
         os.close(self.uploads_fd)
@@ -83,26 +86,54 @@ class Library:
                 log.warning("cannot remove stale upload %r: %s", entry.name, exc.strerror)
         return removed
 
-    def list_files(self) -> list[FileEntry]:
-        """Regular files directly in the folder with valid names, sorted by code point."""
-        files = []
+    def listing(self) -> tuple[int, bytes]:
+        """The ``list`` body: one line per regular file directly in the folder with a
+        valid name, sorted by code point; and how many lines.
+
+        Creating, renaming or deleting a file changes the folder's mtime, which
+        invalidates the last answer at once; only a file changed in place by
+        another program (its size, not its name) can go unnoticed, and then for at
+        most :data:`LISTING_TTL`. Git's "racily clean" rule covers the coarse
+        timestamp: an answer is reused only if it was made well after the folder
+        last changed.
+        """
+        try:
+            folder = os.fstat(self.dir_fd)
+        except OSError as exc:
+            raise FerryError(ErrorCode.IO_ERROR, f"cannot read the library folder: {exc.strerror}") from None
+        now = time.time()
+        cached = self._listing
+        if cached is not None and cached[0] == (folder.st_ino, folder.st_mtime_ns) and now - cached[1] < LISTING_TTL:
+            return cached[2]
+        answer = self._scan()
+        if now - folder.st_mtime > RACY_MARGIN:
+            self._listing = ((folder.st_ino, folder.st_mtime_ns), time.time(), answer)
+        return answer
+
+    def _scan(self) -> tuple[int, bytes]:
+        """Each file costs one ``lstat``; its encoded line is reused while its size and
+        mtime stay the same."""
         try:
             entries = os.scandir(self.dir_fd)
         except OSError as exc:
             raise FerryError(ErrorCode.IO_ERROR, f"cannot read the library folder: {exc.strerror}") from None
+        previous, current = self._lines, {}
         with entries:
             for entry in entries:
-                if name_problem(entry.name) is not None:
-                    continue
+                name = entry.name
                 try:
                     if not entry.is_file(follow_symlinks=False):
                         continue
                     st = entry.stat(follow_symlinks=False)
                 except OSError:  # removed since readdir
                     continue
-                files.append(FileEntry(entry.name, st.st_size, st.st_mtime))
-        files.sort(key=lambda f: f.name)
-        return files
+                cached = previous.get(name)
+                if cached is not None and cached[0] == st.st_size and cached[1] == st.st_mtime_ns:
+                    current[name] = cached
+                elif name_problem(name) is None:
+                    current[name] = (st.st_size, st.st_mtime_ns, list_entry(name, st.st_size, st.st_mtime))
+        self._lines = current
+        return len(current), b"".join([current[name][2] for name in sorted(current)])
 
     def open_file(self, name: str) -> OpenFile:
         """Open a listed file for reading: ``not_found`` for anything that is not a

@@ -245,9 +245,8 @@ class Session:
             raise _Close()
 
     async def _list(self) -> None:
-        files = self.context.library.list_files()
-        body = b"".join(encode_header({"name": f.name, "size": f.size, "mtime": f.mtime}) for f in files)
-        await self._send({"ok": True, "count": len(files), "length": len(body)})
+        count, body = self.context.library.listing()
+        await self._send({"ok": True, "count": count, "length": len(body)})
         self.state = State.BODY
         await self.conn.send_all(body)
 

@@ -14,6 +14,7 @@ local disk, and a body shorter than announced is a failed transfer.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import selectors
 import socket
@@ -91,6 +92,15 @@ def _file_sha256(path: Path, cancel: threading.Event | None = None) -> str:
                 raise TransferCancelled()
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _remote_file(entry: Any) -> RemoteFile:
+    """One ``list`` entry, type-checked: it comes from an untrusted server."""
+    if isinstance(entry, dict):
+        name, size, mtime = entry.get("name"), entry.get("size"), entry.get("mtime")
+        if isinstance(name, str) and type(size) is int and size >= 0 and type(mtime) in (int, float):
+            return RemoteFile(name, size, float(mtime))
+    raise FerryError(ErrorCode.BAD_REQUEST, "the server sent a malformed list entry")
 
 
 def _start_tls(sock: socket.socket, host: str, port: int, settings: TlsSettings) -> ssl.SSLSocket:
@@ -175,20 +185,15 @@ class FerryClient:
         """The server's files, sorted by name. Entries with names that break the
         protocol's rules are dropped: nothing can be done with them safely."""
         response = self._call(ListFiles())
-        length = field(response, "length", int)
-        body = self._read_body(length)
-        files = []
-        for line in body.split(b"\n")[:-1]:
-            try:
-                entry = decode_header(line)
-                if not isinstance(entry, dict):
-                    raise FerryError(ErrorCode.BAD_REQUEST, "list entry is not an object")
-                name = field(entry, "name", str)
-                if name_problem(name) is None:
-                    files.append(RemoteFile(name, field(entry, "size", int), float(field(entry, "mtime", float))))
-            except FerryError as exc:
-                raise FerryError(ErrorCode.BAD_REQUEST, f"the server sent a malformed list: {exc.message}") from None
-        return files
+        count = field(response, "count", int)
+        body = self._read_body(field(response, "length", int))
+        try:  # one C-speed parse for the whole body: 100,000 entries in a fraction of a second
+            entries = json.loads(b"[" + body.rstrip(b"\n").replace(b"\n", b",") + b"]")
+        except ValueError:
+            raise FerryError(ErrorCode.BAD_REQUEST, "the server sent a malformed list") from None
+        if len(entries) != count:
+            raise FerryError(ErrorCode.BAD_REQUEST, f"the server announced {count} files and sent {len(entries)}")
+        return [file for file in map(_remote_file, entries) if name_problem(file.name) is None]
 
     def stat(self, name: str) -> RemoteStat:
         response = self._call(Stat(check_name(name)))

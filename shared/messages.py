@@ -9,6 +9,7 @@ then its own ``read_only`` check. Clients use :func:`field` and
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Union
@@ -151,6 +152,15 @@ def encode_request(request: Request) -> dict[str, Any]:
     if request.sha256 is not None:
         header["sha256"] = request.sha256
     return header
+
+
+def list_entry(name: str, size: int, mtime: float) -> bytes:
+    """One line of a ``list`` body. Built from a template rather than a dict through
+    ``json.dumps``: a 100,000-file listing is mostly this function."""
+    return b'{"name":%s,"size":%d,"mtime":%s}\n' % (_json_string(name).encode(), size, repr(float(mtime)).encode())
+
+
+_json_string = json.JSONEncoder(ensure_ascii=False).encode  # a str becomes a quoted, escaped JSON string
 
 
 def greeting(server: str, auth: bool | str, max_upload: int | None) -> dict[str, Any]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from .errors import ErrorCode, FerryError
 from .limits import MAX_NAME_BYTES
+
+_FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
 def name_problem(name: str) -> str | None:
@@ -18,11 +22,9 @@ def name_problem(name: str) -> str | None:
         return f"name is longer than {MAX_NAME_BYTES} bytes"
     if name.startswith("."):
         return "name starts with '.'"
-    for char in name:
-        if char in "/\\":
-            return "name contains a path separator"
-        if char < " " or char == "\x7f":
-            return "name contains a control character"
+    bad = _FORBIDDEN.search(name)
+    if bad is not None:
+        return "name contains a path separator" if bad.group() in "/\\" else "name contains a control character"
     return None
 
 

@@ -1,0 +1,91 @@
+"""The library folder module, on a real filesystem, without the network."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from server import library as library_module
+from server.library import Library
+from shared.errors import ErrorCode, FerryError
+
+
+def names(lib: Library) -> list[str]:
+    count, body = lib.listing()
+    entries = [json.loads(line) for line in body.splitlines()]
+    assert len(entries) == count
+    return [e["name"] for e in entries]
+
+
+def test_new_and_removed_files_show_at_once(tmp_path):
+    lib = Library(tmp_path)
+    assert names(lib) == []
+    for i in range(5):  # well within one timestamp tick of each other
+        (tmp_path / f"f{i}").write_bytes(b"x")
+        assert names(lib) == [f"f{j}" for j in range(i + 1)]
+    (tmp_path / "f0").unlink()
+    assert names(lib) == ["f1", "f2", "f3", "f4"]
+
+
+def test_a_file_changed_in_place_shows_within_the_ttl(tmp_path, monkeypatch):
+    monkeypatch.setattr(library_module, "LISTING_TTL", 0.2)
+    monkeypatch.setattr(library_module, "RACY_MARGIN", 0.0)
+    (tmp_path / "grows").write_bytes(b"x")
+    lib = Library(tmp_path)
+    lib.listing()
+    with open(tmp_path / "grows", "ab") as f:
+        f.write(b"more")
+    time.sleep(0.3)
+    _, body = lib.listing()
+    assert json.loads(body)["size"] == 5
+
+
+def test_uploads_in_progress_and_odd_entries_are_not_listed(tmp_path):
+    lib = Library(tmp_path)
+    upload = lib.begin_upload("pending.bin", 3, overwrite=False)
+    upload.write(b"abc")
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "fifo")
+    assert names(lib) == []
+    upload.commit(None)
+    assert names(lib) == ["pending.bin"]
+
+
+def test_open_file_refuses_what_is_not_a_regular_file(tmp_path):
+    lib = Library(tmp_path)
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "real").write_text("r")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    for name in ("fifo", "link", "missing"):
+        with pytest.raises(FerryError) as info:
+            lib.open_file(name)
+        assert info.value.code is ErrorCode.NOT_FOUND
+    opened = lib.open_file("real")
+    assert opened.size == 1
+    opened.close()
+
+
+def test_checksum_cache_follows_changes(tmp_path):
+    lib = Library(tmp_path)
+    (tmp_path / "c").write_bytes(b"one")
+    first = lib.open_file("c")
+    digest_one = lib.sha256(first)
+    first.close()
+    (tmp_path / "c").write_bytes(b"two")
+    second = lib.open_file("c")
+    assert lib.sha256(second) != digest_one
+    second.close()
+
+
+def test_failed_commit_leaves_no_temp_file(tmp_path):
+    lib = Library(tmp_path)
+    upload = lib.begin_upload("x", 3, overwrite=False)
+    upload.write(b"abc")
+    with pytest.raises(FerryError) as info:
+        upload.commit("0" * 64)
+    assert info.value.code is ErrorCode.CHECKSUM_MISMATCH
+    assert os.listdir(tmp_path / ".ferry-uploads") == [] and not (tmp_path / "x").exists()
