@@ -24,7 +24,7 @@ def safe_local_name(name: str) -> str:
     protocol name (so it can never contain a separator or ``..``)."""
     problem = name_problem(name)
     if problem is not None:
-        raise FerryError(ErrorCode.BAD_NAME, f"refusing server name {name[:60]!r}: {problem}")
+        raise FerryError(ErrorCode.BAD_NAME, f"refusing the name {name[:60]!r}: {problem}")
     local = _WINDOWS_FORBIDDEN.sub("_", name).rstrip(" .") or "_"
     if _WINDOWS_RESERVED.match(local):
         local = "_" + local
@@ -36,7 +36,7 @@ def local_path(directory: str | os.PathLike[str], name: str) -> Path:
     base = Path(directory).resolve()
     path = base / safe_local_name(name)
     if path.parent != base:  # unreachable for a valid name; kept as the last line of defence
-        raise FerryError(ErrorCode.BAD_NAME, f"refusing server name {name[:60]!r}")
+        raise FerryError(ErrorCode.BAD_NAME, f"refusing the name {name[:60]!r}")
     return path
 
 

@@ -1,0 +1,7 @@
+"""``python3 -m terminal_client``, the same as ``run_client.py``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

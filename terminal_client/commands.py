@@ -1,0 +1,57 @@
+"""The four commands of ``run_client.py HOST[:PORT] COMMAND``. Each returns the
+exit status: 0 when everything worked, 1 when anything failed.
+
+``get`` and ``put`` go through every file even when some fail: each failure is
+reported on its own line and makes the status 1. Only losing the server for good
+(:class:`CannotConnect`) or Ctrl+C ends them early.
+"""
+
+from __future__ import annotations
+
+from shared.errors import FerryError
+
+from . import listing
+from .connection import CannotConnect, Connection
+from .console import Console
+from .transfers import check_folder, check_name, download, upload
+
+
+def list_files(connection: Connection, console: Console, *, output: str = "table") -> int:
+    files = connection.run(lambda client: client.list())
+    render = {"table": listing.file_table, "json": listing.files_json, "names": listing.file_names}[output]
+    console.out.write(render(files))
+    return 0
+
+
+def stat_file(connection: Connection, console: Console, name: str, *, as_json: bool = False) -> int:
+    check_name(name)
+    stat = connection.run(lambda client: client.stat(name))
+    console.out.write(listing.stat_json(stat) if as_json else listing.stat_block(stat))
+    return 0
+
+
+def get_files(connection: Connection, console: Console, names: list[str], directory: str) -> int:
+    folder = check_folder(directory)
+    status = 0
+    for name in names:
+        try:
+            download(connection, console, name, folder)
+        except CannotConnect:
+            raise
+        except FerryError as exc:
+            console.fail(exc)
+            status = 1
+    return status
+
+
+def put_files(connection: Connection, console: Console, paths: list[str], *, overwrite: bool = False) -> int:
+    status = 0
+    for path in paths:
+        try:
+            upload(connection, console, path, overwrite=overwrite)
+        except CannotConnect:
+            raise
+        except FerryError as exc:
+            console.fail(exc)
+            status = 1
+    return status

@@ -1,0 +1,91 @@
+"""Text for people: sizes, times, durations, and names made safe to print.
+
+Names and messages come from a server, which is untrusted: a valid protocol name
+may still hold characters a terminal acts on (C1 controls such as U+009B, bidi
+overrides), so everything shown to a person goes through :func:`printable`.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def human_size(size: int) -> str:
+    """``0 B``, ``1023 B``, ``1.0 KiB``, ``12.3 MiB``: binary units, one decimal."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in _UNITS[1:]:
+        value /= 1024
+        if round(value, 1) < 1024 or unit == _UNITS[-1]:
+            return f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def human_rate(bytes_per_second: float) -> str:
+    return f"{human_size(int(bytes_per_second))}/s"
+
+
+def human_duration(seconds: float) -> str:
+    """``0:07``, ``12:34``, ``1:02:03``."""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
+
+
+def local_time(timestamp: float, *, seconds: bool = False) -> str:
+    """``2026-11-28 10:44`` in the local time zone; ``?`` for a time the platform
+    cannot represent (a server may send any number)."""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M", time.localtime(timestamp))
+    except (OverflowError, OSError, ValueError):
+        return "?"
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal could act on (controls, format
+    characters, line separators) written as a Python escape, so one message is
+    one harmless line."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def quoted(name: str) -> str:
+    """A name as messages show it: quoted and escaped (``'a b.txt'``)."""
+    return repr(name)
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: wide (CJK) characters take two,
+    combining marks none."""
+    return sum(_char_width(char) for char in text)
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` columns, a cut marked with ``~``."""
+    if display_width(text) <= width:
+        return text
+    kept, used = [], 0
+    for char in text:
+        char_width = _char_width(char)
+        if used + char_width > width - 1:
+            break
+        kept.append(char)
+        used += char_width
+    return "".join(kept) + ("~" if width > 0 else "")
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` followed by spaces up to ``width`` columns."""
+    return text + " " * max(width - display_width(text), 0)
+
+
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1

@@ -1,0 +1,55 @@
+"""What ``list`` and ``stat`` print: a table or a block for people, JSON or bare
+names for scripts.
+
+The human forms escape names (see :func:`formatting.printable`); the JSON forms
+are ASCII-only JSON, so they are exact and still harmless on a terminal; the
+bare-names form is exact, one name per line (a name never holds a line break).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from shared.client import RemoteFile, RemoteStat
+
+from .formatting import human_size, local_time, printable
+
+
+def file_table(files: list[RemoteFile]) -> str:
+    """``ls -l`` style: size and time first, the name last, so long names need no
+    column width; a last line with the count and the total size."""
+    if not files:
+        return "No files.\n"
+    sizes = [human_size(f.size) for f in files]
+    size_width = max(len("SIZE"), *(len(s) for s in sizes))
+    times = [local_time(f.mtime) for f in files]
+    time_width = max(len("MODIFIED"), *(len(t) for t in times))
+    lines = [f"{'SIZE':>{size_width}}  {'MODIFIED':<{time_width}}  NAME"]
+    for file, size, mtime in zip(files, sizes, times, strict=True):
+        lines.append(f"{size:>{size_width}}  {mtime:<{time_width}}  {printable(file.name)}")
+    count = f"{len(files)} file" + ("" if len(files) == 1 else "s")
+    lines.append(f"{count}, {human_size(sum(f.size for f in files))}")
+    return "\n".join(lines) + "\n"
+
+
+def file_names(files: Iterable[RemoteFile]) -> str:
+    return "".join(f"{f.name}\n" for f in files)
+
+
+def files_json(files: Iterable[RemoteFile]) -> str:
+    return json.dumps([{"name": f.name, "size": f.size, "mtime": f.mtime} for f in files]) + "\n"
+
+
+def stat_block(stat: RemoteStat) -> str:
+    rows = [
+        ("name", printable(stat.name)),
+        ("size", f"{human_size(stat.size)} ({stat.size:,} bytes)" if stat.size >= 1024 else human_size(stat.size)),
+        ("modified", local_time(stat.mtime, seconds=True)),
+        ("sha256", printable(stat.sha256)),
+    ]
+    return "".join(f"{key + ':':<10}{value}\n" for key, value in rows)
+
+
+def stat_json(stat: RemoteStat) -> str:
+    return json.dumps({"name": stat.name, "size": stat.size, "mtime": stat.mtime, "sha256": stat.sha256}) + "\n"

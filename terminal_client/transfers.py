@@ -1,0 +1,91 @@
+"""One download or one upload, with the checks a person's input needs first,
+a progress bar, and errors that name the file.
+
+Both raise :class:`FerryError` (local problems become ``local_io``, see
+failures.py) and let :class:`CannotConnect` and ``KeyboardInterrupt`` through
+untouched, so the caller decides whether to go on with the next file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from shared.client import Uploaded
+from shared.errors import ErrorCode, FerryError
+from shared.local_names import local_path
+from shared.names import name_problem
+
+from .connection import CannotConnect, Connection
+from .console import Console
+from .failures import LOCAL_IO, about, local_error
+from .formatting import quoted
+
+
+def check_name(name: str) -> None:
+    """``bad_name`` for a name no server can have, before anything is sent."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise FerryError(ErrorCode.BAD_NAME, f"{quoted(name)}: {problem}")
+
+
+def check_folder(directory: str | os.PathLike[str]) -> Path:
+    """The folder downloads go to, which must exist already."""
+    path = Path(directory)
+    try:
+        is_folder = stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError as exc:
+        raise local_error(exc, "use the folder", path) from None
+    if not is_folder:
+        raise FerryError(LOCAL_IO, f"cannot use {quoted(os.fspath(path))}: it is not a folder")
+    return path
+
+
+def download_target(name: str, directory: str | os.PathLike[str]) -> Path:
+    """Where ``download`` will put ``name`` (names a local system cannot hold are adjusted)."""
+    check_name(name)
+    return local_path(directory, name)
+
+
+def download(connection: Connection, console: Console, name: str, directory: str | os.PathLike[str]) -> Path:
+    """Fetch ``name`` into ``directory`` (replacing a local file of that name) and
+    return its path. The bytes go to a ``.part`` file renamed into place at the end."""
+    target = download_target(name, directory)
+    try:
+        with console.progress(name) as bar:
+            return connection.run(lambda client: client.get(name, directory, progress=bar))
+    except OSError as exc:  # the .part file, or the rename onto the target
+        raise local_error(exc, "write", target) from None
+    except CannotConnect:
+        raise
+    except FerryError as exc:
+        raise about(name, exc) from None
+
+
+def upload(connection: Connection, console: Console, path: str | os.PathLike[str], *, overwrite: bool = False) -> Uploaded:
+    """Send the local file ``path`` under its own name; ``exists`` if the server has
+    that name already and ``overwrite`` is false."""
+    path = Path(path)
+    shown = quoted(os.fspath(path))
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise local_error(exc, "read", path) from None
+    if stat.S_ISDIR(mode):
+        raise FerryError(LOCAL_IO, f"cannot upload {shown}: it is a folder")
+    if not stat.S_ISREG(mode):
+        raise FerryError(LOCAL_IO, f"cannot upload {shown}: it is not a regular file")
+    name = path.name
+    problem = name_problem(name)
+    if problem is not None:
+        raise FerryError(ErrorCode.BAD_NAME, f"cannot upload {shown}: {problem}")
+    try:
+        with console.progress(name) as bar:
+            return connection.run(lambda client: client.put(path, overwrite=overwrite, progress=bar))
+    except OSError as exc:
+        raise local_error(exc, "read", path) from None
+    except CannotConnect:
+        raise
+    except FerryError as exc:
+        raise about(name, exc) from None
