@@ -18,11 +18,12 @@ from typing import NoReturn
 
 from shared.address import parse_address
 from shared.errors import FerryError
+from shared.tls import TlsSettings
 
 from . import commands
 from .connection import Connection, Server
 from .console import Console
-from .failures import BAD_ADDRESS, USAGE, interrupted
+from .failures import BAD_ADDRESS, LOCAL_IO, USAGE, interrupted
 from .menu import Menu, enable_line_editing
 
 PROG = "run_client.py"
@@ -42,8 +43,11 @@ commands:
   get NAME... [-o DIR]          download files into DIR (default: here)
   put FILE... [--overwrite]     upload files under their own names
 
-The token for a server that needs one comes from --token or ${TOKEN_VARIABLE}
-(the variable keeps it out of the process list). More: docs/terminal-client.md"""
+The token for a server that needs one comes from --token, --token-file or
+${TOKEN_VARIABLE} (the file and the variable keep it out of the process list).
+--tls talks TLS; --ca-file verifies the server against a CA, otherwise its
+certificate is pinned on first use in ~/.config/ferry/known_servers.
+More: docs/terminal-client.md"""
 
 
 class UsageError(FerryError):
@@ -60,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     # Options shared by every level, so `--token` may come before or after the command.
     common = _Parser(add_help=False)
     common.add_argument("--token", default=argparse.SUPPRESS, help=f"the server's token (default: ${TOKEN_VARIABLE})")
+    common.add_argument("--token-file", default=argparse.SUPPRESS, metavar="PATH", help="read the token from this file")
+    common.add_argument(
+        "--tls", action="store_true", default=argparse.SUPPRESS,
+        help="use TLS; without --ca-file the server's certificate is pinned on first use (like SSH)",
+    )
+    common.add_argument("--ca-file", default=argparse.SUPPRESS, metavar="PEM", help="use TLS and verify the server against these CAs")
 
     parser = _Parser(
         prog=PROG,
@@ -112,9 +122,18 @@ def server_from(args: argparse.Namespace, environ: os._Environ[str] | dict[str, 
     except ValueError as exc:
         raise FerryError(BAD_ADDRESS, str(exc)) from None
     token = getattr(args, "token", None)
+    token_file = getattr(args, "token_file", None)
+    if token is None and token_file is not None:
+        try:
+            with open(token_file, encoding="utf-8") as f:
+                token = f.read().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FerryError(LOCAL_IO, f"cannot read the token file {token_file}: {getattr(exc, 'strerror', None) or exc}") from None
     if token is None:
         token = environ.get(TOKEN_VARIABLE) or None
-    return Server(host, port, token)
+    ca_file = getattr(args, "ca_file", None)
+    tls = TlsSettings(cafile=ca_file) if ca_file is not None or getattr(args, "tls", False) else None
+    return Server(host, port, token, tls)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from shared.client import ConnectionLost, FerryClient, TransferCancelled
 from shared.errors import CLOSING_CODES, ErrorCode, FerryError
+from shared.tls import TlsSettings
 
 T = TypeVar("T")
 
@@ -34,6 +35,7 @@ class Server:
     host: str
     port: int
     token: str | None = field(default=None, repr=False)
+    tls: TlsSettings | None = None
 
     @property
     def address(self) -> str:
@@ -42,7 +44,7 @@ class Server:
 
     def connect(self) -> FerryClient:
         try:
-            return FerryClient.connect(self.host, self.port, token=self.token, timeout=TIMEOUT)
+            return FerryClient.connect(self.host, self.port, token=self.token, tls=self.tls, timeout=TIMEOUT)
         except FerryError as exc:
             raise CannotConnect(self.explain(exc)) from None
 

@@ -600,3 +600,31 @@ def test_a_closed_stdout_is_a_local_error(addr, library):
     put_file(library, "a.txt", b"A")
     result = run_client(addr, "list", preexec_fn=lambda: os.close(1))
     assert_fails(result, "error: local_io: cannot write the output: standard output is closed")
+
+
+def test_tls_with_pinning_and_with_a_ca_file(server_factory, library, tmp_path):
+    from tests.test_tls import make_cert
+
+    cert, key = make_cert(tmp_path / "certs")
+    addr = address_of(server_factory("--workers", "1", "--tls-cert", str(cert), "--tls-key", str(key)))
+    put_file(library, "a.txt", b"A")
+    env = client_env(XDG_CONFIG_HOME=str(tmp_path / "config"))
+    first = run_client("--tls", addr, "list", "--names", env=env)
+    assert first.returncode == 0 and first.stdout == "a.txt\n", first.stderr
+    assert (tmp_path / "config" / "ferry" / "known_servers").read_text().startswith(addr + " SHA256:")
+    with_ca = run_client(addr, "list", "--names", "--ca-file", str(cert), env=env)
+    assert with_ca.returncode == 0 and with_ca.stdout == "a.txt\n", with_ca.stderr
+    known = tmp_path / "config" / "ferry" / "known_servers"
+    known.write_text(f"{addr} SHA256:{'0' * 64}\n")
+    changed = run_client("--tls", addr, "list", env=env)
+    assert changed.returncode == 1 and changed.stderr.startswith("error: certificate_changed: ")
+
+
+def test_token_from_a_file(server_factory, library, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret\n")
+    addr = address_of(server_factory("--workers", "1", "--token-file", str(token_file)))
+    result = run_client(addr, "list", "--names", "--token-file", str(token_file))
+    assert result.returncode == 0, result.stderr
+    missing = run_client(addr, "list", "--token-file", str(tmp_path / "nope"))
+    assert missing.returncode == 1 and missing.stderr.startswith("error: local_io: cannot read the token file")
