@@ -38,6 +38,31 @@ RACY_MARGIN = 1.0
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: a FIFO never hangs open()
 
 
+def remove_uploads_of(root: Path, pid: int) -> int:
+    """Delete the temp files of the worker ``pid``, which has exited: the parent calls
+    this when it reaps a worker, so a worker killed mid-upload leaves no stray data
+    until the next start. Temp names begin with their worker's pid (see
+    :meth:`Upload.create`); the pid cannot be reused before this runs, because the
+    replacement worker is started after it."""
+    prefix = f"{pid}-"
+    removed = 0
+    try:
+        uploads_fd = os.open(root / UPLOADS_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return 0  # the folder moved or went away: the next start cleans up
+    try:
+        for entry in os.scandir(uploads_fd):
+            if entry.name.startswith(prefix):
+                try:
+                    os.unlink(entry.name, dir_fd=uploads_fd)
+                    removed += 1
+                except OSError as exc:
+                    log.warning("cannot remove %r left by a dead worker: %s", entry.name, exc.strerror)
+    finally:
+        os.close(uploads_fd)
+    return removed
+
+
 @dataclass
 class OpenFile:
     """A regular file opened for reading; its content stays what it was at open time

@@ -245,10 +245,12 @@ class Session:
             raise _Close()
 
     async def _list(self) -> None:
-        count, body = self.context.library.listing()
-        await self._send({"ok": True, "count": count, "length": len(body)})
+        # A rescan of a large folder takes a while: on a thread, the worker's other
+        # sessions go on meanwhile.
+        self.state = State.WORKING
+        count, body = await asyncio.get_running_loop().run_in_executor(None, self.context.library.listing)
         self.state = State.BODY
-        await self.conn.send_all(body)
+        await self.conn.send_all(encode_header({"ok": True, "count": count, "length": len(body)}) + body)
 
     async def _stat(self, request: Stat) -> None:
         library = self.context.library
@@ -270,9 +272,8 @@ class Session:
             if request.offset > opened.size:
                 raise FerryError(ErrorCode.BAD_REQUEST, f"offset {request.offset} is past the end ({opened.size} bytes)")
             length = opened.size - request.offset
-            await self._send(
-                {"ok": True, "name": opened.name, "size": opened.size, "mtime": opened.mtime, "offset": request.offset, "length": length}
-            )
+            header = {"ok": True, "name": opened.name, "size": opened.size, "mtime": opened.mtime, "offset": request.offset, "length": length}
+            await self.conn.send_all(encode_header(header), more=length > 0)  # one segment with the body's start
             self.state = State.BODY
             position, end = request.offset, opened.size
             while position < end:
@@ -317,42 +318,9 @@ class Session:
         """Read exactly ``upload.size`` bytes. Storing stops at the first write error,
         but the rest is still read (and dropped) so the session stays in step.
 
-        A large body is pipelined: while a thread hashes and writes one block (both
-        release the GIL), the loop receives the next into a second buffer. Hashing
-        on the receiving thread would halve the upload speed."""
-        if upload.size <= PIPELINE_THRESHOLD:
-            return await self._receive_small_body(upload)
-        loop = asyncio.get_running_loop()
-        blocks = [bytearray(UPLOAD_BLOCK), bytearray(UPLOAD_BLOCK)]
-        storing: asyncio.Future[None] | None = None
-        failure: FerryError | None = None
-        remaining, turn = upload.size, 0
-        try:
-            while remaining:
-                block = memoryview(blocks[turn])
-                filled = await self._fill(block[: min(remaining, UPLOAD_BLOCK)])
-                remaining -= filled
-                failure = failure or await _stored(storing, upload)
-                storing = None if failure else loop.run_in_executor(None, upload.write, block[:filled])
-                turn ^= 1
-            return failure or await _stored(storing, upload)
-        finally:
-            if storing is not None and not storing.done():  # let the thread finish before the upload is aborted
-                await asyncio.shield(_stored(storing, upload))
-
-    async def _fill(self, block: memoryview) -> int:
-        """Fill ``block`` completely from what is buffered, then from the socket."""
-        leftover = self.headers.take(len(block))
-        filled = len(leftover)
-        block[:filled] = leftover
-        while filled < len(block):
-            received = await self.conn.recv_into(block[filled:])
-            if not received:
-                raise ConnectionResetError("client left in the middle of an upload")
-            filled += received
-        return filled
-
-    async def _receive_small_body(self, upload: Upload) -> FerryError | None:
+        Hashing and writing stay on this thread: handing blocks to another thread
+        was measured slower, and dearer in CPU, than doing them here (the two
+        threads trade the GIL at every block; docs/performance.md)."""
         failure: FerryError | None = None
         remaining = upload.size
         buffer = self.context.buffer
@@ -372,22 +340,5 @@ class Session:
                     log.warning("upload of %r failed: %s", upload.name, exc.message)
         return failure
 
-
-async def _stored(storing: "asyncio.Future[None] | None", upload: Upload) -> FerryError | None:
-    """Wait for a block's write; its failure, if it failed."""
-    if storing is None:
-        return None
-    try:
-        await storing
-    except FerryError as exc:
-        log.warning("upload of %r failed: %s", upload.name, exc.message)
-        return exc
-    return None
-
-
-#: Bodies up to this size are stored inline: a thread hand-off costs more than it saves.
-PIPELINE_THRESHOLD = 1 << 20
-#: Each large upload in flight holds two blocks of this size.
-UPLOAD_BLOCK = 1 << 20
 
 _PEER_GONE = {errno.EPIPE, errno.ECONNRESET, errno.ETIMEDOUT}

@@ -16,11 +16,13 @@ import selectors
 import signal
 import socket
 import time
+from collections import deque
 from typing import Callable
 
 from . import control
 from .acceptor import Acceptor
 from .config import ServerConfig
+from .library import remove_uploads_of
 from .worker_handle import WorkerHandle
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,8 @@ class Supervisor:
         self.accepting = False
         self.accept_paused = False  # out of fds: resume at acceptor.paused_until
         self.worker_capacity = session_capacity()
+        self.waiting: deque[socket.socket] = deque()  # accepted, not yet handed to a worker
+        self.hand_over_blocked = False
 
     # -- the loop -------------------------------------------------------------
 
@@ -114,7 +118,8 @@ class Supervisor:
         now = time.monotonic()
         if self.accept_paused and now >= self.acceptor.paused_until:
             self.accept_paused = False
-            self._start_accepting()
+            if not self.hand_over_blocked:
+                self._start_accepting()
         if self.stop_deadline is not None and now >= self.stop_deadline and self.workers:
             log.warning("workers still running after the grace period; killing them")
             self._kill_all()
@@ -126,7 +131,8 @@ class Supervisor:
         parent_only += [w.control for w in self.workers.values()]
         handle = WorkerHandle.start(index, self.config, parent_only)
         self.workers[index] = handle
-        self.selector.register(handle.control, selectors.EVENT_READ, handle.read_reports)
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if self.hand_over_blocked else 0)
+        self.selector.register(handle.control, events, self._control_callback(handle))
         self.selector.register(handle.sentinel, selectors.EVENT_READ, lambda: self._on_worker_exit(handle))
         log.debug("started worker %d (pid %s)", index, handle.pid)
 
@@ -145,6 +151,9 @@ class Supervisor:
         was_ready = handle.ready
         status = handle.reap()
         del self.workers[handle.index]
+        removed = remove_uploads_of(self.config.root, handle.pid) if handle.pid is not None else 0
+        if removed:
+            log.warning("removed %d unfinished uploads of worker %d (pid %s)", removed, handle.index, handle.pid)
         if self.stop_deadline is not None:
             log.info("worker %d (pid %s) finished", handle.index, handle.pid)
             return
@@ -163,35 +172,62 @@ class Supervisor:
     # -- connections ----------------------------------------------------------
 
     def _start_accepting(self) -> None:
-        self.selector.register(self.acceptor.listener, selectors.EVENT_READ, self._on_accept)
-        self.accepting = True
+        if not self.accepting:
+            self.selector.register(self.acceptor.listener, selectors.EVENT_READ, self._on_accept)
+            self.accepting = True
 
     def _stop_accepting(self) -> None:
         if self.accepting:
             self.selector.unregister(self.acceptor.listener)
             self.accepting = False
-        self.accept_paused = False  # out of fds: resume at acceptor.paused_until
-        self.worker_capacity = session_capacity()
 
     def _on_accept(self) -> None:
-        for conn in self.acceptor.accept_batch():
-            with conn:  # the worker holds its own copy once hand_over returns
-                self._dispatch(conn)
+        self.waiting.extend(self.acceptor.accept_batch())
+        self._hand_over_waiting()
         if self.acceptor.paused_until > time.monotonic():
             self._stop_accepting()
             self.accept_paused = True
 
-    def _dispatch(self, conn: socket.socket) -> None:
-        """To the least-loaded worker; as a refusal (``busy``) when the server is at
-        ``--max-connections`` or even that worker is at its fd capacity."""
+    def _hand_over_waiting(self) -> None:
+        """Pass accepted connections on, oldest first. A worker's control socket holds
+        only a few messages (net.unix.max_dgram_qlen); when every queue is full,
+        the rest wait here, the listener is left alone (the kernel's backlog holds
+        newcomers) and the control sockets are watched until they can take more."""
+        while self.waiting:
+            if not self._dispatch(self.waiting[0]):
+                break
+            self.waiting.popleft().close()  # the worker holds its own copy now
+        self._watch_hand_overs(blocked=bool(self.waiting))
+
+    def _watch_hand_overs(self, blocked: bool) -> None:
+        if blocked == self.hand_over_blocked:
+            return
+        self.hand_over_blocked = blocked
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if blocked else 0)
+        for handle in self.workers.values():
+            self.selector.modify(handle.control, events, self._control_callback(handle))
+        if blocked:
+            self._stop_accepting()
+        elif self.stop_deadline is None and not self.accept_paused:
+            self._start_accepting()
+
+    def _control_callback(self, handle: WorkerHandle) -> Callable[[], None]:
+        def on_control() -> None:
+            handle.read_reports()
+            if self.waiting:
+                self._hand_over_waiting()
+
+        return on_control
+
+    def _dispatch(self, conn: socket.socket) -> bool:
+        """To the least-loaded worker that can take it; as a refusal (``busy``) when
+        the server is at ``--max-connections`` or even that worker is at its fd
+        capacity. False when no worker's queue has room."""
         workers = sorted(self.workers.values(), key=lambda w: w.load)
         total = sum(w.load for w in workers)
         full = total >= self.config.max_connections or (workers and workers[0].load >= self.worker_capacity)
         kind = control.REFUSE if full else control.SERVE
-        for worker in workers:
-            if worker.hand_over(conn, kind):
-                return
-        log.error("no worker could take a connection; dropping it")
+        return any(worker.hand_over(conn, kind) for worker in workers)
 
     # -- signals and shutdown -------------------------------------------------
 
@@ -225,6 +261,8 @@ class Supervisor:
         self._stop_accepting()
         self.accept_paused = False
         self.acceptor.close()
+        while self.waiting:
+            self.waiting.popleft().close()
         self.stop_deadline = time.monotonic() + self.config.grace + 1.0
         for worker in self.workers.values():
             worker.drain()

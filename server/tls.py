@@ -5,6 +5,7 @@ handshake. Everything, the greeting and ``busy`` included, travels inside TLS.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
 from pathlib import Path
@@ -24,13 +25,25 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
 
 
 class TlsConnection(Connection):
-    def __init__(self, sock, context: ssl.SSLContext) -> None:
+    __slots__ = ("handshake_timeout",)
+
+    def __init__(self, sock, context: ssl.SSLContext, handshake_timeout: float) -> None:
         sock.setblocking(False)
         super().__init__(context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False))
+        self.handshake_timeout = handshake_timeout
 
     async def start(self) -> None:
-        """The handshake; a plaintext or broken client fails here with ssl.SSLError
-        (an OSError), which ends only its own session."""
+        """The handshake, within ``handshake_timeout`` (the header timeout): like a
+        header, a handshake must complete in time, or a client trickling its
+        ClientHello would hold the session for the whole idle timeout. A plaintext,
+        broken or too slow client fails here with an OSError, which ends only its
+        own session."""
+        try:
+            await asyncio.wait_for(self._handshake(), self.handshake_timeout)
+        except asyncio.TimeoutError:  # not an OSError before Python 3.11
+            raise ConnectionAbortedError("the TLS handshake did not complete in time") from None
+
+    async def _handshake(self) -> None:
         while True:
             try:
                 self.sock.do_handshake()
@@ -65,7 +78,7 @@ class TlsConnection(Connection):
             self._progress()
             return received
 
-    async def send_all(self, data: bytes) -> None:
+    async def send_all(self, data: bytes, more: bool = False) -> None:
         view = memoryview(data)
         while view:
             try:

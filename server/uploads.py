@@ -45,7 +45,10 @@ class Upload:
 
     @classmethod
     def create(cls, library: "Library", name: str, size: int, overwrite: bool) -> "Upload":
-        temp_name = f"{secrets.token_hex(8)}.part"
+        # The worker's pid leads the name: when a worker dies without cleaning up
+        # (SIGKILL, OOM killer), the parent removes exactly its temp files, leaving
+        # other workers' uploads in progress alone (library.remove_uploads_of).
+        temp_name = f"{os.getpid()}-{secrets.token_hex(8)}.part"
         try:
             fd = os.open(temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=library.uploads_fd)
         except OSError as exc:

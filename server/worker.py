@@ -105,8 +105,12 @@ class Worker:
             if flags & socket.MSG_CTRUNC:
                 log.error("a connection was lost in hand-over: this process is out of file descriptors")
             kind = message[:1]
-            for fd in fds:
+            if kind in (control.SERVE, control.REFUSE):
+                # Counted even when its fd was lost (MSG_CTRUNC): the parent's view of
+                # our load is sent - received, and a hand-over never counted here would
+                # count against this worker forever, until it refused everyone as busy.
                 self.received += 1
+            for fd in fds:
                 if kind == control.SERVE:
                     self._serve(socket.socket(fileno=fd))
                 else:
@@ -117,7 +121,7 @@ class Worker:
 
     def _connection(self, sock: socket.socket) -> Connection:
         if self.tls is not None:
-            return TlsConnection(sock, self.tls)
+            return TlsConnection(sock, self.tls, self.config.header_timeout)
         return Connection(sock)
 
     def _serve(self, sock: socket.socket) -> None:
@@ -126,6 +130,18 @@ class Worker:
         session.start()
 
     def _refuse(self, sock: socket.socket) -> None:
+        if self.tls is None:
+            # Plain TCP: one non-blocking send fits in any fresh socket buffer, so say
+            # "busy" and free the fd at once. Refusals come in bursts exactly when fds
+            # are short; holding each one for a task to run would lose the rest of the
+            # burst to EMFILE (dropped without a word).
+            try:
+                sock.setblocking(False)
+                sock.send(_BUSY)
+            except OSError:
+                pass
+            sock.close()
+            return
         task = asyncio.get_running_loop().create_task(self._say_busy(self._connection(sock)))
         self.refusals.add(task)
         task.add_done_callback(self.refusals.discard)

@@ -203,3 +203,21 @@ def test_windows_reserved_and_forbidden_characters_are_made_safe(tmp_path):
         local_path(tmp_path, "..")
     assert numbered_name("photo.jpg", lambda n: n == "photo (1).jpg") == "photo (2).jpg"
     assert numbered_name("README", lambda n: False) == "README (1)"
+
+
+def test_a_silent_server_times_out_with_a_clear_error():
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def greet_then_sleep() -> None:
+        conn, _ = listener.accept()
+        accepted.append(conn)
+        conn.sendall(b'{"ferry":1,"server":"x","auth":false,"max_upload":null}\n')
+
+    threading.Thread(target=greet_then_sleep, daemon=True).start()
+    client = FerryClient.connect(*listener.getsockname(), timeout=0.5)
+    with pytest.raises(ConnectionLost) as info:
+        client.list()
+    assert "did not answer in time" in info.value.message
+    listener.close()
+    accepted[0].close()
