@@ -1,0 +1,38 @@
+"""Start the desktop app: ``python3 run_gui.py [HOST[:PORT]]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tkinter as tk
+from pathlib import Path
+
+from .settings import default_settings_path
+
+
+def create_root() -> tuple[tk.Tk, bool]:
+    """A Tk root that accepts dropped files when tkdnd loads; plain Tk otherwise."""
+    try:
+        from tkinterdnd2 import TkinterDnD
+
+        return TkinterDnD.Tk(className="Ferry"), True
+    except Exception as exc:  # ImportError, or TclError when tkdnd has no build for this platform
+        logging.getLogger("gui").warning("drag and drop unavailable: %s", exc)
+        return tk.Tk(className="Ferry"), False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run_gui.py", description="Ferry's desktop app.")
+    parser.add_argument("address", nargs="?", help="connect to HOST[:PORT] at start")
+    parser.add_argument("--settings", type=Path, default=None, help="settings file (default: in the user's config folder)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from .main_window import MainWindow
+
+    root, dnd = create_root()
+    window = MainWindow(root, args.settings or default_settings_path(), dnd)
+    if args.address:
+        window.connect_to(args.address)
+    root.mainloop()
+    return 0

@@ -1,0 +1,66 @@
+"""The question "this name already exists: Overwrite, Keep both or Skip?".
+
+Not modal in the blocking sense: the Tk loop keeps running (progress bars move,
+the bridge drains) and the answer arrives through a callback.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from .conflicts import Choice, Conflict
+
+
+class ConflictDialog(tk.Toplevel):
+    def __init__(self, parent: tk.Misc, conflict: Conflict, answer: Callable[[Choice | None, bool], None]) -> None:
+        super().__init__(parent)
+        self._answer = answer
+        self._answered = False
+        self.conflict = conflict
+        self.title("Ferry: name already exists")
+        self.transient(parent.winfo_toplevel())
+        self.resizable(False, False)
+        body = ttk.Frame(self, padding=16)
+        body.pack(fill="both", expand=True)
+        ttk.Label(body, text=f"“{conflict.name}” already exists {conflict.where}.", style="Heading.TLabel", wraplength=460).pack(anchor="w")
+        ttk.Label(body, text="Replace it, keep both (the new one gets a number), or skip this file?", wraplength=460).pack(
+            anchor="w", pady=(6, 10)
+        )
+        self.apply_to_all = tk.BooleanVar(self, False)
+        self.apply_check = ttk.Checkbutton(
+            body, text=f"Do this for the other conflicts too ({conflict.remaining - 1} more)", variable=self.apply_to_all
+        )
+        if conflict.remaining > 1:
+            self.apply_check.pack(anchor="w", pady=(0, 10))
+        buttons = ttk.Frame(body)
+        buttons.pack(fill="x")
+        self.skip_button = ttk.Button(buttons, text="Skip", command=lambda: self.choose(Choice.SKIP))
+        self.skip_button.pack(side="right")
+        self.keep_both_button = ttk.Button(buttons, text="Keep both", command=lambda: self.choose(Choice.KEEP_BOTH))
+        self.keep_both_button.pack(side="right", padx=6)
+        self.overwrite_button = ttk.Button(buttons, text="Overwrite", style="Accent.TButton", command=lambda: self.choose(Choice.OVERWRITE))
+        self.overwrite_button.pack(side="right")
+        self.protocol("WM_DELETE_WINDOW", lambda: self.choose(None))
+        self.bind("<Escape>", lambda _e: self.choose(None))
+        self.wait_visibility_safely()
+        self.keep_both_button.focus_set()
+
+    def wait_visibility_safely(self) -> None:
+        try:
+            self.grab_set()  # keeps clicks in the main window from starting a second batch meanwhile
+        except tk.TclError:
+            pass  # not viewable yet on some window managers; the dialog still works
+
+    def choose(self, choice: Choice | None) -> None:
+        if self._answered:
+            return
+        self._answered = True
+        apply_to_all = bool(self.apply_to_all.get())
+        try:
+            self.grab_release()
+        except tk.TclError:
+            pass
+        self.destroy()
+        self._answer(choice, apply_to_all)

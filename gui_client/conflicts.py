@@ -1,0 +1,112 @@
+"""Name conflicts: Overwrite / Keep both / Skip, with "apply to all".
+
+A :class:`TransferPlan` walks a batch of names. For each one that already
+exists where it is going, it stops and asks (:meth:`TransferPlan.question`); the
+window shows the question and hands the answer back (:meth:`TransferPlan.answer`).
+"Apply to all" answers the rest of the batch's conflicts the same way. No Tk here:
+the plan is tested without a display.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from shared.local_names import numbered_name
+
+T = TypeVar("T")
+
+
+class Choice(str, enum.Enum):
+    OVERWRITE = "overwrite"
+    KEEP_BOTH = "keep_both"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Planned(Generic[T]):
+    """One item that will be transferred: to ``target`` name, replacing or not."""
+
+    item: T
+    target: str
+    overwrite: bool
+
+
+@dataclass(frozen=True)
+class Conflict:
+    name: str
+    where: str  # "on the server" or "in <folder>"
+    remaining: int  # conflicts in this batch still unanswered, this one included
+
+
+class TransferPlan(Generic[T]):
+    def __init__(
+        self,
+        items: Sequence[T],
+        target_of: Callable[[T], str],
+        exists: Callable[[str], bool],
+        where: str,
+    ) -> None:
+        self._items = list(items)
+        self._target_of = target_of
+        self._exists = exists
+        self._where = where
+        self._position = 0
+        self._for_all: Choice | None = None
+        self._taken: set[str] = set()  # names this batch already claimed
+        self.planned: list[Planned[T]] = []
+        self.skipped: list[T] = []
+        self._advance()
+
+    def _is_taken(self, name: str) -> bool:
+        return name in self._taken or self._exists(name)
+
+    def _advance(self) -> None:
+        """Plan every item up to the next conflict that needs a person."""
+        while self._position < len(self._items):
+            item = self._items[self._position]
+            target = self._target_of(item)
+            if not self._is_taken(target):
+                self._plan(item, target, overwrite=False)
+            elif self._for_all is not None:
+                self._resolve(item, target, self._for_all)
+            else:
+                return
+            self._position += 1
+
+    def question(self) -> Conflict | None:
+        """The conflict waiting for an answer, or None when the plan is complete."""
+        if self._position >= len(self._items):
+            return None
+        item = self._items[self._position]
+        remaining = sum(1 for later in self._items[self._position :] if self._is_taken(self._target_of(later)))
+        return Conflict(self._target_of(item), self._where, max(1, remaining))
+
+    def answer(self, choice: Choice, apply_to_all: bool = False) -> None:
+        if self._position >= len(self._items):
+            raise RuntimeError("no question is waiting")
+        item = self._items[self._position]
+        if apply_to_all:
+            self._for_all = choice
+        self._resolve(item, self._target_of(item), choice)
+        self._position += 1
+        self._advance()
+
+    def cancel(self) -> None:
+        """Skip everything not yet planned (the dialog was closed)."""
+        self.skipped.extend(self._items[self._position :])
+        self._position = len(self._items)
+
+    def _resolve(self, item: T, target: str, choice: Choice) -> None:
+        if choice is Choice.SKIP:
+            self.skipped.append(item)
+        elif choice is Choice.OVERWRITE:
+            self._plan(item, target, overwrite=True)
+        else:
+            self._plan(item, numbered_name(target, self._is_taken), overwrite=False)
+
+    def _plan(self, item: T, target: str, overwrite: bool) -> None:
+        self._taken.add(target)
+        self.planned.append(Planned(item, target, overwrite))

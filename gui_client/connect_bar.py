@@ -1,0 +1,60 @@
+"""Host, port and token, with one Connect / Disconnect button."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+
+class ConnectBar(ttk.Frame):
+    def __init__(
+        self, parent: tk.Misc, host: str, port: int, on_connect: Callable[[str, str], None], on_disconnect: Callable[[], None]
+    ) -> None:
+        super().__init__(parent, padding=(8, 8, 8, 4))
+        self._on_connect = on_connect
+        self._on_disconnect = on_disconnect
+        self.connected = False
+        self.host = tk.StringVar(self, host)
+        self.port = tk.StringVar(self, str(port))
+        self.token = tk.StringVar(self, "")
+        ttk.Label(self, text="Server").pack(side="left")
+        self.host_entry = ttk.Entry(self, textvariable=self.host, width=22)
+        self.host_entry.pack(side="left", padx=(6, 12))
+        ttk.Label(self, text="Port").pack(side="left")
+        self.port_entry = ttk.Entry(self, textvariable=self.port, width=7)
+        self.port_entry.pack(side="left", padx=(6, 12))
+        ttk.Label(self, text="Token").pack(side="left")
+        self.token_entry = ttk.Entry(self, textvariable=self.token, width=16, show="•")
+        self.token_entry.pack(side="left", padx=(6, 12))
+        self.button = ttk.Button(self, text="Connect", width=11, command=self._clicked, style="Accent.TButton")
+        self.button.pack(side="left")
+        for entry in (self.host_entry, self.port_entry, self.token_entry):
+            entry.bind("<Return>", lambda _event: self._connect())
+
+    def address(self) -> str:
+        """``host:port`` for :func:`shared.address.parse_address`. A port typed
+        into the host field ("nas:7070") wins over the port field."""
+        host, port = self.host.get().strip(), self.port.get().strip()
+        if "]:" in host or host.count(":") == 1:
+            return host
+        if host.count(":") > 1 and not host.startswith("["):
+            host = f"[{host}]"  # a bare IPv6 address
+        return f"{host}:{port}" if port else host
+
+    def set_address(self, host: str, port: int) -> None:
+        self.host.set(host)
+        self.port.set(str(port))
+
+    def _clicked(self) -> None:
+        if self.connected:
+            self._on_disconnect()
+        else:
+            self._connect()
+
+    def _connect(self) -> None:
+        self._on_connect(self.address(), self.token.get())
+
+    def show_state(self, state: str) -> None:
+        self.connected = state in ("connected", "connecting")
+        self.button.configure(text="Disconnect" if self.connected else "Connect")

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import time
+
+from gui_client.file_list import FileList, prepare
+from shared.client import RemoteFile
+
+
+def model(*files: tuple[str, int, float]) -> FileList:
+    m = FileList()
+    m.replace([RemoteFile(*f) for f in files])
+    return m
+
+
+def names(m: FileList) -> list[str]:
+    return m.names(m.visible)
+
+
+def test_sorts_by_name_case_insensitively_then_by_other_columns():
+    m = model(("b", 5, 3.0), ("A", 50, 1.0), ("c", 1, 2.0))
+    assert names(m) == ["A", "b", "c"]
+    m.sort_by("name")
+    assert names(m) == ["c", "b", "A"] and m.descending
+    m.sort_by("size")
+    assert names(m) == ["A", "b", "c"]  # largest first
+    m.sort_by("size")
+    assert names(m) == ["c", "b", "A"]
+    m.sort_by("mtime")
+    assert names(m) == ["b", "c", "A"]  # newest first
+
+
+def test_filter_is_case_insensitive_and_survives_sorting_and_new_listings():
+    m = model(("Report.PDF", 1, 0.0), ("notes.txt", 1, 0.0), ("report-old.pdf", 1, 0.0))
+    m.set_filter("  REPORT ")
+    assert names(m) == ["report-old.pdf", "Report.PDF"]  # "-" sorts before "."
+    m.sort_by("name")
+    assert names(m) == ["Report.PDF", "report-old.pdf"]
+    m.replace([RemoteFile("reportage", 1, 0.0), RemoteFile("x", 1, 0.0)])
+    assert names(m) == ["reportage"]
+    assert m.summary().shown == 1 and m.summary().total == 2
+
+
+def test_summary_find_and_has():
+    m = model(("a", 10, 0.0), ("b", 32, 0.0))
+    assert m.summary().total_size == 42
+    assert m.find("b").size == 32 and m.find("zz") is None
+    assert m.has("a") and not m.has("A")
+
+
+def test_prepare_formats_rows_and_is_fast_for_100000_files():
+    files = [RemoteFile(f"f{i}.jpg", i, 1_700_000_000.0 + i) for i in range(100_000)]
+    start = time.process_time()
+    listing = prepare(files)
+    m = FileList()
+    m.replace(listing)
+    m.set_filter("99")
+    assert time.process_time() - start < 2.0
+    assert listing.kinds[0] == "image" and listing.sizes[2048] == "2.0 KB"

@@ -1,0 +1,235 @@
+"""Transfers through the window: cancel mid-transfer, the server dying
+mid-transfer and the app recovering, the parallel limit, and no freeze."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from gui_client import os_dialogs
+from gui_client.transfers import State
+from shared.client import FerryClient
+from tests.gui.conftest import continue_workers, pump_for, sha256_of, sparse_file, stop_workers, wait_without_tk
+
+pytestmark = pytest.mark.gui
+
+BIG = 512 * 1024 * 1024
+
+
+def uploads_in_progress(library: Path) -> list[str]:
+    hidden = library / ".ferry-uploads"
+    return os.listdir(hidden) if hidden.exists() else []
+
+
+def start_download(app, name: str) -> None:
+    app.select(name)
+    app.window.download_button.invoke()
+    app.root.update()
+
+
+def test_cancel_download_mid_transfer_leaves_no_partial_file(app, server, library, downloads):
+    sparse_file(library / "big.iso", BIG)
+    app.connect(server)
+    app.wait_for_names({"big.iso"})
+    start_download(app, "big.iso")
+    part = downloads / "big.iso.part"
+    wait_without_tk(lambda: part.exists() and part.stat().st_size > 0, what="the first bytes")
+    workers = stop_workers(server)  # freeze the server: the transfer is now stuck half way
+    try:
+        row = app.pump_until(lambda: (r := app.row("big.iso")) and 0 < r.view.done < BIG and r, what="progress")
+        assert row.view.state is State.RUNNING
+        assert 0 < float(row.progress.cget("value")) < 100
+        assert row.button.cget("text") == "Cancel"
+        row.button.invoke()
+        app.wait_for_state("big.iso", State.CANCELLED, timeout=10)
+    finally:
+        continue_workers(workers)
+    assert os.listdir(downloads) == []
+    assert app.row("big.iso").button.cget("text") == "Retry"
+
+
+def test_cancel_upload_mid_transfer_leaves_nothing_on_the_server(app, server, library, tmp_path, monkeypatch):
+    source = sparse_file(tmp_path / "upload me.bin", BIG)
+    monkeypatch.setattr(os_dialogs, "ask_open_files", lambda parent, initial_dir=None: [str(source)])
+    app.connect(server)
+    app.window.upload_button.invoke()
+    hidden = library / ".ferry-uploads"
+    wait_without_tk(lambda: any((hidden / n).stat().st_size > 0 for n in uploads_in_progress(library)), what="upload bytes at the server")
+    workers = stop_workers(server)
+    try:
+        # Half way by the server's count. The client may not have reported
+        # progress yet: one sendfile() call can hold many megabytes.
+        row = app.pump_until(lambda: (r := app.row("upload me.bin")) and r.view.state is State.RUNNING and r, what="the running row")
+        assert row.view.done < BIG
+        row.button.invoke()
+        app.wait_for_state("upload me.bin", State.CANCELLED, timeout=10)
+    finally:
+        continue_workers(workers)
+    app.pump_until(lambda: not uploads_in_progress(library), timeout=20, what="the server to discard the partial upload")
+    assert [n for n in os.listdir(library) if not n.startswith(".")] == []
+    app.window.refresh_button.invoke()
+    pump_for(app.root, 0.3)
+    assert app.shown_names() == []
+
+
+def test_cancel_a_queued_transfer_and_the_parallel_limit(app, server, library, downloads):
+    for i in range(4):
+        sparse_file(library / f"q{i}.bin", BIG)
+    app.connect(server)
+    app.window.transfers_panel.parallel.set(2)
+    app.window.controller.set_max_parallel(2)
+    app.wait_for_names({f"q{i}.bin" for i in range(4)})
+    workers = stop_workers(server)  # nothing can finish: we see exactly what the queue starts
+    try:
+        app.select(*[f"q{i}.bin" for i in range(4)])
+        app.window.download_button.invoke()
+        app.pump_until(lambda: len(app.rows()) == 4, what="four rows")
+        pump_for(app.root, 0.2)
+        states = [app.row(f"q{i}.bin").view.state for i in range(4)]
+        assert states == [State.RUNNING, State.RUNNING, State.QUEUED, State.QUEUED]
+        assert "2 transfers running, 2 queued" in str(app.window.status.transfers.cget("text"))
+        app.row("q3.bin").button.invoke()  # cancel one that never started
+        app.wait_for_state("q3.bin", State.CANCELLED)
+        app.row("q0.bin").button.invoke()  # cancel a running one: the next queued one starts
+        app.wait_for_state("q0.bin", State.CANCELLED)
+        app.wait_for_state("q2.bin", State.RUNNING)
+        app.row("q1.bin").button.invoke()
+        app.row("q2.bin").button.invoke()
+        app.wait_for_state("q2.bin", State.CANCELLED)
+    finally:
+        continue_workers(workers)
+    app.window.transfers_panel.clear_button.invoke()
+    assert app.rows() == []
+    assert os.listdir(downloads) == []
+
+
+def test_server_killed_mid_download_then_reconnect_and_resume(app, server_factory, library, downloads):
+    server = server_factory("--workers", "2")
+    content = os.urandom(4 * 1024 * 1024)
+    sparse_file(library / "big.bin", BIG, head=content)
+    app.connect(server)
+    app.wait_for_names({"big.bin"})
+    start_download(app, "big.bin")
+    part = downloads / "big.bin.part"
+    wait_without_tk(lambda: part.exists() and part.stat().st_size > 0, what="the first bytes")
+    for pid in stop_workers(server):
+        os.kill(pid, signal.SIGKILL)
+    server.stop(signal.SIGKILL)
+    row = app.wait_for_state("big.bin", State.FAILED, timeout=15)
+    assert "connection to the server was lost" in row.view.error
+    assert "Failed" in str(row.state.cget("text"))
+    assert "lost" in app.status_message()
+    kept = part.stat().st_size
+    assert 0 < kept < BIG  # the partial file is kept for resuming
+
+    app.window.refresh_button.invoke()  # the list cannot load either: said in words
+    app.pump_until(lambda: app.window.controller.state == "failed", what="the failed refresh")
+    assert "unreachable" in app.status_message()
+
+    restarted = server_factory("--workers", "2")  # the server is back, on a new port
+    app.connect(restarted)
+    app.wait_for_names({"big.bin"})
+    assert "Connected" in str(app.window.status.server.cget("text"))
+    row.button.invoke()  # Retry
+    app.pump_until(lambda: row.view.state is not State.FAILED, what="the retry to start")
+    row = app.wait_for_state("big.bin", State.DONE, State.FAILED, timeout=60)
+    assert row.view.state is State.DONE, row.view.error
+    assert row.view.resumed_from == kept  # continued from the partial file, not from zero
+    assert sha256_of(downloads / "big.bin") == sha256_of(library / "big.bin")
+    (downloads / "big.bin").unlink()
+
+
+def test_a_timer_keeps_ticking_during_a_200_mb_download_and_upload(app, server, library, downloads, tmp_path, monkeypatch):
+    size = 200 * 1024 * 1024
+    sparse_file(library / "down.bin", size, head=os.urandom(1 << 20))
+    source = sparse_file(tmp_path / "up.bin", size, head=os.urandom(1 << 20))
+    monkeypatch.setattr(os_dialogs, "ask_open_files", lambda parent, initial_dir=None: [str(source)])
+    app.connect(server)
+    app.wait_for_names({"down.bin"})
+    ticks: list[float] = []
+
+    after_id = [""]
+
+    def tick() -> None:
+        ticks.append(time.monotonic())
+        after_id[0] = app.root.after(10, tick)
+
+    tick()
+    start_download(app, "down.bin")
+    app.window.upload_button.invoke()
+    app.wait_for_state("down.bin", State.DONE, timeout=60)
+    app.wait_for_state("up.bin", State.DONE, timeout=60)
+    app.root.after_cancel(after_id[0])
+    gaps = sorted(b - a for a, b in zip(ticks, ticks[1:], strict=False))
+    # Moving 400 MB (or hashing it) on the Tk thread would stall it for the
+    # whole transfer, seconds. The bounds leave room for the scheduling of a
+    # loaded 2-core machine, not for blocking I/O.
+    assert gaps[-1] < 1.0, f"the Tk loop stalled for {gaps[-1]:.3f} s"
+    assert gaps[len(gaps) // 2] < 0.1, f"the timer ticked too rarely (median gap {gaps[len(gaps) // 2]:.3f} s)"
+    assert sha256_of(downloads / "down.bin") == sha256_of(library / "down.bin")
+    (downloads / "down.bin").unlink()
+
+
+@pytest.fixture
+def memory_library(tmp_path):
+    """A library folder in RAM when the machine has /dev/shm: creating 100,000
+    files on a busy disk takes longer than everything else in this test."""
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK) else tmp_path
+    folder = Path(tempfile.mkdtemp(prefix="ferry-gui-test-", dir=base))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_100000_files_list_quickly_and_filter_per_keystroke_quickly(app, memory_library, server_factory):
+    library = memory_library
+    for i in range(100_000):
+        open(library / f"file-{i:06d}.dat", "wb").close()
+    server = server_factory("--workers", "2", root=library)
+    tree = app.window.file_view.tree
+
+    def library_alone() -> float:
+        """The same request through the client library alone: the server's and
+        the library's share of the time, which the window cannot shorten."""
+        with FerryClient.connect(*server.address) as client:
+            start = time.monotonic()
+            client.list()
+            return time.monotonic() - start
+
+    def shown_within(action, expected: int) -> float:
+        model = app.window.controller.files
+        old = model.listing
+        start = time.monotonic()
+        action()
+        app.pump_until(lambda: model.listing is not old and len(tree.get_children("")) == expected, timeout=60, what="the listing")
+        app.root.update_idletasks()  # the rows are drawn
+        return time.monotonic() - start
+
+    base = library_alone()
+    first = shown_within(lambda: app.connect(server), 100_000)
+    assert first - base < 2.0, f"the window added {first - base:.2f} s to a {base:.2f} s listing"
+    open(library / "one-more.dat", "wb").close()  # a changed listing is shown again in full
+    base = library_alone()
+    again = shown_within(app.window.refresh_button.invoke, 100_001)
+    assert again - base < 2.0, f"the window added {again - base:.2f} s to a {base:.2f} s listing"
+
+    # Per keystroke, the Tk thread's own CPU time stays under 200 ms; wall
+    # time is also bounded, loosely, because other processes share the CPU.
+    def keystroke(text: str) -> tuple[float, float]:
+        wall, cpu = time.monotonic(), time.thread_time()
+        app.window.filter_text.set(text)
+        app.root.update_idletasks()
+        return time.thread_time() - cpu, time.monotonic() - wall
+
+    costs = [keystroke(text) for text in ("9", "99", "999", "9999", "99999")]
+    assert app.shown_names() == ["file-099999.dat"]
+    costs += [keystroke(text) for text in ("9999", "999", "99", "9", "")]
+    assert len(tree.get_children("")) == 100_001
+    worst_cpu, worst_wall = max(c for c, _ in costs), max(w for _, w in costs)
+    assert worst_cpu < 0.2, f"a keystroke took {worst_cpu * 1000:.0f} ms of CPU"
+    assert worst_wall < 1.0, f"a keystroke took {worst_wall * 1000:.0f} ms"

@@ -1,0 +1,152 @@
+"""Take docs/screenshot.png: the app with files and transfers, under Xvfb.
+
+    .venv/bin/python tools/gui_screenshot.py [OUTPUT]
+
+Starts a private Xvfb (unless DISPLAY is set), a real server on a temporary
+library with sample files, and the app; downloads one file, uploads one, leaves
+a large download half way (the server's workers are paused with SIGSTOP for
+the picture) and one queued, selects an image for the preview, then captures
+the screen with ImageMagick's ``import -window root``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+WIDTH, HEIGHT = 1180, 720
+
+
+def pump(root, condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out while preparing the screenshot: {condition.__code__.co_firstlineno}")
+        root.update()
+        time.sleep(0.01)
+
+
+def sample_library(library: Path) -> None:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1200, 800), (18, 96, 140))
+    draw = ImageDraw.Draw(image)
+    for i in range(12):
+        draw.ellipse((100 * i - 200, 500 - 20 * i, 100 * i + 300, 1000), fill=(30 + 15 * i, 140, 170 - 5 * i))
+    draw.ellipse((850, 120, 1000, 270), fill=(255, 214, 90))
+    image.save(library / "harbour at dusk.jpg", quality=90)
+    sizes = {
+        "Q3 report {final}.pdf": 2_400_000,
+        "team photo.png": 0,
+        "meeting notes.txt": 14_000,
+        "backup-2026-11.tar.gz": 380_000_000,
+        "budget.xlsx": 96_000,
+        "intro.mp4": 64_000_000,
+        "podcast episode 12.mp3": 41_000_000,
+        "setup.sh": 3_100,
+        "README.md": 5_200,
+        "data export.csv": 1_800_000,
+    }
+    for name, size in sizes.items():
+        with open(library / name, "wb") as f:
+            f.write(os.urandom(min(size, 4096)))
+            f.truncate(size)
+    Image.new("RGB", (640, 480), (200, 120, 60)).save(library / "team photo.png")
+    now = time.time()
+    for i, path in enumerate(sorted(library.iterdir())):
+        os.utime(path, (now - i * 86_400 * 3.3, now - i * 86_400 * 3.3))
+
+
+def main() -> int:
+    output = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshot.png"
+    xvfb = None
+    if not os.environ.get("DISPLAY"):
+        display = ":87"
+        xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"])
+        os.environ["DISPLAY"] = display
+        time.sleep(1.0)
+    work = Path(tempfile.mkdtemp(prefix="ferry-shot-"))
+    server = None
+    workers: list[int] = []
+    try:
+        from gui_client import os_dialogs
+        from gui_client.app import create_root
+        from gui_client.main_window import MainWindow
+        from gui_client.transfers import State
+        from tests.server_process import ServerProcess
+
+        library, downloads, outbox = work / "library", work / "Downloads", work / "outbox"
+        for folder in (library, downloads, outbox):
+            folder.mkdir()
+        sample_library(library)
+        (outbox / "holiday plans.docx").write_bytes(os.urandom(250_000))
+        os.environ["HOME"] = str(work)  # the toolbar then shows "~/Downloads", not a temp path
+        settings = work / "gui.json"
+        settings.write_text(json.dumps({"download_dir": str(downloads)}))
+        server = ServerProcess(library, "--workers", "2").start()
+
+        root, dnd = create_root()
+        window = MainWindow(root, settings, dnd)
+        root.geometry(f"{WIDTH}x{HEIGHT}+0+0")
+        window.connect_bar.host.set(server.host)
+        window.connect_bar.port.set(str(server.port))
+        window.connect_bar.button.invoke()
+        pump(root, lambda: len(window.file_view.visible_names()) == 11)
+
+        def state_of(name):
+            row = next((r for r in window.transfers_panel.rows.values() if r.view.name == name), None)
+            return row.view.state if row else None
+
+        window.file_view.select_names(["meeting notes.txt"])
+        window.download_selected()
+        pump(root, lambda: state_of("meeting notes.txt") is State.DONE)
+        os_dialogs.ask_open_files = lambda parent, initial_dir=None: [str(outbox / "holiday plans.docx")]
+        window.upload_from_picker()
+        pump(root, lambda: state_of("holiday plans.docx") is State.DONE)
+        # A refused upload, as a failed row with its reason and Retry:
+        (outbox / "README.md").write_bytes(b"# my own readme\n")
+        window.controller.transfers.upload(window.controller.server, outbox / "README.md", "README.md", overwrite=False)
+        pump(root, lambda: state_of("README.md") is State.FAILED)
+        window.controller.set_max_parallel(1)
+        window.file_view.select_names(["harbour at dusk.jpg"])
+        pump(root, lambda: window.file_view._photo is not None)
+        window.controller.download(["backup-2026-11.tar.gz", "intro.mp4"])
+        part = downloads / "backup-2026-11.tar.gz.part"
+        pump(root, lambda: part.exists() and part.stat().st_size > 40_000_000, timeout=60)
+        workers = server.children()
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        window.transfers_panel.parallel.set(1)
+        end = time.monotonic() + 0.4
+        pump(root, lambda: time.monotonic() > end)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["import", "-window", "root", "-crop", f"{WIDTH}x{HEIGHT}+0+0", str(output)], check=True)
+        print(f"wrote {output}")
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+        workers = []
+        window.close()
+    finally:
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+        if server is not None:
+            server.__exit__(None, None, None)
+        shutil.rmtree(work, ignore_errors=True)
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
