@@ -1,0 +1,67 @@
+"""How big and how long: one :class:`Plan` for a full run, one for ``--quick``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    bulk_size: int  # bytes of the bulk download/upload file
+    bulk_reps: int  # interleaved repetitions of each bulk contender
+    small_clients: tuple[int, ...]  # N for the small-operations workload
+    small_seconds: float  # how long each small-operations run lasts
+    small_reps: int
+    small_file: int  # bytes of the file each cycle gets and puts
+    idle_counts: tuple[int, ...]  # idle sessions held at once
+    idle_reps: int
+    idle_lists: int  # list requests of the fresh client while they are held
+    list_sizes: tuple[int, ...]  # files in the library for the list-latency figure
+    list_reps: int
+    client_list_reps: int  # ... of which also timed through client.list() (parsing 100,000 lines is slow)
+    parallel: tuple[int, ...]  # parallel downloads for the aggregate-throughput figure
+    parallel_reps: int
+    workers: tuple[int, ...]  # --workers values for the worker-scaling figure
+
+
+FULL = Plan(
+    name="full",
+    bulk_size=1 * GiB,
+    bulk_reps=5,
+    small_clients=(1, 10, 100),
+    small_seconds=3.0,
+    small_reps=3,
+    small_file=64 * 1024,
+    idle_counts=(1_000, 10_000),
+    idle_reps=2,
+    idle_lists=300,
+    list_sizes=(1_000, 10_000, 100_000),
+    list_reps=9,
+    client_list_reps=5,
+    parallel=(1, 4, 16),
+    parallel_reps=5,
+    workers=(1, 2),
+)
+
+QUICK = Plan(
+    name="quick",
+    bulk_size=128 * MiB,
+    bulk_reps=3,
+    small_clients=(1, 10, 100),
+    small_seconds=0.8,
+    small_reps=2,
+    small_file=64 * 1024,
+    idle_counts=(10_000,),
+    idle_reps=1,
+    idle_lists=100,
+    list_sizes=(1_000, 100_000),
+    list_reps=2,
+    client_list_reps=1,
+    parallel=(1, 4, 16),
+    parallel_reps=3,
+    workers=(1, 2),
+)
