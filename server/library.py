@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 #: (so publishing is an atomic rename), and emptied at start.
 UPLOADS_DIR = ".ferry-uploads"
 
-#: How long a ``list`` answer may be reused while the folder itself is unchanged.
+#: Longest a file changed in place (same name, same inode) may show its old size in ``list``.
 LISTING_TTL = 2.0
 #: An answer is only reused if made this long after the folder's last change
 #: (timestamps are coarse: two changes within one tick leave the same mtime).
@@ -92,8 +92,9 @@ class Library:
             pass
         self.uploads_fd = os.open(UPLOADS_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.dir_fd)
         self.checksums = ChecksumCache()
-        self._lines: dict[str, tuple[int, int, bytes]] = {}  # name -> (size, mtime_ns, list line)
-        self._listing: tuple[tuple[int, int], float, tuple[int, bytes]] | None = None  # (folder key, made at, answer)
+        self._lines: dict[str, tuple[int, int, int, bytes]] = {}  # name -> (inode, size, mtime_ns, list line)
+        self._answer: tuple[tuple[int, int], tuple[int, bytes]] | None = None  # (folder inode and mtime, answer)
+        self._full_scan_at = 0.0
 
     def close(self) -> None:
         os.close(self.uploads_fd)
@@ -115,29 +116,33 @@ class Library:
         """The ``list`` body: one line per regular file directly in the folder with a
         valid name, sorted by code point; and how many lines.
 
-        Creating, renaming or deleting a file changes the folder's mtime, which
-        invalidates the last answer at once; only a file changed in place by
-        another program (its size, not its name) can go unnoticed, and then for at
-        most :data:`LISTING_TTL`. Git's "racily clean" rule covers the coarse
-        timestamp: an answer is reused only if it was made well after the folder
-        last changed.
+        Creating, renaming or deleting a file changes the folder's mtime and the
+        entry's inode number (an upload renames a new inode over the old name), so
+        those show at once and cost one ``lstat`` each; the rest of the folder comes
+        from cache. A file changed in place by another program keeps both, so it
+        shows at the next full pass, at most :data:`LISTING_TTL` later. Git's
+        "racily clean" rule covers the coarse timestamp: a whole answer is reused
+        only if it was made well after the folder last changed.
         """
         try:
             folder = os.fstat(self.dir_fd)
         except OSError as exc:
             raise FerryError(ErrorCode.IO_ERROR, f"cannot read the library folder: {exc.strerror}") from None
         now = time.time()
-        cached = self._listing
-        if cached is not None and cached[0] == (folder.st_ino, folder.st_mtime_ns) and now - cached[1] < LISTING_TTL:
-            return cached[2]
-        answer = self._scan()
-        if now - folder.st_mtime > RACY_MARGIN:
-            self._listing = ((folder.st_ino, folder.st_mtime_ns), time.time(), answer)
+        key = (folder.st_ino, folder.st_mtime_ns)
+        full = now - self._full_scan_at >= LISTING_TTL
+        if not full and self._answer is not None and self._answer[0] == key:
+            return self._answer[1]
+        answer = self._scan(full)
+        if full:
+            self._full_scan_at = now
+        self._answer = (key, answer) if now - folder.st_mtime > RACY_MARGIN else None
         return answer
 
-    def _scan(self) -> tuple[int, bytes]:
-        """Each file costs one ``lstat``; its encoded line is reused while its size and
-        mtime stay the same."""
+    def _scan(self, full: bool) -> tuple[int, bytes]:
+        """Read the folder; ``lstat`` every file on a ``full`` pass, else only those
+        whose inode number is new. A file's encoded line is reused while its inode,
+        size and mtime stand."""
         try:
             entries = os.scandir(self.dir_fd)
         except OSError as exc:
@@ -146,19 +151,22 @@ class Library:
         with entries:
             for entry in entries:
                 name = entry.name
+                cached = previous.get(name)
                 try:
                     if not entry.is_file(follow_symlinks=False):
+                        continue
+                    if not full and cached is not None and cached[0] == entry.inode():
+                        current[name] = cached
                         continue
                     st = entry.stat(follow_symlinks=False)
                 except OSError:  # removed since readdir
                     continue
-                cached = previous.get(name)
-                if cached is not None and cached[0] == st.st_size and cached[1] == st.st_mtime_ns:
+                if cached is not None and cached[:3] == (st.st_ino, st.st_size, st.st_mtime_ns):
                     current[name] = cached
                 elif name_problem(name) is None:
-                    current[name] = (st.st_size, st.st_mtime_ns, list_entry(name, st.st_size, st.st_mtime))
+                    current[name] = (st.st_ino, st.st_size, st.st_mtime_ns, list_entry(name, st.st_size, st.st_mtime))
         self._lines = current
-        return len(current), b"".join([current[name][2] for name in sorted(current)])
+        return len(current), b"".join([current[name][3] for name in sorted(current)])
 
     def open_file(self, name: str) -> OpenFile:
         """Open a listed file for reading: ``not_found`` for anything that is not a

@@ -89,3 +89,14 @@ def test_failed_commit_leaves_no_temp_file(tmp_path):
         upload.commit("0" * 64)
     assert info.value.code is ErrorCode.CHECKSUM_MISMATCH
     assert os.listdir(tmp_path / ".ferry-uploads") == [] and not (tmp_path / "x").exists()
+
+
+def test_a_file_replaced_by_rename_shows_at_once(tmp_path):
+    lib = Library(tmp_path)
+    (tmp_path / "doc").write_bytes(b"old")
+    lib.listing()
+    for size in (5, 9, 2):  # each replacement within one timestamp tick and within the TTL
+        (tmp_path / "new").write_bytes(b"n" * size)
+        os.rename(tmp_path / "new", tmp_path / "doc")
+        _, body = lib.listing()
+        assert json.loads(body)["size"] == size
