@@ -87,7 +87,7 @@ class ServerProcess:
             self.proc.stdout.close()  # type: ignore[union-attr]
 
     def __enter__(self) -> "ServerProcess":
-        return self.start()
+        return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.poll() is None:
