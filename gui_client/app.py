@@ -25,13 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run_gui.py", description="Ferry's desktop app.")
     parser.add_argument("address", nargs="?", help="connect to HOST[:PORT] at start")
     parser.add_argument("--settings", type=Path, default=None, help="settings file (default: in the user's config folder)")
+    parser.add_argument("--tls", action="store_true", help="use TLS; the server's certificate is pinned on first use")
+    parser.add_argument("--ca-file", metavar="PEM", default=None, help="use TLS and verify the server against these CAs")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     from .main_window import MainWindow
 
     root, dnd = create_root()
-    window = MainWindow(root, args.settings or default_settings_path(), dnd)
+    window = MainWindow(root, args.settings or default_settings_path(), dnd, ca_file=args.ca_file)
+    window.connect_bar.tls.set(args.tls or args.ca_file is not None)
     if args.address:
         window.connect_to(args.address)
     root.mainloop()

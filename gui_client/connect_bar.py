@@ -1,4 +1,4 @@
-"""Host, port and token, with one Connect / Disconnect button."""
+"""Host, port, token and TLS, with one Connect / Disconnect button."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from tkinter import ttk
 
 class ConnectBar(ttk.Frame):
     def __init__(
-        self, parent: tk.Misc, host: str, port: int, on_connect: Callable[[str, str], None], on_disconnect: Callable[[], None]
+        self, parent: tk.Misc, host: str, port: int, on_connect: Callable[[str, str, bool], None], on_disconnect: Callable[[], None]
     ) -> None:
         super().__init__(parent, padding=(8, 8, 8, 4))
         self._on_connect = on_connect
@@ -18,6 +18,7 @@ class ConnectBar(ttk.Frame):
         self.host = tk.StringVar(self, host)
         self.port = tk.StringVar(self, str(port))
         self.token = tk.StringVar(self, "")
+        self.tls = tk.BooleanVar(self, False)
         ttk.Label(self, text="Server").pack(side="left")
         self.host_entry = ttk.Entry(self, textvariable=self.host, width=22)
         self.host_entry.pack(side="left", padx=(6, 12))
@@ -27,6 +28,8 @@ class ConnectBar(ttk.Frame):
         ttk.Label(self, text="Token").pack(side="left")
         self.token_entry = ttk.Entry(self, textvariable=self.token, width=16, show="•")
         self.token_entry.pack(side="left", padx=(6, 12))
+        self.tls_check = ttk.Checkbutton(self, text="TLS", variable=self.tls)
+        self.tls_check.pack(side="left", padx=(0, 12))
         self.button = ttk.Button(self, text="Connect", width=11, command=self._clicked, style="Accent.TButton")
         self.button.pack(side="left")
         for entry in (self.host_entry, self.port_entry, self.token_entry):
@@ -53,7 +56,7 @@ class ConnectBar(ttk.Frame):
             self._connect()
 
     def _connect(self) -> None:
-        self._on_connect(self.address(), self.token.get())
+        self._on_connect(self.address(), self.token.get(), self.tls.get())
 
     def show_state(self, state: str) -> None:
         self.connected = state in ("connected", "connecting")

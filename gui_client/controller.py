@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shared.address import parse_address
+from shared.tls import TlsSettings
 from shared.client import ConnectionLost, FerryClient, Greeting
 from shared.errors import FerryError
 from shared.local_names import local_path, safe_local_name
@@ -91,14 +92,15 @@ class Controller:
 
     # -- connection ---------------------------------------------------------
 
-    def connect(self, address: str, token: str = "") -> bool:
-        """Connect to ``address`` (``host[:port]``); False with a message if it is not an address."""
+    def connect(self, address: str, token: str = "", tls: TlsSettings | None = None) -> bool:
+        """Connect to ``address`` (``host[:port]``), over TLS when ``tls`` is given;
+        False with a message if it is not an address."""
         try:
             host, port = parse_address(address)
         except ValueError as exc:
             self.listener.report(str(exc)[:1].upper() + str(exc)[1:], error=True)
             return False
-        self.server = Server(host, port, token.strip() or None)
+        self.server = Server(host, port, token.strip() or None, tls)
         self.settings.host, self.settings.port = host, port
         self._save_settings()
         self._generation += 1
@@ -180,7 +182,9 @@ class Controller:
 
     def _browse_connection(self, server: Server) -> FerryClient:
         if self._browse_client is None:
-            self._browse_client = FerryClient.connect(server.host, server.port, token=server.token, timeout=BROWSE_TIMEOUT)
+            self._browse_client = FerryClient.connect(
+                server.host, server.port, token=server.token, tls=server.tls, timeout=BROWSE_TIMEOUT
+            )
         return self._browse_client
 
     def _browse_connect_and_list(self, generation: int, server: Server) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any
 
+from shared.tls import TlsSettings
+
 from . import os_dialogs
 from .bridge import Bridge
 from .conflict_dialog import ConflictDialog
@@ -36,10 +38,11 @@ PROGRESS_FLUSH_MS = 250
 
 
 class MainWindow:
-    def __init__(self, root: tk.Tk, settings_path: Path, dnd: bool = False) -> None:
+    def __init__(self, root: tk.Tk, settings_path: Path, dnd: bool = False, ca_file: str | None = None) -> None:
         self.root = root
         self.settings_path = settings_path
         self.settings = Settings.load(settings_path)
+        self.ca_file = ca_file
         self.metrics = apply_theme(root, self.settings.theme)
         self.icons = Icons(root, self.metrics.icon)
         if self.icons.app:
@@ -136,8 +139,10 @@ class MainWindow:
 
     # -- actions ---------------------------------------------------------------
 
-    def connect(self, address: str, token: str = "") -> None:
-        self.controller.connect(address, token)
+    def connect(self, address: str, token: str = "", tls: bool = False) -> None:
+        """With ``tls``, the server is checked against ``ca_file`` when one was given,
+        else its certificate is pinned on first use (shared/tls.py)."""
+        self.controller.connect(address, token, TlsSettings(cafile=self.ca_file) if tls else None)
 
     def connect_to(self, address: str) -> None:
         """Fill the bar with ``address`` and connect (from the command line)."""
@@ -148,7 +153,7 @@ class MainWindow:
             self.connect_bar.set_address(host, port)
         except ValueError:
             pass
-        self.controller.connect(address, self.connect_bar.token.get())
+        self.connect(address, self.connect_bar.token.get(), self.connect_bar.tls.get())
 
     def download_selected(self) -> None:
         names = self.file_view.selected_names()

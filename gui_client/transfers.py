@@ -20,9 +20,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from shared.tls import TlsSettings
 from shared.client import PART_SUFFIX, FerryClient, TransferCancelled
 from shared.errors import FerryError
 from shared.local_names import local_path
@@ -62,7 +63,8 @@ class State(str, enum.Enum):
 class Server:
     host: str
     port: int
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
+    tls: TlsSettings | None = None  # None: plain TCP
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -292,7 +294,7 @@ class TransferQueue:
         outcome: dict[str, object] = {}
         try:
             server = job.server
-            client = FerryClient.connect(server.host, server.port, token=server.token, timeout=TRANSFER_TIMEOUT)
+            client = FerryClient.connect(server.host, server.port, token=server.token, tls=server.tls, timeout=TRANSFER_TIMEOUT)
             with self._lock:
                 proceed = current() and not cancel.is_set()
                 if proceed:

@@ -36,8 +36,8 @@ from .tls import KnownServers, TlsSettings, client_context, default_known_server
 
 #: Reused receive buffer size: large reads keep a Python receiver near the kernel's speed.
 RECV_CHUNK = 1 << 20
-#: Largest single sendfile() call; Linux stops at 0x7ffff000 bytes per call anyway.
-SEND_CHUNK = 1 << 24
+#: Bytes per sendfile() call of an upload: progress and cancel are looked at between calls.
+SEND_CHUNK = 1 << 22
 #: Suffix of a partial download, kept for resuming.
 PART_SUFFIX = ".part"
 
@@ -86,14 +86,31 @@ class Greeting:
     max_upload: int | None
 
 
-def _file_sha256(path: Path, cancel: threading.Event | None = None) -> str:
+def _sha256_of(path: Path, limit: int | None = None, cancel: threading.Event | None = None) -> "hashlib._Hash":
+    """A sha256 fed with the file's first ``limit`` bytes (all of it when None)."""
     digest = hashlib.sha256()
+    if limit == 0:
+        return digest
     with open(path, "rb") as f:
-        while chunk := f.read(RECV_CHUNK):
+        remaining = limit
+        while chunk := f.read(RECV_CHUNK if remaining is None else min(RECV_CHUNK, remaining)):
             if cancel is not None and cancel.is_set():
                 raise TransferCancelled()
             digest.update(chunk)
-    return digest.hexdigest()
+            if remaining is not None:
+                remaining -= len(chunk)
+    return digest
+
+
+class _Hashing:
+    """A sink that hashes what it writes."""
+
+    def __init__(self, sink: BinaryIO, hasher: "hashlib._Hash") -> None:
+        self.sink, self.hasher = sink, hasher
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.hasher.update(data)
+        return self.sink.write(data)
 
 
 def _use_kernel_timeouts(sock: socket.socket, timeout: float) -> None:
@@ -352,6 +369,10 @@ class FerryClient:
         expected = self.stat(name) if verify else None
         if expected is not None and offset > expected.size:
             offset = 0
+        hasher = None
+        if expected is not None:  # hash as the bytes arrive: no second pass over the file
+            with _local_io(f"cannot read {part}"):
+                hasher = _sha256_of(part, limit=offset, cancel=cancel)
         with _local_io(f"cannot save into {final.parent}"):
             # O_NOFOLLOW: a symlink planted at the .part name is not written through.
             flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
@@ -360,8 +381,8 @@ class FerryClient:
             with sink, _local_io(f"cannot write {part}"):
                 sink.seek(offset)
                 sink.truncate()
-                self.get_into(name, sink, offset=offset, progress=progress, cancel=cancel)
-            if expected is not None and _file_sha256(part) != expected.sha256:
+                self.get_into(name, _Hashing(sink, hasher) if hasher else sink, offset=offset, progress=progress, cancel=cancel)
+            if expected is not None and hasher is not None and hasher.hexdigest() != expected.sha256:
                 part.unlink()
                 raise FerryError(ErrorCode.CHECKSUM_MISMATCH, f"{name}: downloaded bytes do not match the server's sha256")
             with _local_io(f"cannot save {final}"):
@@ -396,7 +417,7 @@ class FerryClient:
             source = open(path, "rb")
         with source:
             size = os.fstat(source.fileno()).st_size
-            sha256 = _file_sha256(path, cancel) if checksum else None
+            sha256 = _sha256_of(path, cancel=cancel).hexdigest() if checksum else None
             self._call(Put(remote_name, size, overwrite, sha256))  # "ready", or the refusal
             try:
                 self._send_body(source, size, progress, cancel)
