@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     checks = evaluate(results)
     print()
     print(render(results, checks))
-    print(f"load average at the end: {os.getloadavg()[0]:.2f} (other work on this machine makes absolute figures noisy;"
-          " the ratios are within one run)")
+    print(
+        f"load average at the end: {os.getloadavg()[0]:.2f} (other work on this machine makes absolute figures noisy;"
+        " the ratios are within one run)"
+    )
     path = write_json(results, checks)
     missed = [c for c in checks if c.met is False]
     print(f"\n{len(checks) - len(missed)} of {len(checks)} targets met; results in {path}")

@@ -32,8 +32,13 @@ SMALL_SECONDS = 2.0
 def _one(workload: str, server: FerryServer, ws: Workspace) -> dict[str, float]:
     if workload.startswith("small"):
         sample, latencies, _, errors = run_load("ferry", server.port, server.pid, ws.root / "local.bin", int(workload[5:]), SMALL_SECONDS)
-        return {"cycles/s": sample.value, "server CPU ms/cycle": 1000 * (sample.server_cores or 0) / max(sample.value, 1e-9),
-                "p50 ms": percentile(latencies, 50) * 1000, "p99 ms": percentile(latencies, 99) * 1000, "errors": errors}
+        return {
+            "cycles/s": sample.value,
+            "server CPU ms/cycle": 1000 * (sample.server_cores or 0) / max(sample.value, 1e-9),
+            "p50 ms": percentile(latencies, 50) * 1000,
+            "p99 ms": percentile(latencies, 99) * 1000,
+            "errors": errors,
+        }
     if workload.startswith("list"):
         marker = server.process.root / ".ab-touch"
         marker.touch()
@@ -47,8 +52,11 @@ def _one(workload: str, server: FerryServer, ws: Workspace) -> dict[str, float]:
             client.get_into("big.bin", None)
     seconds = time.perf_counter() - t0
     gib = BULK / (1 << 30)
-    return {"MiB/s": BULK / MiB / seconds, "server CPU s/GiB": (tree_cpu(server.pid) - s0) / gib,
-            "client CPU s/GiB": (self_cpu() - c0) / gib}
+    return {
+        "MiB/s": BULK / MiB / seconds,
+        "server CPU s/GiB": (tree_cpu(server.pid) - s0) / gib,
+        "client CPU s/GiB": (self_cpu() - c0) / gib,
+    }
 
 
 _SHA = [""]
@@ -56,7 +64,7 @@ _SHA = [""]
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    server_args = argv[argv.index("--") + 1:] if "--" in argv else []
+    server_args = argv[argv.index("--") + 1 :] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("other", type=Path, help="the other checkout (holds run_server.py)")

@@ -95,6 +95,7 @@ def downloads(plan: Plan, ws: Workspace, results: Results) -> None:
         }
         ftp = _start(stack, results, "pyftpdlib RETR", FtpServer(serve, "async"))
         if ftp:
+
             def ftp_retr() -> int:
                 with ftp.connect() as session:
                     session.retrbinary(f"RETR {big.name}", lambda block: None, blocksize=1 << 20)
@@ -104,8 +105,10 @@ def downloads(plan: Plan, ws: Workspace, results: Results) -> None:
             labels["ftp.retr"] = ("pyftpdlib async RETR -> ftplib (1 MiB blocks)", "limit.sink")
         try:
             ensure_program("curl", "curl")
-            http_peers = [("nginx", Nginx(serve, ws.folder("nginx")), "nginx -> curl -o /dev/null"),
-                          ("httpserver", HttpServer(serve), "python -m http.server -> curl")]
+            http_peers = [
+                ("nginx", Nginx(serve, ws.folder("nginx")), "nginx -> curl -o /dev/null"),
+                ("httpserver", HttpServer(serve), "python -m http.server -> curl"),
+            ]
         except PeerUnavailable as exc:
             results.skip("curl peers", str(exc))
             http_peers = []
@@ -118,8 +121,9 @@ def downloads(plan: Plan, ws: Workspace, results: Results) -> None:
         samples = interleave(c, plan.bulk_reps)
     for key, runs in samples.items():
         label, baseline = labels[key]
-        results.add(Figure(f"download.{key}", section, label, "MiB/s", runs,
-                           baseline=baseline and f"download.{baseline}", extra=_cpu_cost(runs)))
+        results.add(
+            Figure(f"download.{key}", section, label, "MiB/s", runs, baseline=baseline and f"download.{baseline}", extra=_cpu_cost(runs))
+        )
 
 
 def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
@@ -137,12 +141,14 @@ def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
             def run() -> int:
                 with server.connect() as client:
                     return client.put(big, name="up.bin", overwrite=True).size
+
             return run
 
         def probe(server: FerryServer) -> Callable[[], int]:
             def run() -> int:
                 with server.connect() as client:
                     return probe_put(client, big, "up.bin", sha256)
+
             return run
 
         c = {
@@ -163,6 +169,7 @@ def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
         }
         ftp = _start(stack, results, "pyftpdlib STOR", FtpServer(ws.folder("up-ftp"), "async"))
         if ftp:
+
             def ftp_stor() -> int:
                 with ftp.connect() as session, open(big, "rb") as f:
                     session.storbinary("STOR up.bin", f, blocksize=1 << 20)
@@ -174,6 +181,7 @@ def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
         samples = interleave(c, plan.bulk_reps)
     for key, runs in samples.items():
         label, baseline = labels[key]
-        results.add(Figure(f"upload.{key}", section, label, "MiB/s", runs,
-                           baseline=baseline and f"upload.{baseline}", extra=_cpu_cost(runs)))
+        results.add(
+            Figure(f"upload.{key}", section, label, "MiB/s", runs, baseline=baseline and f"upload.{baseline}", extra=_cpu_cost(runs))
+        )
     os.sync()

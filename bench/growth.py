@@ -56,15 +56,20 @@ def list_latency(plan: Plan, ws: Workspace, results: Results) -> None:
             shutil.rmtree(folder, ignore_errors=True)
         first = None if count == smallest else f"list.n{smallest}.raw"
         label = f"list of {count:,} files after a change (first ever: {cold:.0f} ms)"
-        results.add(Figure(f"list.n{count}.raw", "list latency", label, "ms", raw, higher_is_better=False, baseline=first,
-                           extra={"first_ms": cold}))
+        results.add(
+            Figure(f"list.n{count}.raw", "list latency", label, "ms", raw, higher_is_better=False, baseline=first, extra={"first_ms": cold})
+        )
         label = f"list of {count:,} files, folder unchanged for {UNCHANGED_FOR:g}s"
         results.add(Figure(f"list.n{count}.warm", "list latency", label, "ms", warm, higher_is_better=False, baseline=f"list.n{count}.raw"))
         label = f"list of {count:,} files: client.list() incl. parsing"
-        results.add(Figure(f"list.n{count}.client", "list latency", label, "ms", full, higher_is_better=False,
-                           baseline=f"list.n{count}.raw"))
-        print(f"  {count} files: first {cold:.0f} ms, after a change {sorted(s.value for s in raw)[len(raw) // 2]:.1f} ms,"
-              f" unchanged {sorted(s.value for s in warm)[len(warm) // 2]:.1f} ms", flush=True)
+        results.add(
+            Figure(f"list.n{count}.client", "list latency", label, "ms", full, higher_is_better=False, baseline=f"list.n{count}.raw")
+        )
+        print(
+            f"  {count} files: first {cold:.0f} ms, after a change {sorted(s.value for s in raw)[len(raw) // 2]:.1f} ms,"
+            f" unchanged {sorted(s.value for s in warm)[len(warm) // 2]:.1f} ms",
+            flush=True,
+        )
 
 
 def workers(plan: Plan, ws: Workspace, results: Results) -> None:
@@ -86,9 +91,16 @@ def workers(plan: Plan, ws: Workspace, results: Results) -> None:
                 runs[count].append(sample)
                 lats[count] += latencies
     for count in plan.workers:
-        results.add(Figure(f"workers.{count}", f"workers (N={n} small ops)",
-                           f"Ferry --workers {count}: cycles/s (p99 {percentile(lats[count], 99) * 1000:.1f} ms)", "cycles/s",
-                           runs[count], baseline=None if count == fewest else f"workers.{fewest}"))
+        results.add(
+            Figure(
+                f"workers.{count}",
+                f"workers (N={n} small ops)",
+                f"Ferry --workers {count}: cycles/s (p99 {percentile(lats[count], 99) * 1000:.1f} ms)",
+                "cycles/s",
+                runs[count],
+                baseline=None if count == fewest else f"workers.{fewest}",
+            )
+        )
 
 
 def parallel(plan: Plan, ws: Workspace, results: Results) -> None:
@@ -121,6 +133,7 @@ def parallel(plan: Plan, ws: Workspace, results: Results) -> None:
             seconds, sample = measure(lambda: download(k), server.pid)
             sample.value = sample.value / seconds / MiB
             return sample
+
         return run
 
     try:
@@ -129,5 +142,13 @@ def parallel(plan: Plan, ws: Workspace, results: Results) -> None:
         server.stop()
     first = min(plan.parallel)
     for k, runs in samples.items():
-        results.add(Figure(f"parallel.{k}", f"parallel downloads ({size // MiB} MiB total)", f"Ferry, {k} parallel get_into -> discard",
-                           "MiB/s", runs, baseline=None if k == first else f"parallel.{first}"))
+        results.add(
+            Figure(
+                f"parallel.{k}",
+                f"parallel downloads ({size // MiB} MiB total)",
+                f"Ferry, {k} parallel get_into -> discard",
+                "MiB/s",
+                runs,
+                baseline=None if k == first else f"parallel.{first}",
+            )
+        )

@@ -87,9 +87,14 @@ def one_round(kind: str, folder: Path, count: int, repeats: int) -> dict:
         pss1, uss1 = memory(server.pid)
         latencies = (_ferry_list_latencies if kind == "ferry" else _ftp_list_latencies)(server, repeats)
     return {
-        "pss_before": pss0, "pss_after": pss1, "uss_before": uss0, "uss_after": uss1,
-        "pss_per_session": (pss1 - pss0) / count, "uss_per_session": (uss1 - uss0) / count,
-        "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
+        "pss_before": pss0,
+        "pss_after": pss1,
+        "uss_before": uss0,
+        "uss_after": uss1,
+        "pss_per_session": (pss1 - pss0) / count,
+        "uss_per_session": (uss1 - uss0) / count,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
         "open_seconds": opened,
     }
 
@@ -119,17 +124,34 @@ def idle(plan: Plan, ws: Workspace, results: Results) -> None:
             label = kinds[kind]
             base = "ftp" if kind == "ferry" and "ftp" in rounds else None
             last = runs[-1]
-            results.add(Figure(
-                f"idle.n{count}.{kind}.per_session", section,
-                f"{label}: PSS per idle session (USS {last['uss_per_session'] / KiB:.2f} KiB;"
-                f" total PSS {last['pss_after'] / 2**20:.0f} MiB)",
-                "KiB", [Sample(r["pss_per_session"] / KiB) for r in runs], higher_is_better=False,
-                baseline=base and f"idle.n{count}.{base}.per_session", extra={"rounds": runs},
-            ))
-            results.add(Figure(
-                f"idle.n{count}.{kind}.list_p99", section,
-                f"{label}: fresh client's list p99 (p50 {last['p50_ms']:.2f} ms)", "ms", [Sample(r["p99_ms"]) for r in runs],
-                higher_is_better=False, baseline=base and f"idle.n{count}.{base}.list_p99",
-            ))
-        print(f"  {count}: " + ", ".join(f"{k} {r[-1]['pss_per_session'] / KiB:.2f} KiB/session, list p99 {r[-1]['p99_ms']:.1f} ms"
-                                       for k, r in rounds.items() if r), flush=True)
+            results.add(
+                Figure(
+                    f"idle.n{count}.{kind}.per_session",
+                    section,
+                    f"{label}: PSS per idle session (USS {last['uss_per_session'] / KiB:.2f} KiB;"
+                    f" total PSS {last['pss_after'] / 2**20:.0f} MiB)",
+                    "KiB",
+                    [Sample(r["pss_per_session"] / KiB) for r in runs],
+                    higher_is_better=False,
+                    baseline=base and f"idle.n{count}.{base}.per_session",
+                    extra={"rounds": runs},
+                )
+            )
+            results.add(
+                Figure(
+                    f"idle.n{count}.{kind}.list_p99",
+                    section,
+                    f"{label}: fresh client's list p99 (p50 {last['p50_ms']:.2f} ms)",
+                    "ms",
+                    [Sample(r["p99_ms"]) for r in runs],
+                    higher_is_better=False,
+                    baseline=base and f"idle.n{count}.{base}.list_p99",
+                )
+            )
+        print(
+            f"  {count}: "
+            + ", ".join(
+                f"{k} {r[-1]['pss_per_session'] / KiB:.2f} KiB/session, list p99 {r[-1]['p99_ms']:.1f} ms" for k, r in rounds.items() if r
+            ),
+            flush=True,
+        )

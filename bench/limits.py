@@ -31,7 +31,7 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
 
 def _write_all(fd: int, view: memoryview) -> None:
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _serve(listener: socket.socket, path: str, scratch: str) -> None:

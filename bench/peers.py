@@ -101,7 +101,11 @@ class FtpServer(_Subprocess):
             raise PeerUnavailable("pyftpdlib is not installed (make setup installs the bench extra)") from None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.ftp_server", "--root", str(self.root), "--mode", self.mode],
-            cwd=_REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True,
+            cwd=_REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         line = self.proc.stdout.readline().decode()
         if not line.startswith("listening on port "):
@@ -154,7 +158,10 @@ class Nginx(_Subprocess):
         conf.write_text(_NGINX_CONF.format(dir=self.scratch, port=self.port, root=self.root))
         self.proc = subprocess.Popen(
             [nginx, "-c", str(conf), "-p", str(self.scratch)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         _wait_for_port(self.port, self.proc)
         return self
@@ -170,7 +177,10 @@ class HttpServer(_Subprocess):
         self.port = _free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(self.root), str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         _wait_for_port(self.port, self.proc)
         return self

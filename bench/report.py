@@ -83,16 +83,21 @@ def table_rows(results: Results, checks: list) -> list[list[str]]:
         ratio = results.ratio(figure.key)
         base = results.figures.get(figure.baseline or "")
         status = "; ".join(c.summary() for c in target_of.get(figure.key, []))
-        rows.append([
-            figure.section,
-            figure.label,
-            f"{_fmt(figure.median)} {figure.unit}",
-            f"{_fmt(figure.low)}..{_fmt(figure.high)}",
-            f"{ratio:.2f} x {base.key.split('.', 1)[1]}" if ratio is not None and base is not None
-            else "baseline" if figure.baseline is None else "-",
-            limited_by(figure),
-            status,
-        ])
+        rows.append(
+            [
+                figure.section,
+                figure.label,
+                f"{_fmt(figure.median)} {figure.unit}",
+                f"{_fmt(figure.low)}..{_fmt(figure.high)}",
+                f"{ratio:.2f} x {base.key.split('.', 1)[1]}"
+                if ratio is not None and base is not None
+                else "baseline"
+                if figure.baseline is None
+                else "-",
+                limited_by(figure),
+                status,
+            ]
+        )
     return rows
 
 
@@ -119,6 +124,7 @@ def git_commit() -> str:
     """The commit the measured code is at (read-only: ``git rev-parse``), with '+dirty' for local changes."""
     repo = Path(__file__).resolve().parent.parent
     try:
+
         def git(*args: str) -> str:
             return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=10).stdout.strip()
 
@@ -142,11 +148,21 @@ def write_json(results: Results, checks: list, path: Path | None = None) -> Path
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
         "figures": [
             {
-                "key": f.key, "section": f.section, "label": f.label, "unit": f.unit,
-                "median": f.median, "min": f.low, "max": f.high, "values": f.values,
-                "baseline": f.baseline, "ratio": results.ratio(f.key),
-                "server_cores": f.cores("server"), "client_cores": f.cores("client"),
-                "limited_by": limited_by(f), "note": f.note, "extra": f.extra,
+                "key": f.key,
+                "section": f.section,
+                "label": f.label,
+                "unit": f.unit,
+                "median": f.median,
+                "min": f.low,
+                "max": f.high,
+                "values": f.values,
+                "baseline": f.baseline,
+                "ratio": results.ratio(f.key),
+                "server_cores": f.cores("server"),
+                "client_cores": f.cores("client"),
+                "limited_by": limited_by(f),
+                "note": f.note,
+                "extra": f.extra,
             }
             for f in results.figures.values()
         ],

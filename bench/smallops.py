@@ -197,17 +197,33 @@ def smallops(plan: Plan, ws: Workspace, results: Results) -> None:
                     "errors": errs[key][0],
                     "error_examples": errs[key][1],
                 }
-                note = (f"p50 {extra['p50_ms']:.1f} ms, p99 {extra['p99_ms']:.1f} ms; CPU/cycle"
-                        f" srv {extra['server_cpu_ms_per_cycle'] or 0:.2f} ms, gen {extra['generator_cpu_ms_per_cycle'] or 0:.2f} ms")
+                note = (
+                    f"p50 {extra['p50_ms']:.1f} ms, p99 {extra['p99_ms']:.1f} ms; CPU/cycle"
+                    f" srv {extra['server_cpu_ms_per_cycle'] or 0:.2f} ms, gen {extra['generator_cpu_ms_per_cycle'] or 0:.2f} ms"
+                )
                 if extra["errors"]:
                     note += f", {extra['errors']} errors"
-                results.add(Figure(
-                    f"small.n{n}.{key}", f"small ops N={n}", f"{label}: cycles/s ({note})", "cycles/s", runs[key],
-                    baseline=f"small.n{n}.{best}" if key.startswith("ferry") and best else None, extra=extra,
-                ))
+                results.add(
+                    Figure(
+                        f"small.n{n}.{key}",
+                        f"small ops N={n}",
+                        f"{label}: cycles/s ({note})",
+                        "cycles/s",
+                        runs[key],
+                        baseline=f"small.n{n}.{best}" if key.startswith("ferry") and best else None,
+                        extra=extra,
+                    )
+                )
                 if n == max(plan.small_clients):
-                    results.add(Figure(
-                        f"small.n{n}.{key}.p99", f"small ops N={n}", f"{label}: cycle latency p99", "ms", p99s[key],
-                        higher_is_better=False, baseline=f"small.n{n}.{best}.p99" if key.startswith("ferry") and best else None,
-                    ))
+                    results.add(
+                        Figure(
+                            f"small.n{n}.{key}.p99",
+                            f"small ops N={n}",
+                            f"{label}: cycle latency p99",
+                            "ms",
+                            p99s[key],
+                            higher_is_better=False,
+                            baseline=f"small.n{n}.{best}.p99" if key.startswith("ferry") and best else None,
+                        )
+                    )
             print(f"  N={n}: " + ", ".join(f"{k} {sorted(s.value for s in v)[len(v) // 2]:.0f}/s" for k, v in runs.items()), flush=True)

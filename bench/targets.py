@@ -31,8 +31,15 @@ class Check:
         return f"{verdict}: {self.value:.3g} (want {self.op} {bound})"
 
     def as_json(self) -> dict:
-        return {"key": self.key, "against": self.against, "op": self.op, "threshold": self.threshold,
-                "text": self.text, "value": self.value, "met": self.met}
+        return {
+            "key": self.key,
+            "against": self.against,
+            "op": self.op,
+            "threshold": self.threshold,
+            "text": self.text,
+            "value": self.value,
+            "met": self.met,
+        }
 
 
 def _short(key: str) -> str:

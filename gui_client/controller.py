@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shared.address import parse_address
-from shared.tls import TlsSettings
 from shared.client import ConnectionLost, FerryClient, Greeting
 from shared.errors import FerryError
 from shared.local_names import local_path, safe_local_name
 from shared.names import name_problem
+from shared.tls import TlsSettings
 
 from .conflicts import Choice, Conflict, TransferPlan
 from .errors_text import describe
@@ -182,9 +182,7 @@ class Controller:
 
     def _browse_connection(self, server: Server) -> FerryClient:
         if self._browse_client is None:
-            self._browse_client = FerryClient.connect(
-                server.host, server.port, token=server.token, tls=server.tls, timeout=BROWSE_TIMEOUT
-            )
+            self._browse_client = FerryClient.connect(server.host, server.port, token=server.token, tls=server.tls, timeout=BROWSE_TIMEOUT)
         return self._browse_client
 
     def _browse_connect_and_list(self, generation: int, server: Server) -> None:

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from shared.tls import TlsSettings
 from shared.client import PART_SUFFIX, FerryClient, TransferCancelled
 from shared.errors import FerryError
 from shared.local_names import local_path
+from shared.tls import TlsSettings
 
 from .errors_text import describe
 

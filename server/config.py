@@ -81,17 +81,48 @@ def build_parser() -> argparse.ArgumentParser:
     add("--port", type=_non_negative_int, default=ServerConfig.port, help="TCP port; 0 picks a free one (default %(default)s)")
     add("--root", type=Path, default=ServerConfig.root, help="the library folder, created if missing (default ./%(default)s)")
     add("--workers", type=_positive_int, default=ServerConfig.workers, help="worker processes (default: one per CPU, %(default)s)")
-    add("--max-connections", type=_positive_int, default=ServerConfig.max_connections, help="sessions at once before new ones get 'busy' (default %(default)s)")
-    add("--idle-timeout", type=_positive_float, default=ServerConfig.idle_timeout, help="seconds without a complete request or body progress before a session is closed (default %(default)s)")
+    add(
+        "--max-connections",
+        type=_positive_int,
+        default=ServerConfig.max_connections,
+        help="sessions at once before new ones get 'busy' (default %(default)s)",
+    )
+    add(
+        "--idle-timeout",
+        type=_positive_float,
+        default=ServerConfig.idle_timeout,
+        help="seconds without a complete request or body progress before a session is closed (default %(default)s)",
+    )
     add("--max-upload", type=_non_negative_int, default=None, metavar="BYTES", help="largest upload accepted (default: no limit)")
     add("--read-only", action="store_true", help="refuse every upload")
-    add("--grace", type=float, default=ServerConfig.grace, help="seconds in-flight transfers may take to finish after SIGTERM (default %(default)s)")
+    add(
+        "--grace",
+        type=float,
+        default=ServerConfig.grace,
+        help="seconds in-flight transfers may take to finish after SIGTERM (default %(default)s)",
+    )
     add("--no-fsync", dest="fsync", action="store_false", help="publish uploads without waiting for the disk (faster, not crash-safe)")
-    add("--token-file", type=Path, default=None, metavar="PATH", help="require clients to 'auth' with the token in this file (or set FERRY_TOKEN)")
-    add("--token-for", choices=("all", "write"), default="all", help="what needs the token: every request, or only uploads (default %(default)s)")
+    add(
+        "--token-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="require clients to 'auth' with the token in this file (or set FERRY_TOKEN)",
+    )
+    add(
+        "--token-for",
+        choices=("all", "write"),
+        default="all",
+        help="what needs the token: every request, or only uploads (default %(default)s)",
+    )
     add("--tls-cert", type=Path, default=None, metavar="PEM", help="serve TLS with this certificate (chain)")
     add("--tls-key", type=Path, default=None, metavar="PEM", help="the private key of --tls-cert")
-    add("--header-timeout", type=_positive_float, default=ServerConfig.header_timeout, help="seconds a started header has to complete (slowloris guard; default %(default)s)")
+    add(
+        "--header-timeout",
+        type=_positive_float,
+        default=ServerConfig.header_timeout,
+        help="seconds a started header has to complete (slowloris guard; default %(default)s)",
+    )
     add("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     return parser
 

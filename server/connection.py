@@ -13,7 +13,7 @@ import asyncio
 import os
 import socket
 import time
-from typing import Callable
+from collections.abc import Callable
 
 #: Linux moves at most this much per sendfile() call; asking for more has
 #: overflowed in some CPython releases.

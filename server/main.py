@@ -24,8 +24,11 @@ def _warn_if_exposed(config: ServerConfig) -> None:
     except ValueError:
         loopback = config.host == "localhost"
     if not loopback and config.token is None:
-        log.warning("serving %s to the network without a token: anyone who can reach it can read%s the library",
-                    config.host, "" if config.read_only else " and write")
+        log.warning(
+            "serving %s to the network without a token: anyone who can reach it can read%s the library",
+            config.host,
+            "" if config.read_only else " and write",
+        )
 
 
 def _warn_if_token_file_is_open(config: ServerConfig) -> None:

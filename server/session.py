@@ -15,8 +15,9 @@ import errno
 import hmac
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Callable, Coroutine
+from typing import Any
 
 from shared.errors import CLOSING_CODES, ErrorCode, FerryError
 from shared.framing import HeaderBuffer, decode_header, encode_header
@@ -58,11 +59,22 @@ class _Close(Exception):
 
 class Session:
     __slots__ = (
-        "context", "conn", "headers", "state", "request_done_at", "header_started", "timed_out",
-        "authorized", "auth_failures", "_on_end", "_upload", "task", "_ended",
+        "context",
+        "conn",
+        "headers",
+        "state",
+        "request_done_at",
+        "header_started",
+        "timed_out",
+        "authorized",
+        "auth_failures",
+        "_on_end",
+        "_upload",
+        "task",
+        "_ended",
     )
 
-    def __init__(self, context: ServeContext, conn: Connection, on_end: Callable[["Session"], None]) -> None:
+    def __init__(self, context: ServeContext, conn: Connection, on_end: Callable[[Session], None]) -> None:
         self.context = context
         self.conn = conn
         self.headers = HeaderBuffer()
@@ -272,7 +284,14 @@ class Session:
             if request.offset > opened.size:
                 raise FerryError(ErrorCode.BAD_REQUEST, f"offset {request.offset} is past the end ({opened.size} bytes)")
             length = opened.size - request.offset
-            header = {"ok": True, "name": opened.name, "size": opened.size, "mtime": opened.mtime, "offset": request.offset, "length": length}
+            header = {
+                "ok": True,
+                "name": opened.name,
+                "size": opened.size,
+                "mtime": opened.mtime,
+                "offset": request.offset,
+                "length": length,
+            }
             await self.conn.send_all(encode_header(header), more=length > 0)  # one segment with the body's start
             self.state = State.BODY
             position, end = request.offset, opened.size

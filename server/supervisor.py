@@ -17,7 +17,7 @@ import signal
 import socket
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from . import control
 from .acceptor import Acceptor

@@ -33,7 +33,7 @@ def storage_error(exc: OSError, name: str) -> FerryError:
 
 
 class Upload:
-    def __init__(self, library: "Library", name: str, size: int, overwrite: bool, temp_name: str, fd: int) -> None:
+    def __init__(self, library: Library, name: str, size: int, overwrite: bool, temp_name: str, fd: int) -> None:
         self.library = library
         self.name = name
         self.size = size
@@ -44,7 +44,7 @@ class Upload:
         self.hasher = hashlib.sha256()
 
     @classmethod
-    def create(cls, library: "Library", name: str, size: int, overwrite: bool) -> "Upload":
+    def create(cls, library: Library, name: str, size: int, overwrite: bool) -> Upload:
         # The worker's pid leads the name: when a worker dies without cleaning up
         # (SIGKILL, OOM killer), the parent removes exactly its temp files, leaving
         # other workers' uploads in progress alone (library.remove_uploads_of).

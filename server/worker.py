@@ -14,7 +14,8 @@ import logging
 import signal
 import socket
 import time
-from typing import Iterable, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
 from shared import __version__
 from shared.errors import ErrorCode, FerryError

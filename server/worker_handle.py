@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import socket
-from typing import Iterable
+from collections.abc import Iterable
 
 from . import control
 from .config import ServerConfig
@@ -32,7 +32,7 @@ class WorkerHandle:
         self.active = 0  # sessions open in the worker, as last reported
 
     @classmethod
-    def start(cls, index: int, config: ServerConfig, parent_only: Iterable[_Closable]) -> "WorkerHandle":
+    def start(cls, index: int, config: ServerConfig, parent_only: Iterable[_Closable]) -> WorkerHandle:
         parent_end, child_end = control.control_pair()
         inherited = [*parent_only, parent_end]
         process = _CONTEXT.Process(target=worker_main, args=(child_end, config, inherited), name=f"worker-{index}")

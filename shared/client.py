@@ -22,9 +22,10 @@ import ssl
 import struct
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
 from .errors import ErrorCode, FerryError
 from .framing import HeaderBuffer, decode_header, encode_header
@@ -86,7 +87,7 @@ class Greeting:
     max_upload: int | None
 
 
-def _sha256_of(path: Path, limit: int | None = None, cancel: threading.Event | None = None) -> "hashlib._Hash":
+def _sha256_of(path: Path, limit: int | None = None, cancel: threading.Event | None = None) -> hashlib._Hash:
     """A sha256 fed with the file's first ``limit`` bytes (all of it when None)."""
     digest = hashlib.sha256()
     if limit == 0:
@@ -105,7 +106,7 @@ def _sha256_of(path: Path, limit: int | None = None, cancel: threading.Event | N
 class _Hashing:
     """A sink that hashes what it writes."""
 
-    def __init__(self, sink: BinaryIO, hasher: "hashlib._Hash") -> None:
+    def __init__(self, sink: BinaryIO, hasher: hashlib._Hash) -> None:
         self.sink, self.hasher = sink, hasher
 
     def write(self, data: bytes | memoryview) -> int:
@@ -164,7 +165,9 @@ def _start_tls(sock: socket.socket, host: str, port: int, settings: TlsSettings)
     try:
         tls_sock = context.wrap_socket(sock, server_hostname=host if settings.cafile else None)
     except ssl.SSLCertVerificationError as exc:
-        raise FerryError("certificate_untrusted", f"{host}:{port} has a certificate the CA file does not vouch for: {exc.verify_message}") from None
+        raise FerryError(
+            "certificate_untrusted", f"{host}:{port} has a certificate the CA file does not vouch for: {exc.verify_message}"
+        ) from None
     except (ssl.SSLError, OSError) as exc:
         raise FerryError("connection_failed", f"TLS with {host}:{port} failed: {exc}") from None
     if settings.cafile is None:
@@ -199,7 +202,7 @@ class FerryClient:
         token: str | None = None,
         tls: TlsSettings | None = None,
         timeout: float | None = 60.0,
-    ) -> "FerryClient":
+    ) -> FerryClient:
         """Connect, read the greeting, and ``auth`` when a token is given and the
         server asks for one. Raises ``busy`` when the server is full."""
         try:
@@ -288,7 +291,7 @@ class FerryClient:
         except OSError:
             pass
 
-    def __enter__(self) -> "FerryClient":
+    def __enter__(self) -> FerryClient:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

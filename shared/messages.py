@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from .errors import ErrorCode, FerryError
 from .limits import MAX_FILE_SIZE, PROTOCOL_VERSION
@@ -55,7 +55,7 @@ class Quit:
     pass
 
 
-Request = Union[Auth, ListFiles, Stat, Get, Put, Quit]
+Request = Auth | ListFiles | Stat | Get | Put | Quit
 
 OPS = ("auth", "list", "stat", "get", "put", "quit")
 

@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--token", default=argparse.SUPPRESS, help=f"the server's token (default: ${TOKEN_VARIABLE})")
     common.add_argument("--token-file", default=argparse.SUPPRESS, metavar="PATH", help="read the token from this file")
     common.add_argument(
-        "--tls", action="store_true", default=argparse.SUPPRESS,
+        "--tls",
+        action="store_true",
+        default=argparse.SUPPRESS,
         help="use TLS; without --ca-file the server's certificate is pinned on first use (like SSH)",
     )
     common.add_argument("--ca-file", default=argparse.SUPPRESS, metavar="PEM", help="use TLS and verify the server against these CAs")

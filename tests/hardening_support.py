@@ -16,8 +16,21 @@ from tests.wire import Wire
 
 #: The error codes of PROTOCOL.md section 5.
 ERROR_CODES = {
-    "bad_request", "unknown_op", "header_too_large", "unauthorized", "bad_name", "not_found", "exists",
-    "too_large", "no_space", "checksum_mismatch", "read_only", "io_error", "busy", "timeout", "internal",
+    "bad_request",
+    "unknown_op",
+    "header_too_large",
+    "unauthorized",
+    "bad_name",
+    "not_found",
+    "exists",
+    "too_large",
+    "no_space",
+    "checksum_mismatch",
+    "read_only",
+    "io_error",
+    "busy",
+    "timeout",
+    "internal",
 }
 
 

@@ -30,7 +30,7 @@ class ServerProcess:
         self.port = 0
         self.log_file = tempfile.NamedTemporaryFile(prefix="ferry-server-", suffix=".log", delete=False)
 
-    def start(self, timeout: float = 30.0) -> "ServerProcess":
+    def start(self, timeout: float = 30.0) -> ServerProcess:
         command = [sys.executable, "-S", str(RUN_SERVER), "--host", self.host, "--port", "0", "--root", str(self.root), *self.args]
         self.proc = subprocess.Popen(
             command,
@@ -86,7 +86,7 @@ class ServerProcess:
         finally:
             self.proc.stdout.close()  # type: ignore[union-attr]
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -88,7 +88,7 @@ def test_cancelled_download_leaves_no_partial_file_unless_resumable(server, libr
         cancel = threading.Event()
         with FerryClient.connect(*server.address) as client:
             with pytest.raises(TransferCancelled):
-                client.get("big.bin", tmp_path, resume=resume, cancel=cancel, progress=lambda d, t: d > 0 and cancel.set())
+                client.get("big.bin", tmp_path, resume=resume, cancel=cancel, progress=lambda d, t, cancel=cancel: d > 0 and cancel.set())
         assert (tmp_path / ("big.bin" + PART_SUFFIX)).exists() is resume
         assert not (tmp_path / "big.bin").exists()
 
@@ -99,7 +99,7 @@ def test_cancelled_upload_leaves_nothing_on_the_server(server, library, tmp_path
     cancel = threading.Event()
     with FerryClient.connect(*server.address) as client:
         with pytest.raises(TransferCancelled):
-            client.put(source, cancel=cancel, progress=lambda d, t: d > 0 and cancel.set())
+            client.put(source, cancel=cancel, progress=lambda d, t, cancel=cancel: d > 0 and cancel.set())
     assert wait_for(lambda: os.listdir(library / ".ferry-uploads") == [], timeout=5)
     assert [n for n in os.listdir(library) if not n.startswith(".")] == []
 
@@ -196,7 +196,7 @@ def test_windows_reserved_and_forbidden_characters_are_made_safe(tmp_path):
     from shared.local_names import local_path, numbered_name, safe_local_name
 
     assert safe_local_name("CON.txt") == "_CON.txt"
-    assert safe_local_name('a:b*c?.txt') == "a_b_c_.txt"
+    assert safe_local_name("a:b*c?.txt") == "a_b_c_.txt"
     assert safe_local_name("trailing. ") == "trailing"
     assert local_path(tmp_path, "ok.txt") == Path(tmp_path).resolve() / "ok.txt"
     with pytest.raises(FerryError):

@@ -190,8 +190,13 @@ class RandomSessions(RuleBasedStateMachine):
 
     # -- uploads --
 
-    @rule(which=st.integers(0, 1), name=st.sampled_from(NAMES), data=st.binary(max_size=5000), overwrite=st.booleans(),
-          checksum=st.sampled_from(["none", "good", "bad", "upper"]))
+    @rule(
+        which=st.integers(0, 1),
+        name=st.sampled_from(NAMES),
+        data=st.binary(max_size=5000),
+        overwrite=st.booleans(),
+        checksum=st.sampled_from(["none", "good", "bad", "upper"]),
+    )
     def put(self, which, name, data, overwrite, checksum):
         header: dict = {"op": "put", "name": name, "size": len(data)}
         if overwrite:

@@ -100,8 +100,7 @@ def get_reply(name: str, body: bytes, *, size: int | None = None, length: int | 
 
 # -- names ----------------------------------------------------------------------------------
 
-HOSTILE_NAMES = ["../../x", "../x", "/etc/passwd", "/abs", "..", ".", "a/b", "a\\b", "a\u0000b", "a\nb", ".bashrc",
-                 "\ud800", "x" * 256, ""]
+HOSTILE_NAMES = ["../../x", "../x", "/etc/passwd", "/abs", "..", ".", "a/b", "a\\b", "a\u0000b", "a\nb", ".bashrc", "\ud800", "x" * 256, ""]
 
 
 def test_hostile_names_in_a_listing_are_dropped_and_valid_ones_land_inside(tmp_path, sandbox):

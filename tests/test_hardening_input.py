@@ -245,7 +245,7 @@ def test_largest_size_is_refused_for_space_not_accepted(srv):
         b"\xef\xbb\xbf" + b'{"op":"list"}\n',  # a BOM is not JSON
         b'{"op":"list"}\x00\n',
         b'{"op":"stat","name":"a\x01.txt"}\n',  # raw control character inside a string
-        b'\x00\x00\x00\x00\n',
+        b"\x00\x00\x00\x00\n",
         b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n",  # a TLS ClientHello's start on a plain server
     ],
 )

@@ -34,9 +34,31 @@ def outside(tmp_path: Path) -> Path:
 # -- names from clients -----------------------------------------------------------
 
 TRICK_NAMES = [
-    "..", ".", "../secret.txt", "../outside/secret.txt", "/etc/passwd", "//etc/passwd", "a/../a.txt", "a.txt/",
-    "..\\secret.txt", "a\\b", "C:\\Windows\\win.ini", "a\x00.txt", "a.txt\x00", "\x00", "a\nb", "a\rb", "\tname",
-    "a\x1b[31m", "del\x7f", ".hidden", ".ferry-uploads", ".ferry-uploads/x.part", "é" * 128, "x" * 256, "",
+    "..",
+    ".",
+    "../secret.txt",
+    "../outside/secret.txt",
+    "/etc/passwd",
+    "//etc/passwd",
+    "a/../a.txt",
+    "a.txt/",
+    "..\\secret.txt",
+    "a\\b",
+    "C:\\Windows\\win.ini",
+    "a\x00.txt",
+    "a.txt\x00",
+    "\x00",
+    "a\nb",
+    "a\rb",
+    "\tname",
+    "a\x1b[31m",
+    "del\x7f",
+    ".hidden",
+    ".ferry-uploads",
+    ".ferry-uploads/x.part",
+    "é" * 128,
+    "x" * 256,
+    "",
 ]
 
 
@@ -186,8 +208,19 @@ def test_names_on_disk_the_protocol_cannot_carry_are_skipped(server, library):
     good = ["good.txt", "ünïcödé.txt", "with space.txt", "x" * 255]
     for name in good:
         (library / name).write_bytes(name.encode()[:10])
-    raw_names = [b"bad-\xff.txt", b"\xc0\xaf", b"\xed\xa0\x80.txt", b"latin1-caf\xe9", b"a\nb", b"tab\there", b"back\\slash",
-                 b"esc\x1b", b"del\x7f", b".dot", b"\x80"]
+    raw_names = [
+        b"bad-\xff.txt",
+        b"\xc0\xaf",
+        b"\xed\xa0\x80.txt",
+        b"latin1-caf\xe9",
+        b"a\nb",
+        b"tab\there",
+        b"back\\slash",
+        b"esc\x1b",
+        b"del\x7f",
+        b".dot",
+        b"\x80",
+    ]
     base = os.fsencode(library)
     for raw in raw_names:
         with open(os.path.join(base, raw), "wb") as f:

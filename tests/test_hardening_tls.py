@@ -21,8 +21,7 @@ def certs(tmp_path_factory):
 @pytest.fixture
 def tls_server(server_factory, certs):
     cert, key = certs
-    return server_factory("--tls-cert", str(cert), "--tls-key", str(key), "--workers", "1",
-                          "--header-timeout", "2", "--idle-timeout", "60")
+    return server_factory("--tls-cert", str(cert), "--tls-key", str(key), "--workers", "1", "--header-timeout", "2", "--idle-timeout", "60")
 
 
 def client(server, certs) -> FerryClient:

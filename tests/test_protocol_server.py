@@ -161,9 +161,7 @@ def test_things_that_are_not_listed_files_are_not_found(server, library, op):
         assert wire.request({"op": op, "name": "real.txt"})["ok"] is True
 
 
-@pytest.mark.parametrize(
-    "name", ["../etc/passwd", "/etc/passwd", "a/b", "a\\b", "a\x00b", "a\x01", ".hidden", "", "x" * 256, ".."]
-)
+@pytest.mark.parametrize("name", ["../etc/passwd", "/etc/passwd", "a/b", "a\\b", "a\x00b", "a\x01", ".hidden", "", "x" * 256, ".."])
 def test_bad_names_for_every_op(server, name):
     with Wire(server.address) as wire:
         assert wire.error({"op": "stat", "name": name}) == "bad_name"

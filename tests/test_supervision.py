@@ -95,9 +95,9 @@ def test_killed_worker_is_replaced_and_other_clients_are_unaffected(server, big_
 
 def test_repeated_worker_deaths_leave_no_zombies(server):
     for _ in range(5):
-        current = server.children()
-        os.kill(current[0], signal.SIGKILL)
-        assert wait_for(lambda: len(server.children()) == 2 and current[0] not in server.children(), timeout=2)
+        victim = server.children()[0]
+        os.kill(victim, signal.SIGKILL)
+        assert wait_for(lambda victim=victim: len(server.children()) == 2 and victim not in server.children(), timeout=2)
     assert no_zombies(server.pid)
     with Wire(server.address) as wire:
         assert wire.request({"op": "list"})["ok"] is True
@@ -113,12 +113,14 @@ def test_sigterm_drains_transfers_closes_idle_sessions_and_exits_zero(server_fac
     idle = Wire(server.address)
     server.send_signal(signal.SIGTERM)
     assert idle.closed(), "an idle session must be closed at once"
+
     def refused() -> bool:
         try:
             socket.create_connection(server.address, timeout=1).close()
         except ConnectionRefusedError:
             return True
         return False
+
     assert wait_for(refused, timeout=5), "the server must stop accepting"
     go.set()
     download.join(30)
@@ -166,14 +168,16 @@ def test_parent_killed_workers_exit_and_free_the_port(server_factory):
 
 def test_parent_fd_count_is_stable_after_a_thousand_connections(server):
     baseline = server.fd_count()
-    for batch in range(20):
+    for _ in range(20):
         wires = [Wire(server.address) for _ in range(50)]
         for wire in wires[::2]:
             wire.request({"op": "quit"})
         for wire in wires:
             wire.close()
+
     def settled() -> bool:
         return server.fd_count() == baseline
+
     assert wait_for(settled, timeout=10), (baseline, server.fd_count())
     with Wire(server.address) as wire:
         assert wire.request({"op": "list"})["ok"] is True
