@@ -14,6 +14,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from typing import Any
 
 #: Linux moves at most this much per sendfile() call; asking for more has
 #: overflowed in some CPython releases.
@@ -40,13 +41,39 @@ class Connection:
     def _progress(self) -> None:
         self.last_progress = time.monotonic()
 
-    async def _wait(self, add: str, remove: str) -> None:
+    # Which way to wait after a non-blocking call could not proceed, or None if the
+    # error is a real one. A plain socket waits for the direction it was going;
+    # TLS may need to read in order to write and the other way round (tls.py).
+    def _blocked_on(self, exc: OSError, direction: str) -> str | None:
+        return direction if isinstance(exc, BlockingIOError) else None
+
+    #: Errors that mean the peer is gone, read as EOF.
+    _EOF_ERRORS: tuple[type[OSError], ...] = (ConnectionResetError,)
+
+    async def _wait(self, direction: str) -> None:
         waiter = self._loop.create_future()
-        getattr(self._loop, add)(self.fd, _wake, waiter)
+        if direction == "read":
+            self._loop.add_reader(self.fd, _wake, waiter)
+        else:
+            self._loop.add_writer(self.fd, _wake, waiter)
         try:
             await waiter
         finally:
-            getattr(self._loop, remove)(self.fd)
+            if direction == "read":
+                self._loop.remove_reader(self.fd)
+            else:
+                self._loop.remove_writer(self.fd)
+
+    async def _retry(self, call: Callable[..., Any], *args: Any, direction: str) -> Any:
+        """``call(*args)``, waiting on the loop each time it would block."""
+        while True:
+            try:
+                return call(*args)
+            except OSError as exc:
+                wait = self._blocked_on(exc, direction)
+                if wait is None:
+                    raise
+            await self._wait(wait)
 
     def on_readable(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once data (or EOF) arrives: how a parked session waits."""
@@ -62,51 +89,40 @@ class Connection:
         """Receive what is there without waiting: None if nothing is, 0 at EOF."""
         try:
             received = self.sock.recv_into(view)
-        except BlockingIOError:
-            return None
-        except ConnectionResetError:
+        except self._EOF_ERRORS:
             return 0
+        except OSError as exc:
+            if self._blocked_on(exc, "read") is None:
+                raise
+            return None
         self._progress()
         return received
 
     async def recv_into(self, view: memoryview) -> int:
         """Receive at least one byte into ``view``; 0 means the peer closed."""
-        while True:
-            try:
-                received = self.sock.recv_into(view)
-            except BlockingIOError:
-                await self._wait("add_reader", "remove_reader")
-                continue
-            except ConnectionResetError:
-                return 0
-            self._progress()
-            return received
+        try:
+            received = await self._retry(self.sock.recv_into, view, direction="read")
+        except self._EOF_ERRORS:
+            return 0
+        self._progress()
+        return received
 
     async def send_all(self, data: bytes, more: bool = False) -> None:
         """Send everything; ``more`` says more data follows at once (MSG_MORE), so a
         header and the start of its body can share a segment."""
         view = memoryview(data)
-        flags = socket.MSG_MORE if more else 0
+        flags = (socket.MSG_MORE,) if more else ()
         while view:
-            try:
-                sent = self.sock.send(view, flags)
-            except BlockingIOError:
-                await self._wait("add_writer", "remove_writer")
-                continue
+            sent = await self._retry(self.sock.send, view, *flags, direction="write")
             view = view[sent:]
             self._progress()
 
     async def sendfile(self, file_fd: int, offset: int, count: int) -> int:
         """Send up to ``count`` bytes of the file from ``offset`` without copying them
         through Python; returns how many went (0: the file ended early)."""
-        while True:
-            try:
-                sent = os.sendfile(self.fd, file_fd, offset, min(count, SENDFILE_MAX))
-            except BlockingIOError:
-                await self._wait("add_writer", "remove_writer")
-                continue
-            self._progress()
-            return sent
+        sent = await self._retry(os.sendfile, self.fd, file_fd, offset, min(count, SENDFILE_MAX), direction="write")
+        self._progress()
+        return sent
 
     def try_send(self, data: bytes) -> None:
         """Best effort, never blocks: for a last word before closing."""

@@ -44,55 +44,22 @@ class TlsConnection(Connection):
             raise ConnectionAbortedError("the TLS handshake did not complete in time") from None
 
     async def _handshake(self) -> None:
-        while True:
-            try:
-                self.sock.do_handshake()
-                return
-            except ssl.SSLWantReadError:
-                await self._wait("add_reader", "remove_reader")
-            except ssl.SSLWantWriteError:
-                await self._wait("add_writer", "remove_writer")
+        await self._retry(self.sock.do_handshake, direction="read")
 
-    def recv_now(self, view: memoryview) -> int | None:
-        try:
-            received = self.sock.recv_into(view)
-        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-            return None
-        except (ConnectionResetError, ssl.SSLEOFError):
-            return 0
-        self._progress()
-        return received
+    def _blocked_on(self, exc: OSError, direction: str) -> str | None:
+        if isinstance(exc, ssl.SSLWantReadError):
+            return "read"
+        if isinstance(exc, ssl.SSLWantWriteError):
+            return "write"
+        return None
 
-    async def recv_into(self, view: memoryview) -> int:
-        while True:
-            try:
-                received = self.sock.recv_into(view)
-            except ssl.SSLWantReadError:
-                await self._wait("add_reader", "remove_reader")
-                continue
-            except ssl.SSLWantWriteError:
-                await self._wait("add_writer", "remove_writer")
-                continue
-            except (ConnectionResetError, ssl.SSLEOFError):
-                return 0
-            self._progress()
-            return received
+    _EOF_ERRORS = (ConnectionResetError, ssl.SSLEOFError)
 
     async def send_all(self, data: bytes, more: bool = False) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                sent = self.sock.send(view)
-            except ssl.SSLWantWriteError:
-                await self._wait("add_writer", "remove_writer")
-                continue
-            except ssl.SSLWantReadError:
-                await self._wait("add_reader", "remove_reader")
-                continue
-            view = view[sent:]
-            self._progress()
+        await super().send_all(data)  # TLS records: no MSG_MORE
 
     async def sendfile(self, file_fd: int, offset: int, count: int) -> int:
+        """sendfile cannot encrypt: read a chunk and send it as records."""
         chunk = os.pread(file_fd, min(count, TLS_FILE_CHUNK), offset)
         await self.send_all(chunk)
         return len(chunk)
