@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from shared.limits import DEFAULT_PORT
@@ -140,22 +140,6 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         parser.error("--grace must not be negative")
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
-    return ServerConfig(
-        host=args.host,
-        port=args.port,
-        root=args.root,
-        workers=args.workers,
-        max_connections=args.max_connections,
-        idle_timeout=args.idle_timeout,
-        max_upload=args.max_upload,
-        read_only=args.read_only,
-        grace=args.grace,
-        fsync=args.fsync,
-        token=token,
-        token_file=args.token_file,
-        token_for=args.token_for,
-        log_level=args.log_level,
-        tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
-        header_timeout=args.header_timeout,
-    )
+    # Every field but the token is a flag of the same name.
+    flags = {f.name: getattr(args, f.name) for f in fields(ServerConfig) if f.name != "token"}
+    return ServerConfig(token=token, **flags)

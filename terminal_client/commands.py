@@ -8,6 +8,8 @@ reported on its own line and makes the status 1. Only losing the server for good
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from shared.errors import FerryError
 
 from . import listing
@@ -32,23 +34,20 @@ def stat_file(connection: Connection, console: Console, name: str, *, as_json: b
 
 def get_files(connection: Connection, console: Console, names: list[str], directory: str) -> int:
     folder = check_folder(directory)
-    status = 0
-    for name in names:
-        try:
-            download(connection, console, name, folder)
-        except CannotConnect:
-            raise
-        except FerryError as exc:
-            console.fail(exc)
-            status = 1
-    return status
+    return _each(console, names, lambda name: download(connection, console, name, folder))
 
 
 def put_files(connection: Connection, console: Console, paths: list[str], *, overwrite: bool = False) -> int:
+    return _each(console, paths, lambda path: upload(connection, console, path, overwrite=overwrite))
+
+
+def _each(console: Console, items: list[str], transfer: Callable[[str], object]) -> int:
+    """Transfer every item; one failing does not stop the others but makes the
+    status 1. Losing the server for good (CannotConnect) ends the command."""
     status = 0
-    for path in paths:
+    for item in items:
         try:
-            upload(connection, console, path, overwrite=overwrite)
+            transfer(item)
         except CannotConnect:
             raise
         except FerryError as exc:
