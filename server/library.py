@@ -21,6 +21,7 @@ from shared.messages import list_entry
 from shared.names import check_name, name_problem
 
 from .checksums import ChecksumCache
+from .publications import publish_count
 from .uploads import Upload
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class Library:
             pass
         self.uploads_fd = os.open(UPLOADS_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.dir_fd)
         self.checksums = ChecksumCache()
-        self._lines: dict[str, tuple[int, int, int, bytes]] = {}  # name -> (inode, size, mtime_ns, list line)
+        self._lines: dict[str, tuple[int, int, int, int, bytes]] = {}  # name -> (inode, publish count, size, mtime_ns, line)
         self._answer: tuple[tuple[int, int], tuple[int, bytes]] | None = None  # (folder inode and mtime, answer)
         self._full_scan_at = 0.0
 
@@ -116,11 +117,14 @@ class Library:
         """The ``list`` body: one line per regular file directly in the folder with a
         valid name, sorted by code point; and how many lines.
 
-        Creating, renaming or deleting a file changes the folder's mtime and the
-        entry's inode number (an upload renames a new inode over the old name), so
-        those show at once and cost one ``lstat`` each; the rest of the folder comes
-        from cache. A file changed in place by another program keeps both, so it
-        shows at the next full pass, at most :data:`LISTING_TTL` later. Git's
+        After the folder changes, only entries with a new inode number, or whose
+        name an upload has published since (:func:`record_publish`), cost an
+        ``lstat``; the rest come from cache. So every upload through Ferry shows at
+        once in every worker, even when its inode number once belonged to a
+        deleted file of the same name. Changes by other programs that keep both
+        name and inode number (an edit in place; a delete and re-create that
+        reuses the number) show at the next full pass, at most
+        :data:`LISTING_TTL` later. Git's
         "racily clean" rule covers the coarse timestamp: a whole answer is reused
         only if it was made well after the folder last changed.
         """
@@ -141,8 +145,8 @@ class Library:
 
     def _scan(self, full: bool) -> tuple[int, bytes]:
         """Read the folder; ``lstat`` every file on a ``full`` pass, else only those
-        whose inode number is new. A file's encoded line is reused while its inode,
-        size and mtime stand."""
+        whose inode number or publish count is new. A file's encoded line is reused
+        while its inode, publish count, size and mtime stand."""
         try:
             entries = os.scandir(self.dir_fd)
         except OSError as exc:
@@ -155,18 +159,19 @@ class Library:
                 try:
                     if not entry.is_file(follow_symlinks=False):
                         continue
-                    if not full and cached is not None and cached[0] == entry.inode():
+                    published = publish_count(name)
+                    if not full and cached is not None and cached[:2] == (entry.inode(), published):
                         current[name] = cached
                         continue
                     st = entry.stat(follow_symlinks=False)
                 except OSError:  # removed since readdir
                     continue
-                if cached is not None and cached[:3] == (st.st_ino, st.st_size, st.st_mtime_ns):
+                if cached is not None and cached[:4] == (st.st_ino, published, st.st_size, st.st_mtime_ns):
                     current[name] = cached
                 elif name_problem(name) is None:
-                    current[name] = (st.st_ino, st.st_size, st.st_mtime_ns, list_entry(name, st.st_size, st.st_mtime))
+                    current[name] = (st.st_ino, published, st.st_size, st.st_mtime_ns, list_entry(name, st.st_size, st.st_mtime))
         self._lines = current
-        return len(current), b"".join([current[name][3] for name in sorted(current)])
+        return len(current), b"".join([current[name][4] for name in sorted(current)])
 
     def open_file(self, name: str) -> OpenFile:
         """Open a listed file for reading: ``not_found`` for anything that is not a

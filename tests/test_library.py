@@ -100,3 +100,20 @@ def test_a_file_replaced_by_rename_shows_at_once(tmp_path):
         os.rename(tmp_path / "new", tmp_path / "doc")
         _, body = lib.listing()
         assert json.loads(body)["size"] == size
+
+
+def test_a_publish_elsewhere_is_seen_even_with_the_same_inode_number(tmp_path):
+    """Another worker's upload can reuse a deleted file's inode number for the same
+    name; its publish count tells this worker to look again (found by test_fuzz)."""
+    from server.publications import record_publish
+
+    lib = Library(tmp_path)
+    path = tmp_path / "b.bin"
+    path.write_bytes(b"1234567")
+    assert json.loads(lib.listing()[1])["size"] == 7
+    with open(path, "r+b") as f:  # same inode, new content: what inode reuse looks like here
+        f.truncate(0)
+    (tmp_path / "other").write_bytes(b"")  # the folder changes, as with a delete and re-create
+    record_publish("b.bin")
+    sizes = {e["name"]: e["size"] for e in map(json.loads, lib.listing()[1].splitlines())}
+    assert sizes["b.bin"] == 0
