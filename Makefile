@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-from-pyproject
 
-.PHONY: setup run server test lint bench bench-quick assets install-desktop cert clean
+.PHONY: setup run server test lint bench bench-quick bench-gui screenshot assets install-desktop cert clean
 
 setup: $(STAMP)
 
@@ -35,6 +35,15 @@ bench: setup
 
 bench-quick: setup
 	$(VPY) -m bench --quick
+
+## The desktop app's speed (1 GiB through the window, 100,000 files) under Xvfb.
+bench-gui: setup
+	tools/ensure_system_deps.sh
+	$(VPY) -m pytest -p tests.conftest -p tests.gui.conftest bench/gui_speed.py -s -q
+
+## docs/screenshot.png, taken under its own Xvfb.
+screenshot: setup
+	$(VPY) tools/gui_screenshot.py
 
 ## Redraw the icons in assets/ from tools/make_assets.py.
 assets: setup

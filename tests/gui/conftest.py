@@ -13,7 +13,9 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -209,3 +211,13 @@ def wait_without_tk(condition: Callable[[], object], timeout: float = DEFAULT_TI
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.0005)
+
+
+@pytest.fixture
+def memory_library(tmp_path):
+    """A library folder in RAM when the machine has /dev/shm: creating 100,000
+    files on a busy disk takes longer than everything else in this test."""
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK) else tmp_path
+    folder = Path(tempfile.mkdtemp(prefix="ferry-gui-test-", dir=base))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)

@@ -4,9 +4,7 @@ mid-transfer and the app recovering, the parallel limit, and no freeze."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import tempfile
 import time
 from pathlib import Path
 
@@ -14,7 +12,6 @@ import pytest
 
 from gui_client import os_dialogs
 from gui_client.transfers import State
-from shared.client import FerryClient
 from tests.gui.conftest import continue_workers, pump_for, sha256_of, sparse_file, stop_workers, wait_without_tk
 
 pytestmark = pytest.mark.gui
@@ -176,60 +173,23 @@ def test_a_timer_keeps_ticking_during_a_200_mb_download_and_upload(app, server, 
     (downloads / "down.bin").unlink()
 
 
-@pytest.fixture
-def memory_library(tmp_path):
-    """A library folder in RAM when the machine has /dev/shm: creating 100,000
-    files on a busy disk takes longer than everything else in this test."""
-    base = Path("/dev/shm") if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK) else tmp_path
-    folder = Path(tempfile.mkdtemp(prefix="ferry-gui-test-", dir=base))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def test_100000_files_list_quickly_and_filter_per_keystroke_quickly(app, memory_library, server_factory):
+def test_100000_files_are_all_shown_and_the_filter_narrows_and_widens(app, memory_library, server_factory):
+    """How fast is measured by bench/gui_speed.py; this checks what is shown."""
     library = memory_library
     for i in range(100_000):
         open(library / f"file-{i:06d}.dat", "wb").close()
     server = server_factory("--workers", "2", root=library)
     tree = app.window.file_view.tree
-
-    def library_alone() -> float:
-        """The same request through the client library alone: the server's and
-        the library's share of the time, which the window cannot shorten."""
-        with FerryClient.connect(*server.address) as client:
-            start = time.monotonic()
-            client.list()
-            return time.monotonic() - start
-
-    def shown_within(action, expected: int) -> float:
-        model = app.window.controller.files
-        old = model.listing
-        start = time.monotonic()
-        action()
-        app.pump_until(lambda: model.listing is not old and len(tree.get_children("")) == expected, timeout=60, what="the listing")
-        app.root.update_idletasks()  # the rows are drawn
-        return time.monotonic() - start
-
-    base = library_alone()
-    first = shown_within(lambda: app.connect(server), 100_000)
-    assert first - base < 2.0, f"the window added {first - base:.2f} s to a {base:.2f} s listing"
-    open(library / "one-more.dat", "wb").close()  # a changed listing is shown again in full
-    base = library_alone()
-    again = shown_within(app.window.refresh_button.invoke, 100_001)
-    assert again - base < 2.0, f"the window added {again - base:.2f} s to a {base:.2f} s listing"
-
-    # Per keystroke, the Tk thread's own CPU time stays under 200 ms; wall
-    # time is also bounded, loosely, because other processes share the CPU.
-    def keystroke(text: str) -> tuple[float, float]:
-        wall, cpu = time.monotonic(), time.thread_time()
+    app.connect(server)
+    app.pump_until(lambda: len(tree.get_children("")) == 100_000, timeout=120, what="100,000 rows")
+    open(library / "one-more.dat", "wb").close()
+    app.window.refresh_button.invoke()
+    app.pump_until(lambda: len(tree.get_children("")) == 100_001, timeout=120, what="the refreshed listing")
+    for text in ("9", "99", "999", "9999", "99999"):
         app.window.filter_text.set(text)
         app.root.update_idletasks()
-        return time.thread_time() - cpu, time.monotonic() - wall
-
-    costs = [keystroke(text) for text in ("9", "99", "999", "9999", "99999")]
     assert app.shown_names() == ["file-099999.dat"]
-    costs += [keystroke(text) for text in ("9999", "999", "99", "9", "")]
+    for text in ("9999", "999", "99", "9", ""):
+        app.window.filter_text.set(text)
+        app.root.update_idletasks()
     assert len(tree.get_children("")) == 100_001
-    worst_cpu, worst_wall = max(c for c, _ in costs), max(w for _, w in costs)
-    assert worst_cpu < 0.2, f"a keystroke took {worst_cpu * 1000:.0f} ms of CPU"
-    assert worst_wall < 1.0, f"a keystroke took {worst_wall * 1000:.0f} ms"
