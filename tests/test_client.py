@@ -4,7 +4,6 @@ malicious server that must not make it write outside the chosen folder."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import socket
 import threading
@@ -14,6 +13,7 @@ import pytest
 
 from shared.client import PART_SUFFIX, ConnectionLost, FerryClient, TransferCancelled
 from shared.errors import ErrorCode, FerryError
+from tests.fake_server import EvilServer, header, replies
 from tests.server_process import wait_for
 
 
@@ -132,40 +132,9 @@ def test_unreachable_server_is_a_clear_error():
     assert info.value.code == "connection_failed" and str(port) in info.value.message
 
 
-class FakeServer:
-    """A scripted, hostile server: answers every request with the next canned reply."""
-
-    def __init__(self, replies: list[bytes]) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.replies = replies
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return self.listener.getsockname()
-
-    def _serve(self) -> None:
-        conn, _ = self.listener.accept()
-        with conn:
-            conn.sendall(b'{"ferry":1,"server":"evil","auth":false,"max_upload":null}\n')
-            reader = conn.makefile("rb")
-            for reply in self.replies:
-                if not reader.readline():
-                    return
-                conn.sendall(reply)
-
-    def close(self) -> None:
-        self.listener.close()
-
-
-def header(obj: dict) -> bytes:
-    return json.dumps(obj).encode() + b"\n"
-
-
 def test_hostile_list_names_are_dropped(tmp_path):
     body = b"".join(header({"name": n, "size": 1, "mtime": 0.0}) for n in ["../../x", "/abs", "ok.txt", "a/b"])
-    fake = FakeServer([header({"ok": True, "count": 4, "length": len(body)}) + body])
+    fake = EvilServer(replies(header({"ok": True, "count": 4, "length": len(body)}) + body))
     with FerryClient.connect(*fake.address) as client:
         assert [f.name for f in client.list()] == ["ok.txt"]
     fake.close()
@@ -173,7 +142,7 @@ def test_hostile_list_names_are_dropped(tmp_path):
 
 def test_short_body_is_a_failed_transfer_and_nothing_is_written(tmp_path):
     reply = header({"ok": True, "name": "f", "size": 100, "mtime": 0.0, "offset": 0, "length": 100}) + b"x" * 40
-    fake = FakeServer([reply])
+    fake = EvilServer(replies(reply))
     client = FerryClient.connect(*fake.address)
     with pytest.raises(ConnectionLost):
         client.get("f", tmp_path)
@@ -183,7 +152,7 @@ def test_short_body_is_a_failed_transfer_and_nothing_is_written(tmp_path):
 
 def test_inconsistent_length_is_refused(tmp_path):
     reply = header({"ok": True, "name": "f", "size": 10, "mtime": 0.0, "offset": 0, "length": 99}) + b"x" * 99
-    fake = FakeServer([reply])
+    fake = EvilServer(replies(reply))
     client = FerryClient.connect(*fake.address)
     with pytest.raises(FerryError) as info:
         client.get("f", tmp_path)
