@@ -21,7 +21,7 @@ from shared.messages import list_entry
 from shared.names import check_name, name_problem
 
 from .checksums import ChecksumCache
-from .publications import publish_count
+from .publications import changed_slots, slot_of, snapshot
 from .uploads import Upload
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,8 @@ class Library:
             pass
         self.uploads_fd = os.open(UPLOADS_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.dir_fd)
         self.checksums = ChecksumCache()
-        self._lines: dict[str, tuple[int, int, int, int, bytes]] = {}  # name -> (inode, publish count, size, mtime_ns, line)
+        self._lines: dict[str, tuple[int, int, int, int, bytes]] = {}  # name -> (inode, publish slot, size, mtime_ns, line)
+        self._published_seen = snapshot()
         self._answer: tuple[tuple[int, int], tuple[int, bytes]] | None = None  # (folder inode and mtime, answer)
         self._full_scan_at = 0.0
 
@@ -145,13 +146,15 @@ class Library:
 
     def _scan(self, full: bool) -> tuple[int, bytes]:
         """Read the folder; ``lstat`` every file on a ``full`` pass, else only those
-        whose inode number or publish count is new. A file's encoded line is reused
-        while its inode, publish count, size and mtime stand."""
+        whose inode number is new or whose name's publish counter moved. A file's
+        encoded line is reused while its inode, size and mtime stand."""
         try:
             entries = os.scandir(self.dir_fd)
         except OSError as exc:
             raise FerryError(ErrorCode.IO_ERROR, f"cannot read the library folder: {exc.strerror}") from None
         previous, current = self._lines, {}
+        published = snapshot()
+        moved = changed_slots(self._published_seen, published)
         with entries:
             for entry in entries:
                 name = entry.name
@@ -159,18 +162,18 @@ class Library:
                 try:
                     if not entry.is_file(follow_symlinks=False):
                         continue
-                    published = publish_count(name)
-                    if not full and cached is not None and cached[:2] == (entry.inode(), published):
+                    if not full and cached is not None and cached[0] == entry.inode() and cached[1] not in moved:
                         current[name] = cached
                         continue
                     st = entry.stat(follow_symlinks=False)
                 except OSError:  # removed since readdir
                     continue
-                if cached is not None and cached[:4] == (st.st_ino, published, st.st_size, st.st_mtime_ns):
+                if cached is not None and (cached[0], cached[2], cached[3]) == (st.st_ino, st.st_size, st.st_mtime_ns):
                     current[name] = cached
                 elif name_problem(name) is None:
-                    current[name] = (st.st_ino, published, st.st_size, st.st_mtime_ns, list_entry(name, st.st_size, st.st_mtime))
+                    current[name] = (st.st_ino, slot_of(name), st.st_size, st.st_mtime_ns, list_entry(name, st.st_size, st.st_mtime))
         self._lines = current
+        self._published_seen = published
         return len(current), b"".join([current[name][4] for name in sorted(current)])
 
     def open_file(self, name: str) -> OpenFile:

@@ -18,15 +18,24 @@ _SLOTS = 1 << 14
 _counts = memoryview(mmap.mmap(-1, 4 * _SLOTS)).cast("I")
 
 
-def _slot(name: str) -> int:
+def slot_of(name: str) -> int:
     return zlib.crc32(name.encode("utf-8", "surrogateescape")) % _SLOTS
 
 
 def record_publish(name: str) -> None:
     """Note that ``name`` has new content, for every worker's listing."""
-    slot = _slot(name)
+    slot = slot_of(name)
     _counts[slot] = (_counts[slot] + 1) & 0xFFFFFFFF
 
 
-def publish_count(name: str) -> int:
-    return _counts[_slot(name)]
+def snapshot() -> bytes:
+    """All counters now, to compare with a later snapshot."""
+    return _counts.tobytes()
+
+
+def changed_slots(before: bytes, after: bytes) -> frozenset[int]:
+    """The slots whose counters differ between two snapshots (usually none or few)."""
+    if before == after:
+        return frozenset()
+    old, new = memoryview(before).cast("I"), memoryview(after).cast("I")
+    return frozenset(slot for slot in range(_SLOTS) if old[slot] != new[slot])
