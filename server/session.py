@@ -323,7 +323,10 @@ class Session:
         self.state = State.WORKING
         if failure is None:
             try:
-                digest = await asyncio.get_running_loop().run_in_executor(None, upload.commit, request.sha256)
+                if self.context.library.fsync:  # fsync waits for the disk: off the loop
+                    digest = await asyncio.get_running_loop().run_in_executor(None, upload.commit, request.sha256)
+                else:  # a link or rename: cheaper than the hop to a thread and back
+                    digest = upload.commit(request.sha256)
             except FerryError as exc:
                 failure = exc
         self._upload = None

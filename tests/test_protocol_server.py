@@ -466,3 +466,16 @@ def test_missing_token_file_is_a_clear_startup_error(tmp_path, library):
         server.start()
     assert server.proc.wait(10) == 2
     assert "cannot read token file" in server.log()
+
+
+def test_uploads_without_fsync_are_just_as_atomic(server_factory, library):
+    server = server_factory("--no-fsync", "--workers", "1")
+    with Wire(server.address) as wire:
+        assert upload(wire, "quick.bin", b"q" * 5000)["sha256"] == sha(b"q" * 5000)
+        assert wire.error({"op": "put", "name": "quick.bin", "size": 1}) == "exists"
+        final = upload(wire, "bad.bin", b"abc", sha256=sha(b"abd"))
+        assert final["error"] == "checksum_mismatch"
+        assert upload(wire, "quick.bin", b"new", overwrite=True)["ok"] is True
+    assert (library / "quick.bin").read_bytes() == b"new"
+    assert sorted(os.listdir(library)) == [".ferry-uploads", "quick.bin"]
+    assert os.listdir(library / ".ferry-uploads") == []
