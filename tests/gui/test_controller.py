@@ -3,39 +3,25 @@ and posted calls are run by the test thread, as the Tk bridge would run them."""
 
 from __future__ import annotations
 
-import queue
 import threading
-import time
 from pathlib import Path
 
 from gui_client.conflicts import Choice
 from gui_client.controller import ConnectionState, Controller
 from gui_client.settings import Settings
 from gui_client.transfers import State
+from tests.gui.posted_calls import PostedCalls
 
 
-class RecordingWindow:
+class RecordingWindow(PostedCalls):
     def __init__(self) -> None:
-        self.calls: queue.Queue = queue.Queue()
+        super().__init__()
         self.states: list[str] = []
         self.messages: list[tuple[str, bool]] = []
         self.transfers: dict[int, object] = {}
         self.questions: list = []
         self.previews: list = []
         self.threads: set[str] = set()
-
-    def post(self, function, *args) -> None:
-        self.calls.put((function, args))
-
-    def run_until(self, condition, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert time.monotonic() < deadline, "timed out"
-            try:
-                function, args = self.calls.get(timeout=0.05)
-            except queue.Empty:
-                continue
-            function(*args)
 
     def _seen(self) -> None:
         self.threads.add(threading.current_thread().name)

@@ -4,35 +4,21 @@ threads post to a queue that the test drains, as the Tk bridge would."""
 from __future__ import annotations
 
 import os
-import queue
 import threading
-import time
 
 from gui_client.transfers import Server, State, TransferQueue
+from tests.gui.posted_calls import PostedCalls
 
 
-class Collector:
+class Collector(PostedCalls):
     def __init__(self) -> None:
-        self.calls: queue.Queue = queue.Queue()
+        super().__init__()
         self.views: dict[int, object] = {}
         self.threads: set[str] = set()
-
-    def post(self, function, *args) -> None:
-        self.calls.put((function, args))
 
     def on_change(self, view) -> None:
         self.threads.add(threading.current_thread().name)
         self.views[view.id] = view
-
-    def drain_until(self, condition, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert time.monotonic() < deadline, "timed out"
-            try:
-                function, args = self.calls.get(timeout=0.05)
-            except queue.Empty:
-                continue
-            function(*args)
 
 
 def test_download_and_upload_report_only_through_post(server, library, tmp_path):
@@ -46,7 +32,7 @@ def test_download_and_upload_report_only_through_post(server, library, tmp_path)
     target = Server(*server.address)
     down = q.download(target, "in.bin", downloads, "in.bin", 300_000)
     up = q.upload(target, local, "uploaded.bin", overwrite=False)
-    c.drain_until(lambda: all(c.views.get(i) and c.views[i].state.finished for i in (down, up)))
+    c.run_until(lambda: all(c.views.get(i) and c.views[i].state.finished for i in (down, up)))
     assert c.views[down].state is State.DONE and c.views[up].state is State.DONE
     assert c.views[down].fraction == 1.0
     assert (downloads / "in.bin").read_bytes() == (library / "in.bin").read_bytes()
@@ -62,12 +48,12 @@ def test_a_refused_upload_fails_with_a_sentence_and_can_be_retried(server, libra
     c = Collector()
     q = TransferQueue(c.post, c.on_change)
     tid = q.upload(Server(*server.address), local, "taken.txt", overwrite=False)
-    c.drain_until(lambda: tid in c.views and c.views[tid].state.finished)
+    c.run_until(lambda: tid in c.views and c.views[tid].state.finished)
     assert c.views[tid].state is State.FAILED
     assert c.views[tid].error == "A file with that name already exists on the server"
     (library / "taken.txt").unlink()
     q.retry(tid)
-    c.drain_until(lambda: c.views[tid].state is State.DONE)
+    c.run_until(lambda: c.views[tid].state is State.DONE)
     assert (library / "taken.txt").read_bytes() == b"local"
     assert q.clear_finished() == [tid] and q.views() == []
     q.shutdown()
@@ -79,6 +65,6 @@ def test_unreachable_server_fails_every_transfer_in_words(server, tmp_path):
     c = Collector()
     q = TransferQueue(c.post, c.on_change)
     tid = q.download(Server(*address), "x", tmp_path, "x")
-    c.drain_until(lambda: tid in c.views and c.views[tid].state.finished)
+    c.run_until(lambda: tid in c.views and c.views[tid].state.finished)
     assert c.views[tid].state is State.FAILED and c.views[tid].error == "The server is unreachable"
     q.shutdown()
