@@ -104,22 +104,19 @@ def test_cancelled_upload_leaves_nothing_on_the_server(server, library, tmp_path
     assert [n for n in os.listdir(library) if not n.startswith(".")] == []
 
 
-def test_abort_from_another_thread_interrupts_a_blocked_call(tmp_path):
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
+def never_answers(conn, reader) -> None:
+    """A server script: take requests and say nothing."""
+    while reader.readline():
+        pass
 
-    def silent_server() -> None:
-        conn, _ = listener.accept()
-        accepted.append(conn)
-        conn.sendall(b'{"ferry":1,"server":"x","auth":false,"max_upload":null}\n')
 
-    threading.Thread(target=silent_server, daemon=True).start()
-    client = FerryClient.connect(*listener.getsockname())
+def test_abort_from_another_thread_interrupts_a_blocked_call():
+    silent = EvilServer(never_answers)
+    client = FerryClient.connect(*silent.address)
     threading.Timer(0.2, client.abort).start()
     with pytest.raises(TransferCancelled):
         client.list()  # the server never answers
-    listener.close()
-    accepted[0].close()
+    silent.close()
 
 
 def test_unreachable_server_is_a_clear_error():
@@ -175,18 +172,10 @@ def test_windows_reserved_and_forbidden_characters_are_made_safe(tmp_path):
 
 
 def test_a_silent_server_times_out_with_a_clear_error():
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-
-    def greet_then_sleep() -> None:
-        conn, _ = listener.accept()
-        accepted.append(conn)
-        conn.sendall(b'{"ferry":1,"server":"x","auth":false,"max_upload":null}\n')
-
-    threading.Thread(target=greet_then_sleep, daemon=True).start()
-    client = FerryClient.connect(*listener.getsockname(), timeout=0.5)
+    silent = EvilServer(never_answers)
+    client = FerryClient.connect(*silent.address, timeout=0.5)
     with pytest.raises(ConnectionLost) as info:
         client.list()
     assert "did not answer in time" in info.value.message
-    listener.close()
-    accepted[0].close()
+    client.close()
+    silent.close()

@@ -424,44 +424,38 @@ def test_server_gone_in_the_middle_of_an_upload(server, library, tmp_path):
     assert nothing_stored(server, library)
 
 
-def test_ctrl_c_in_the_middle_of_a_download(server, library, downloads):
+def interrupt_when_flowing(relay, *args: str):
+    """Run the client through ``relay``, press Ctrl+C once the body is flowing
+    (and held, so it cannot finish); the process and what it printed."""
     import subprocess
 
+    proc = subprocess.Popen(
+        client_command(relay.address, *args),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=client_env(),
+    )  # fmt: skip
+    try:
+        assert relay.limit_reached.wait(30)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc, stdout, stderr
+
+
+def test_ctrl_c_in_the_middle_of_a_download(server, library, downloads):
     put_file(library, "big.bin", os.urandom(1_000_000))
     with CuttingRelay(server.address, downstream_limit=300_000, hold=True) as relay:
-        proc = subprocess.Popen(
-            client_command(relay.address, "get", "big.bin", "-o", str(downloads)),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=client_env(),
-        )  # fmt: skip
-        try:
-            assert relay.limit_reached.wait(30)  # the body is flowing, and cannot finish
-            proc.send_signal(signal.SIGINT)
-            stdout, stderr = proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        proc, stdout, stderr = interrupt_when_flowing(relay, "get", "big.bin", "-o", str(downloads))
     assert (proc.returncode, stdout, stderr) == (1, "", "error: interrupted: stopped by Ctrl+C\n")
     assert list(downloads.iterdir()) == []
 
 
 def test_ctrl_c_in_the_middle_of_an_upload(server, library, tmp_path):
-    import subprocess
-
     source = put_file(tmp_path, "big.bin", os.urandom(2_000_000))
     with CuttingRelay(server.address, upstream_limit=500_000, hold=True) as relay:
-        proc = subprocess.Popen(
-            client_command(relay.address, "put", str(source)),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=client_env(),
-        )  # fmt: skip
-        try:
-            assert relay.limit_reached.wait(30)
-            proc.send_signal(signal.SIGINT)
-            stdout, stderr = proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        proc, stdout, stderr = interrupt_when_flowing(relay, "put", str(source))
     assert (proc.returncode, stdout, stderr) == (1, "", "error: interrupted: stopped by Ctrl+C\n")
     assert nothing_stored(server, library)
 
