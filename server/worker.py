@@ -38,11 +38,11 @@ REFUSAL_TIMEOUT = 5.0
 _BUSY = encode_header(FerryError(ErrorCode.BUSY, "the server is at its connection limit; try again later").to_wire())
 
 
-class _Closable(Protocol):
+class Closable(Protocol):
     def close(self) -> None: ...
 
 
-def worker_main(control_sock: socket.socket, config: ServerConfig, inherited: Iterable[_Closable]) -> None:
+def worker_main(control_sock: socket.socket, config: ServerConfig, inherited: Iterable[Closable]) -> None:
     """Entry point in the forked child. ``inherited`` are the parent's own sockets and
     selector, closed here through their objects so no fd number is closed twice."""
     for thing in inherited:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from . import control
 from .config import ServerConfig
-from .worker import _Closable, worker_main
+from .worker import Closable, worker_main
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ class WorkerHandle:
         self.active = 0  # sessions open in the worker, as last reported
 
     @classmethod
-    def start(cls, index: int, config: ServerConfig, parent_only: Iterable[_Closable]) -> WorkerHandle:
+    def start(cls, index: int, config: ServerConfig, parent_only: Iterable[Closable]) -> WorkerHandle:
         parent_end, child_end = control.control_pair()
         inherited = [*parent_only, parent_end]
         process = _CONTEXT.Process(target=worker_main, args=(child_end, config, inherited), name=f"worker-{index}")
