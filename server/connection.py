@@ -14,7 +14,10 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .splicing import SplicePipe
 
 #: Linux moves at most this much per sendfile() call; asking for more has
 #: overflowed in some CPython releases.
@@ -106,6 +109,18 @@ class Connection:
             return 0
         self._progress()
         return received
+
+    #: ``splice`` reads the socket itself: only a plain TCP connection can be spliced.
+    can_splice = True
+
+    async def splice_into(self, pipe: SplicePipe, count: int) -> int:
+        """Move at least one waiting byte (up to ``count``) into ``pipe``; 0 means the peer closed."""
+        try:
+            moved = await self._retry(pipe.fill_from, self.fd, count, direction="read")
+        except self._EOF_ERRORS:
+            return 0
+        self._progress()
+        return moved
 
     async def send_all(self, data: bytes, more: bool = False) -> None:
         """Send everything; ``more`` says more data follows at once (MSG_MORE), so a

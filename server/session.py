@@ -27,6 +27,7 @@ from shared.messages import Auth, Get, ListFiles, Put, Quit, Request, Stat, pars
 from .config import ServerConfig
 from .connection import Connection
 from .library import Library
+from .splicing import SplicePipe
 from .uploads import Upload
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class ServeContext:
     library: Library
     greeting: bytes
     buffer: memoryview  # one receive buffer per worker, see connection.py
+    pipe: SplicePipe | None = None  # one per worker, where the kernel has splice
     draining: bool = False
     token: bytes | None = field(default=None, repr=False)
 
@@ -323,7 +325,8 @@ class Session:
         self.state = State.WORKING
         if failure is None:
             try:
-                if self.context.library.fsync:  # fsync waits for the disk: off the loop
+                await upload.finish_digest()
+                if upload.commit_may_block:
                     digest = await asyncio.get_running_loop().run_in_executor(None, upload.commit, request.sha256)
                 else:  # a link or rename: cheaper than the hop to a thread and back
                     digest = upload.commit(request.sha256)
@@ -340,14 +343,27 @@ class Session:
         """Read exactly ``upload.size`` bytes. Storing stops at the first write error,
         but the rest is still read (and dropped) so the session stays in step.
 
-        Hashing and writing stay on this thread: handing blocks to another thread
-        was measured slower, and dearer in CPU, than doing them here (the two
-        threads trade the GIL at every block; docs/performance.md)."""
+        Large uploads on plain TCP are spliced socket -> pipe -> file, their sha256
+        computed by a trailing thread (digests.py); the rest is received into the
+        worker's buffer, hashed and written here."""
         failure: FerryError | None = None
         remaining = upload.size
         buffer = self.context.buffer
+        pipe = self.context.pipe
+        splicing = pipe is not None and upload.takes_splice and self.conn.can_splice
         while remaining:
             chunk: bytes | memoryview = self.headers.take(remaining)
+            if not chunk and splicing and failure is None:
+                assert pipe is not None
+                moved = await self.conn.splice_into(pipe, remaining)
+                if not moved:
+                    raise ConnectionResetError("client left in the middle of an upload")
+                remaining -= moved
+                try:
+                    upload.splice_from(pipe, moved)
+                except FerryError as exc:
+                    failure = self._store_failed(upload, exc)
+                continue
             if not chunk:
                 received = await self.conn.recv_into(buffer[: min(remaining, len(buffer))])
                 if not received:
@@ -358,9 +374,13 @@ class Session:
                 try:
                     upload.write(chunk)
                 except FerryError as exc:
-                    failure = exc
-                    log.warning("upload of %r failed: %s", upload.name, exc.message)
+                    failure = self._store_failed(upload, exc)
         return failure
+
+    @staticmethod
+    def _store_failed(upload: Upload, exc: FerryError) -> FerryError:
+        log.warning("upload of %r failed: %s", upload.name, exc.message)
+        return exc
 
 
 _PEER_GONE = {errno.EPIPE, errno.ECONNRESET, errno.ETIMEDOUT}

@@ -26,6 +26,7 @@ def server_context(cert: Path, key: Path) -> ssl.SSLContext:
 
 class TlsConnection(Connection):
     __slots__ = ("handshake_timeout",)
+    can_splice = False  # the bytes must be decrypted here
 
     def __init__(self, sock, context: ssl.SSLContext, handshake_timeout: float) -> None:
         sock.setblocking(False)

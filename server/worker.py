@@ -22,11 +22,12 @@ from shared.errors import ErrorCode, FerryError
 from shared.framing import encode_header
 from shared.messages import greeting
 
-from . import control
+from . import control, splicing
 from .config import ServerConfig
 from .connection import Connection
 from .library import Library
 from .session import ServeContext, Session
+from .splicing import SplicePipe
 from .tls import TlsConnection, server_context
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class Worker:
             library=library,
             greeting=encode_header(greeting(f"ferry/{__version__}", config.auth_mode, config.max_upload)),
             buffer=memoryview(bytearray(RECV_BUFFER_BYTES)),
+            pipe=SplicePipe() if splicing.available else None,
             token=config.token.encode("utf-8") if config.token is not None else None,
         )
         self._done: asyncio.Future[None] = loop.create_future()
@@ -87,6 +89,8 @@ class Worker:
             watchdog.cancel()
             loop.remove_reader(self.control.fileno())
             library.close()
+            if self.context.pipe is not None:
+                self.context.pipe.close()
 
     # -- the parent's messages ------------------------------------------------
 

@@ -24,6 +24,10 @@ from tests.hardening_support import listing, no_temp_files, sha, still_serving, 
 from tests.server_process import ServerProcess, wait_for
 from tests.wire import Wire
 
+#: Body sizes that take each receive path: received, hashed and written on the
+#: worker's thread; spliced into the file with sha256 on a trailing thread (>= 8 MiB).
+BODY_SIZES = [pytest.param(1_200_000, id="inline"), pytest.param(10_000_000, id="spliced")]
+
 #: A client in its own process, so the test can SIGKILL it like a crashed program.
 _CLIENT_SCRIPT = textwrap.dedent(
     """
@@ -96,10 +100,11 @@ def test_fewer_bytes_then_half_close_is_an_aborted_upload(server, library):
     assert still_serving(server.address)
 
 
-def test_more_bytes_than_declared_commit_exactly_size_then_count_as_a_header(server, library):
+@pytest.mark.parametrize("size", BODY_SIZES)
+def test_more_bytes_than_declared_commit_exactly_size_then_count_as_a_header(server, library, size):
     """The surplus is the next header: here an endless one, so header_too_large and
     close, after the upload itself was answered and stored whole."""
-    data = os.urandom(100_000)
+    data = os.urandom(size)
     with Wire(server.address) as wire:
         assert wire.request({"op": "put", "name": "exact.bin", "size": len(data)})["ready"] is True
         try:
@@ -114,11 +119,12 @@ def test_more_bytes_than_declared_commit_exactly_size_then_count_as_a_header(ser
     assert no_temp_files(library)
 
 
+@pytest.mark.parametrize("size", BODY_SIZES)
 @pytest.mark.parametrize("overwrite", [False, True])
-def test_checksum_mismatch_keeps_the_old_file_and_leaves_no_temp(server, library, overwrite):
+def test_checksum_mismatch_keeps_the_old_file_and_leaves_no_temp(server, library, overwrite, size):
     old = b"old and good"
     (library / "doc.txt").write_bytes(old)
-    data = os.urandom(3_000_000)
+    data = os.urandom(size)
     wrong = sha(data[:-1] + bytes([data[-1] ^ 1]))
     name = "doc.txt" if overwrite else "new.txt"
     fields = {"overwrite": True} if overwrite else {}
@@ -138,12 +144,12 @@ def test_checksum_mismatch_keeps_the_old_file_and_leaves_no_temp(server, library
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 2 MiB tmpfs mounted for the test (root only), unmounted afterwards."""
+    """A 16 MiB tmpfs mounted for the test (root only), unmounted afterwards."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "ferry-test", str(mount_point)], capture_output=True)
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "ferry-test", str(mount_point)], capture_output=True)
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs: {result.stderr.decode(errors='replace').strip()}")
     try:
@@ -157,13 +163,25 @@ def test_upload_larger_than_the_free_space_is_no_space_before_ready(small_disk):
     library = small_disk / "library"
     with ServerProcess(library, "--workers", "1") as server:
         with Wire(server.address) as wire:
-            assert wire.error({"op": "put", "name": "big.bin", "size": 3 * 1024 * 1024}) == "no_space"
+            assert wire.error({"op": "put", "name": "big.bin", "size": 17 * 1024 * 1024}) == "no_space"
             assert upload(wire, "small.bin", b"s" * 1000)["ok"] is True
     assert visible(library) == ["small.bin"] and temp_files(library) == []
 
 
+def fill_up(disk: Path) -> Path:
+    """Take all the space that is left, as another program writing a file would."""
+    filler = disk / "filler"
+    with open(filler, "wb") as f:
+        try:
+            f.write(b"\0" * (17 * 1024 * 1024))
+        except OSError:
+            pass
+    return filler
+
+
+@pytest.mark.parametrize("size", BODY_SIZES)
 @pytest.mark.parametrize("overwrite", [False, True])
-def test_disk_filling_up_during_an_upload(small_disk, overwrite):
+def test_disk_filling_up_during_an_upload(small_disk, overwrite, size):
     """The space was there at ``ready`` and is gone a moment later (someone else
     wrote a file): ENOSPC mid-body. The rest of the body is read and dropped,
     ``no_space`` is the final answer, the session stays usable, and the upload
@@ -173,17 +191,12 @@ def test_disk_filling_up_during_an_upload(small_disk, overwrite):
     old = b"previous version"
     if overwrite:
         (library / "fill.bin").write_bytes(old)
-    data = os.urandom(1_200_000)
-    filler = small_disk / "filler"
+    data = os.urandom(size)
     fields = {"overwrite": True} if overwrite else {}
     with ServerProcess(library, "--workers", "1") as server:
         with Wire(server.address) as wire:
             assert wire.request({"op": "put", "name": "fill.bin", "size": len(data), **fields})["ready"] is True
-            with open(filler, "wb") as f:  # take most of the disk now
-                try:
-                    f.write(b"\0" * (1536 * 1024))
-                except OSError:
-                    pass
+            filler = fill_up(small_disk)
             wire.send(data)
             final = wire.header()
             assert final["ok"] is False and final["error"] == "no_space", final
@@ -208,11 +221,7 @@ def test_disk_full_keeps_the_old_file_whole(small_disk):
     with ServerProcess(library, "--workers", "1") as server:
         with Wire(server.address) as wire:
             assert wire.request({"op": "put", "name": "keep.bin", "size": 1_200_000, "overwrite": True})["ready"] is True
-            with open(small_disk / "filler", "wb") as f:
-                try:
-                    f.write(b"\0" * (1536 * 1024))
-                except OSError:
-                    pass
+            fill_up(small_disk)
             wire.send(os.urandom(1_200_000))
             assert wire.header()["error"] == "no_space"
             response = wire.request({"op": "get", "name": "keep.bin"})

@@ -3,6 +3,8 @@ verification, and plaintext clients dropped without harming anyone else."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import subprocess
 from pathlib import Path
 
@@ -37,10 +39,11 @@ def test_tls_with_ca_file(tls_server, certs, library, tmp_path):
     with FerryClient.connect(*tls_server.address, tls=settings) as client:
         assert [f.name for f in client.list()] == ["a.txt"]
         assert client.get("a.txt", tmp_path, verify=True).read_bytes() == b"secret payload"
-        source = tmp_path / "up.bin"
-        source.write_bytes(b"u" * 3_000_000)
-        assert client.put(source).size == 3_000_000
-    assert (library / "up.bin").read_bytes() == b"u" * 3_000_000
+        for size in (3_000_000, 10_000_000):  # hashed inline, then by a trailing thread
+            source = tmp_path / "up.bin"
+            source.write_bytes(os.urandom(size))
+            assert client.put(source, overwrite=True).sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+            assert (library / "up.bin").read_bytes() == source.read_bytes()
 
 
 def test_trust_on_first_use_then_refuse_a_changed_certificate(server_factory, certs, library, tmp_path):
