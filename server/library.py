@@ -12,16 +12,14 @@ import errno
 import logging
 import os
 import stat as stat_mode
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from shared.errors import ErrorCode, FerryError
-from shared.messages import list_entry
-from shared.names import check_name, name_problem
+from shared.names import check_name
 
 from .checksums import ChecksumCache
-from .publications import changed_slots, slot_of, snapshot
+from .listing import FolderListing
 from .uploads import Upload
 
 log = logging.getLogger(__name__)
@@ -29,12 +27,6 @@ log = logging.getLogger(__name__)
 #: Uploads in progress live here: hidden (never listed), on the library's filesystem
 #: (so publishing is an atomic rename), and emptied at start.
 UPLOADS_DIR = ".ferry-uploads"
-
-#: Longest a file changed in place (same name, same inode) may show its old size in ``list``.
-LISTING_TTL = 2.0
-#: An answer is only reused if made this long after the folder's last change
-#: (timestamps are coarse: two changes within one tick leave the same mtime).
-RACY_MARGIN = 1.0
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: a FIFO never hangs open()
 
@@ -93,12 +85,10 @@ class Library:
             pass
         self.uploads_fd = os.open(UPLOADS_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.dir_fd)
         self.checksums = ChecksumCache()
-        self._lines: dict[str, tuple[int, int, int, int, bytes]] = {}  # name -> (inode, publish slot, size, mtime_ns, line)
-        self._published_seen = snapshot()
-        self._answer: tuple[tuple[int, int], tuple[int, bytes]] | None = None  # (folder inode and mtime, answer)
-        self._full_scan_at = 0.0
+        self._listing = FolderListing(self.dir_fd)
 
     def close(self) -> None:
+        self._listing.close()
         os.close(self.uploads_fd)
         os.close(self.dir_fd)
 
@@ -116,65 +106,9 @@ class Library:
 
     def listing(self) -> tuple[int, bytes]:
         """The ``list`` body: one line per regular file directly in the folder with a
-        valid name, sorted by code point; and how many lines.
-
-        After the folder changes, only entries with a new inode number, or whose
-        name an upload has published since (:func:`record_publish`), cost an
-        ``lstat``; the rest come from cache. So every upload through Ferry shows at
-        once in every worker, even when its inode number once belonged to a
-        deleted file of the same name. Changes by other programs that keep both
-        name and inode number (an edit in place; a delete and re-create that
-        reuses the number) show at the next full pass, at most
-        :data:`LISTING_TTL` later. Git's
-        "racily clean" rule covers the coarse timestamp: a whole answer is reused
-        only if it was made well after the folder last changed.
-        """
-        try:
-            folder = os.fstat(self.dir_fd)
-        except OSError as exc:
-            raise FerryError(ErrorCode.IO_ERROR, f"cannot read the library folder: {exc.strerror}") from None
-        now = time.time()
-        key = (folder.st_ino, folder.st_mtime_ns)
-        full = now - self._full_scan_at >= LISTING_TTL
-        if not full and self._answer is not None and self._answer[0] == key:
-            return self._answer[1]
-        answer = self._scan(full)
-        if full:
-            self._full_scan_at = now
-        self._answer = (key, answer) if now - folder.st_mtime > RACY_MARGIN else None
-        return answer
-
-    def _scan(self, full: bool) -> tuple[int, bytes]:
-        """Read the folder; ``lstat`` every file on a ``full`` pass, else only those
-        whose inode number is new or whose name's publish counter moved. A file's
-        encoded line is reused while its inode, size and mtime stand."""
-        try:
-            entries = os.scandir(self.dir_fd)
-        except OSError as exc:
-            raise FerryError(ErrorCode.IO_ERROR, f"cannot read the library folder: {exc.strerror}") from None
-        previous, current = self._lines, {}
-        published = snapshot()
-        moved = changed_slots(self._published_seen, published)
-        with entries:
-            for entry in entries:
-                name = entry.name
-                cached = previous.get(name)
-                try:
-                    if not entry.is_file(follow_symlinks=False):
-                        continue
-                    if not full and cached is not None and cached[0] == entry.inode() and cached[1] not in moved:
-                        current[name] = cached
-                        continue
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:  # removed since readdir
-                    continue
-                if cached is not None and (cached[0], cached[2], cached[3]) == (st.st_ino, st.st_size, st.st_mtime_ns):
-                    current[name] = cached
-                elif name_problem(name) is None:
-                    current[name] = (st.st_ino, slot_of(name), st.st_size, st.st_mtime_ns, list_entry(name, st.st_size, st.st_mtime))
-        self._lines = current
-        self._published_seen = published
-        return len(current), b"".join([current[name][4] for name in sorted(current)])
+        valid name, sorted by code point; and how many lines (listing.py says how
+        it stays current). Blocking: run it off the event loop."""
+        return self._listing.answer()
 
     def open_file(self, name: str) -> OpenFile:
         """Open a listed file for reading: ``not_found`` for anything that is not a

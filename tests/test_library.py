@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from server import library as library_module
+from server import listing as listing_module
 from server.library import Library
 from shared.errors import ErrorCode, FerryError
+from tests.server_process import wait_for
 
 
 def names(lib: Library) -> list[str]:
@@ -30,17 +31,48 @@ def test_new_and_removed_files_show_at_once(tmp_path):
     assert names(lib) == ["f1", "f2", "f3", "f4"]
 
 
-def test_a_file_changed_in_place_shows_within_the_ttl(tmp_path, monkeypatch):
-    monkeypatch.setattr(library_module, "LISTING_TTL", 0.2)
-    monkeypatch.setattr(library_module, "RACY_MARGIN", 0.0)
+def grow_in_place(path) -> None:
+    """An edit that keeps name, inode number and the folder's mtime: only a full pass sees it."""
+    with open(path, "ab") as f:
+        f.write(b"more")
+
+
+def test_a_file_changed_in_place_shows_after_a_background_full_pass(tmp_path, monkeypatch):
+    monkeypatch.setattr(listing_module, "FULL_PASS_EVERY", 0.2)
+    monkeypatch.setattr(listing_module, "RACY_MARGIN", 0.0)
     (tmp_path / "grows").write_bytes(b"x")
     lib = Library(tmp_path)
     lib.listing()
-    with open(tmp_path / "grows", "ab") as f:
-        f.write(b"more")
+    grow_in_place(tmp_path / "grows")
     time.sleep(0.3)
-    _, body = lib.listing()
-    assert json.loads(body)["size"] == 5
+    assert json.loads(lib.listing()[1])["size"] == 1  # answered at once; the full pass starts behind it
+    assert wait_for(lambda: json.loads(lib.listing()[1])["size"] == 5, timeout=5)
+    lib.close()
+
+
+def test_a_list_after_a_long_quiet_waits_for_a_full_pass(tmp_path, monkeypatch):
+    monkeypatch.setattr(listing_module, "FULL_PASS_EVERY", 0.05)
+    (tmp_path / "grows").write_bytes(b"x")
+    lib = Library(tmp_path)
+    lib.listing()
+    grow_in_place(tmp_path / "grows")
+    time.sleep(0.3)
+    assert json.loads(lib.listing()[1])["size"] == 5
+
+
+def test_many_changes_at_once_keep_the_order(tmp_path):
+    lib = Library(tmp_path)
+    for i in range(0, 600, 2):
+        (tmp_path / f"n{i:04d}").write_bytes(b"")
+    assert names(lib) == [f"n{i:04d}" for i in range(0, 600, 2)]
+    for i in range(1, 600, 2):  # more than are placed one by one
+        (tmp_path / f"n{i:04d}").write_bytes(b"")
+    for i in range(0, 20, 2):
+        (tmp_path / f"n{i:04d}").unlink()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "n0001").rename(tmp_path / "sub" / "moved")
+    expected = sorted({f"n{i:04d}" for i in range(600)} - {f"n{i:04d}" for i in range(0, 20, 2)} - {"n0001"})
+    assert names(lib) == expected
 
 
 def test_uploads_in_progress_and_odd_entries_are_not_listed(tmp_path):
