@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 #: (so publishing is an atomic rename), and emptied at start.
 UPLOADS_DIR = ".ferry-uploads"
 
+#: Folders with fewer entries are listed on the event loop's thread (see :attr:`Library.listing_is_quick`).
+QUICK_LISTING_ENTRIES = 256
+
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: a FIFO never hangs open()
 
 
@@ -107,8 +110,15 @@ class Library:
     def listing(self) -> tuple[int, bytes]:
         """The ``list`` body: one line per regular file directly in the folder with a
         valid name, sorted by code point; and how many lines (listing.py says how
-        it stays current). Blocking: run it off the event loop."""
+        it stays current). Blocking: run it off the event loop unless
+        :attr:`listing_is_quick`."""
         return self._listing.answer()
+
+    @property
+    def listing_is_quick(self) -> bool:
+        """Cheap enough for the event loop: a small folder, where even a full pass
+        takes about a millisecond."""
+        return self._listing.entries_seen < QUICK_LISTING_ENTRIES
 
     def open_file(self, name: str) -> OpenFile:
         """Open a listed file for reading: ``not_found`` for anything that is not a
@@ -155,4 +165,5 @@ class Library:
             raise FerryError(ErrorCode.IO_ERROR, f"cannot check free space: {exc.strerror}") from None
         if size > fs.f_bavail * fs.f_frsize:
             raise FerryError(ErrorCode.NO_SPACE, f"not enough free space for {size} bytes")
-        return Upload.create(self, name, size, overwrite)
+        replaces = existing.st_size if existing is not None and stat_mode.S_ISREG(existing.st_mode) else 0
+        return Upload.create(self, name, size, overwrite, replaces)

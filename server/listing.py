@@ -51,6 +51,8 @@ FULL_PASS_SHARE = 10
 STALE_FACTOR = 5
 #: A whole answer is only reused if made this long after the folder's last change.
 RACY_MARGIN = 1.0
+#: What :attr:`FolderListing.entries_seen` says before the first pass: unknown, so large.
+QUICK_UNKNOWN = 1 << 62
 #: Up to this many changed names are placed by bisection; more, and the names are sorted again.
 _BISECT_MAX = 256
 
@@ -112,6 +114,11 @@ class FolderListing:
             if interval <= since_full and not stale:
                 self._start_background_pass()  # after this answer is made: the pass competes for the GIL
             return answer
+
+    @property
+    def entries_seen(self) -> int:
+        """How many entries the folder had at the last pass (a first list counts as large)."""
+        return len(self._view.entries) if self._full_started > -math.inf else QUICK_UNKNOWN
 
     def close(self) -> None:
         """Wait for a running full pass, which reads the folder's fd."""

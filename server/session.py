@@ -259,10 +259,14 @@ class Session:
             raise _Close()
 
     async def _list(self) -> None:
-        # A rescan of a large folder takes a while: on a thread, the worker's other
-        # sessions go on meanwhile.
+        # A pass over a large folder takes a while: on a thread, the worker's other
+        # sessions go on meanwhile. A small one costs less than the hop.
         self.state = State.WORKING
-        count, body = await asyncio.get_running_loop().run_in_executor(None, self.context.library.listing)
+        library = self.context.library
+        if library.listing_is_quick:
+            count, body = library.listing()
+        else:
+            count, body = await asyncio.get_running_loop().run_in_executor(None, library.listing)
         self.state = State.BODY
         await self.conn.send_all(encode_header({"ok": True, "count": count, "length": len(body)}) + body)
 

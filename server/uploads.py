@@ -58,8 +58,9 @@ def storage_error(exc: OSError, name: str) -> FerryError:
 
 
 class Upload:
-    def __init__(self, library: Library, name: str, size: int, overwrite: bool, temp_name: str, fd: int) -> None:
+    def __init__(self, library: Library, name: str, size: int, overwrite: bool, temp_name: str, fd: int, replaces: int) -> None:
         self.library = library
+        self.replaces = replaces  # the size of the file under the name when the upload began
         self.name = name
         self.size = size
         self.overwrite = overwrite
@@ -80,7 +81,7 @@ class Upload:
         return self.digest.reads_file
 
     @classmethod
-    def create(cls, library: Library, name: str, size: int, overwrite: bool) -> Upload:
+    def create(cls, library: Library, name: str, size: int, overwrite: bool, replaces: int = 0) -> Upload:
         # The worker's pid leads the name: when a worker dies without cleaning up
         # (SIGKILL, OOM killer), the parent removes exactly its temp files, leaving
         # other workers' uploads in progress alone (library.remove_uploads_of).
@@ -90,7 +91,7 @@ class Upload:
             fd = os.open(temp_name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=library.uploads_fd)
         except OSError as exc:
             raise storage_error(exc, name) from None
-        return cls(library, name, size, overwrite, temp_name, fd)
+        return cls(library, name, size, overwrite, temp_name, fd, replaces)
 
     def write(self, data: bytes | memoryview) -> None:
         """Store the next bytes; raises ``no_space``/``io_error`` (the caller then
@@ -152,7 +153,7 @@ class Upload:
     def _publish(self) -> None:
         lib = self.library
         if self.overwrite:
-            replaced = self._hold_large(self.name)
+            replaced = self._hold_large(self.name) if self.replaces >= LARGE_BYTES else None
             try:
                 os.rename(self.temp_name, self.name, src_dir_fd=lib.uploads_fd, dst_dir_fd=lib.dir_fd)
             finally:
