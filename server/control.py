@@ -1,13 +1,16 @@
-"""Messages on the Unix socket between the parent and one worker.
+"""What passes between the parent and one worker.
 
-It is a SOCK_SEQPACKET pair, so every ``send`` is one message; a connection
-travels as an SCM_RIGHTS fd attached to a one-byte message.
+Messages travel on a SOCK_SEQPACKET Unix socket pair, so every ``send`` is one
+message; a connection travels as an SCM_RIGHTS fd attached to a one-byte
+message. The worker's load is not a message: it lives in :class:`LoadCounters`,
+memory both processes share, so a session starting or ending costs no syscall
+and never wakes the parent.
 """
 
 from __future__ import annotations
 
+import mmap
 import socket
-import struct
 
 # parent -> worker
 SERVE = b"S"  # with an fd: serve this client
@@ -15,19 +18,27 @@ REFUSE = b"B"  # with an fd: tell this client "busy" and close (inside TLS, once
 DRAIN = b"D"  # stop: close idle sessions, finish transfers, exit
 # worker -> parent
 READY = b"R"  # the worker's event loop runs
-LOAD = b"L"  # followed by _LOAD: connections received so far, sessions open now
-
-_LOAD = struct.Struct("!QI")
 
 
 def control_pair() -> tuple[socket.socket, socket.socket]:
     return socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 
 
-def pack_load(received: int, active: int) -> bytes:
-    return LOAD + _LOAD.pack(received, active)
+class LoadCounters:
+    """A worker's connections received so far and sessions open now, in an
+    anonymous shared mapping made by the parent before the fork. The worker
+    writes, the parent reads when it dispatches.
 
+    The worker stores ``active`` before ``received``: a read between the two
+    stores can only see one session too many for a moment, never one too few, so
+    ``--max-connections`` holds."""
 
-def unpack_load(message: bytes) -> tuple[int, int]:
-    received, active = _LOAD.unpack(message[1:])
-    return received, active
+    def __init__(self) -> None:
+        self._cells = memoryview(mmap.mmap(-1, 16)).cast("Q")
+
+    def store(self, received: int, active: int) -> None:
+        self._cells[1] = active
+        self._cells[0] = received
+
+    def read(self) -> tuple[int, int]:
+        return self._cells[0], self._cells[1]

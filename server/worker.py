@@ -3,13 +3,14 @@
 The loop is created here, after fork, so no two processes ever share an epoll
 instance (pyftpdlib's prefork mode shares one and drops clients under load).
 Connections arrive from the parent as fds on the control socket; the worker
-reports its load back after each change, and drains when told to, when it gets
+keeps its load in counters the parent reads (control.LoadCounters), and drains when told to, when it gets
 SIGTERM, or when the parent disappears (the control socket reaches EOF).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import socket
@@ -43,7 +44,7 @@ class Closable(Protocol):
     def close(self) -> None: ...
 
 
-def worker_main(control_sock: socket.socket, config: ServerConfig, inherited: Iterable[Closable]) -> None:
+def worker_main(control_sock: socket.socket, counters: control.LoadCounters, config: ServerConfig, inherited: Iterable[Closable]) -> None:
     """Entry point in the forked child. ``inherited`` are the parent's own sockets and
     selector, closed here through their objects so no fd number is closed twice."""
     for thing in inherited:
@@ -52,12 +53,13 @@ def worker_main(control_sock: socket.socket, config: ServerConfig, inherited: It
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group; the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file size limit must fail a write, not kill us
-    asyncio.run(Worker(control_sock, config).serve())
+    asyncio.run(Worker(control_sock, counters, config).serve())
 
 
 class Worker:
-    def __init__(self, control_sock: socket.socket, config: ServerConfig) -> None:
+    def __init__(self, control_sock: socket.socket, counters: control.LoadCounters, config: ServerConfig) -> None:
         self.control = control_sock
+        self.counters = counters
         self.config = config
         self.sessions: set[Session] = set()
         self.refusals: set[asyncio.Task[None]] = set()
@@ -82,7 +84,8 @@ class Worker:
         loop.add_reader(self.control.fileno(), self._on_control)
         loop.add_signal_handler(signal.SIGTERM, self.drain)
         watchdog = loop.create_task(self._watchdog())
-        self._tell(control.READY)
+        with contextlib.suppress(OSError):  # a parent already gone: its EOF comes next and drains us
+            self.control.send(control.READY)
         try:
             await self._done
         finally:
@@ -167,14 +170,8 @@ class Worker:
         if self.draining and not self.sessions:
             self._finish()
 
-    def _tell(self, message: bytes) -> None:
-        try:
-            self.control.send(message)
-        except OSError:  # a full queue (the next report supersedes this one) or a dead parent
-            pass
-
     def _report_load(self) -> None:
-        self._tell(control.pack_load(self.received, len(self.sessions)))
+        self.counters.store(self.received, len(self.sessions))
 
     # -- stopping -------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """The parent's view of one worker process: start it, hand it connections, read
-its load reports, and know when it is gone."""
+its load, and know when it is gone."""
 
 from __future__ import annotations
 
@@ -22,24 +22,26 @@ REAP_TIMEOUT = 5.0
 
 
 class WorkerHandle:
-    def __init__(self, index: int, process: multiprocessing.process.BaseProcess, control_sock: socket.socket) -> None:
+    def __init__(
+        self, index: int, process: multiprocessing.process.BaseProcess, control_sock: socket.socket, counters: control.LoadCounters
+    ) -> None:
         self.index = index
         self.process = process
         self.control = control_sock
+        self.counters = counters
         self.ready = False
         self.sent = 0  # connections handed over
-        self.received = 0  # ... of which the worker has taken delivery
-        self.active = 0  # sessions open in the worker, as last reported
 
     @classmethod
     def start(cls, index: int, config: ServerConfig, parent_only: Iterable[Closable]) -> WorkerHandle:
         parent_end, child_end = control.control_pair()
+        counters = control.LoadCounters()
         inherited = [*parent_only, parent_end]
-        process = _CONTEXT.Process(target=worker_main, args=(child_end, config, inherited), name=f"worker-{index}")
+        process = _CONTEXT.Process(target=worker_main, args=(child_end, counters, config, inherited), name=f"worker-{index}")
         process.start()
         child_end.close()
         parent_end.setblocking(False)
-        return cls(index, process, parent_end)
+        return cls(index, process, parent_end, counters)
 
     @property
     def pid(self) -> int | None:
@@ -51,8 +53,9 @@ class WorkerHandle:
 
     @property
     def load(self) -> int:
-        """Sessions open plus connections on their way: exact, whatever the timing of reports."""
-        return self.active + self.sent - self.received
+        """Sessions open plus connections on their way (sent, not yet received)."""
+        received, active = self.counters.read()
+        return active + self.sent - received
 
     def hand_over(self, conn: socket.socket, kind: bytes = control.SERVE) -> bool:
         """Pass ``conn`` to the worker; False if its queue is full or it is gone.
@@ -76,8 +79,6 @@ class WorkerHandle:
                 return
             if message[:1] == control.READY:
                 self.ready = True
-            elif message[:1] == control.LOAD:
-                self.received, self.active = control.unpack_load(message)
 
     def drain(self) -> None:
         try:
