@@ -31,33 +31,34 @@ def test_new_and_removed_files_show_at_once(tmp_path):
     assert names(lib) == ["f1", "f2", "f3", "f4"]
 
 
-def grow_in_place(path) -> None:
-    """An edit that keeps name, inode number and the folder's mtime: only a full pass sees it."""
-    with open(path, "ab") as f:
+def listed_then_grown(folder) -> Library:
+    """A library listed once, then a file in it grown by an edit that keeps name,
+    inode number and the folder's mtime (only a full pass sees it), 0.3 s ago."""
+    (folder / "grows").write_bytes(b"x")
+    lib = Library(folder)
+    lib.listing()
+    with open(folder / "grows", "ab") as f:
         f.write(b"more")
+    time.sleep(0.3)
+    return lib
+
+
+def listed_size(lib: Library) -> int:
+    return json.loads(lib.listing()[1])["size"]
 
 
 def test_a_file_changed_in_place_shows_after_a_background_full_pass(tmp_path, monkeypatch):
     monkeypatch.setattr(listing_module, "FULL_PASS_EVERY", 0.2)
     monkeypatch.setattr(listing_module, "RACY_MARGIN", 0.0)
-    (tmp_path / "grows").write_bytes(b"x")
-    lib = Library(tmp_path)
-    lib.listing()
-    grow_in_place(tmp_path / "grows")
-    time.sleep(0.3)
-    assert json.loads(lib.listing()[1])["size"] == 1  # answered at once; the full pass starts behind it
-    assert wait_for(lambda: json.loads(lib.listing()[1])["size"] == 5, timeout=5)
+    lib = listed_then_grown(tmp_path)
+    assert listed_size(lib) == 1  # answered at once; the full pass starts behind it
+    assert wait_for(lambda: listed_size(lib) == 5, timeout=5)
     lib.close()
 
 
 def test_a_list_after_a_long_quiet_waits_for_a_full_pass(tmp_path, monkeypatch):
-    monkeypatch.setattr(listing_module, "FULL_PASS_EVERY", 0.05)
-    (tmp_path / "grows").write_bytes(b"x")
-    lib = Library(tmp_path)
-    lib.listing()
-    grow_in_place(tmp_path / "grows")
-    time.sleep(0.3)
-    assert json.loads(lib.listing()[1])["size"] == 5
+    monkeypatch.setattr(listing_module, "FULL_PASS_EVERY", 0.05)  # so 0.3 s is five intervals and more
+    assert listed_size(listed_then_grown(tmp_path)) == 5
 
 
 def test_many_changes_at_once_keep_the_order(tmp_path):
