@@ -134,8 +134,9 @@ def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
     with ExitStack() as stack:
         limit = LimitPair(big, scratch).start()
         stack.callback(limit.stop)
-        durable = _start(stack, results, "Ferry", FerryServer(ws.folder("up-fsync")))
-        fast = _start(stack, results, "Ferry --no-fsync", FerryServer(ws.folder("up-nofsync"), "--no-fsync"))
+        durable_root, fast_root, ftp_root = ws.folder("up-fsync"), ws.folder("up-nofsync"), ws.folder("up-ftp")
+        durable = _start(stack, results, "Ferry", FerryServer(durable_root))
+        fast = _start(stack, results, "Ferry --no-fsync", FerryServer(fast_root, "--no-fsync"))
 
         def library_put(server: FerryServer) -> Callable[[], int]:
             def run() -> int:
@@ -151,13 +152,20 @@ def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
 
             return run
 
+        # Every round stores a new file, removed after it, untimed. Replacing a file
+        # would make ext4 start writing the new one back at once (auto_da_alloc, on
+        # Ferry's rename as on pyftpdlib's O_TRUNC), which the limit's fresh file
+        # never pays: about 0.4 s per GiB on this disk.
+        def fresh(folder: Path) -> Callable[[], None]:
+            return lambda: unlink_quietly(folder / "up.bin")
+
         c = {
             "limit.fsync": _rate(lambda: limit.upload(fsync=True), limit.pid),
-            "ferry.fsync": _rate(probe(durable), durable.pid),
-            "ferry.lib.fsync": _rate(library_put(durable), durable.pid),
+            "ferry.fsync": _rate(probe(durable), durable.pid, after=fresh(durable_root)),
+            "ferry.lib.fsync": _rate(library_put(durable), durable.pid, after=fresh(durable_root)),
             "limit.nofsync": _rate(lambda: limit.upload(fsync=False), limit.pid),
-            "ferry.nofsync": _rate(probe(fast), fast.pid),
-            "ferry.lib.nofsync": _rate(library_put(fast), fast.pid),
+            "ferry.nofsync": _rate(probe(fast), fast.pid, after=fresh(fast_root)),
+            "ferry.lib.nofsync": _rate(library_put(fast), fast.pid, after=fresh(fast_root)),
         }
         labels = {
             "limit.fsync": ("limit: sendfile -> recv_into + write + fsync", None),
@@ -167,7 +175,7 @@ def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
             "ferry.nofsync": ("Ferry put, sha256 sent, --no-fsync", "limit.nofsync"),
             "ferry.lib.nofsync": ("Ferry client.put incl. client hashing, --no-fsync", "limit.nofsync"),
         }
-        ftp = _start(stack, results, "pyftpdlib STOR", FtpServer(ws.folder("up-ftp"), "async"))
+        ftp = _start(stack, results, "pyftpdlib STOR", FtpServer(ftp_root, "async"))
         if ftp:
 
             def ftp_stor() -> int:
@@ -175,7 +183,7 @@ def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
                     session.storbinary("STOR up.bin", f, blocksize=1 << 20)
                 return plan.bulk_size
 
-            c["ftp.stor"] = _rate(ftp_stor, ftp.pid)
+            c["ftp.stor"] = _rate(ftp_stor, ftp.pid, after=fresh(ftp_root))
             labels["ftp.stor"] = ("pyftpdlib async STOR <- ftplib (no fsync)", "limit.nofsync")
         print(f"  {len(c)} contenders x {plan.bulk_reps} rounds", flush=True)
         samples = interleave(c, plan.bulk_reps)
