@@ -116,8 +116,11 @@ class _Hashing:
         self.sink, self.hasher = sink, hasher
 
     def write(self, data: bytes | memoryview) -> int:
-        self.hasher.update(data)
-        return self.sink.write(data)
+        written = self.sink.write(data)
+        if written is None:  # a sink that does not count takes everything
+            written = len(data)
+        self.hasher.update(memoryview(data)[:written])
+        return written
 
 
 def _use_kernel_timeouts(sock: socket.socket, timeout: float) -> None:
@@ -153,11 +156,15 @@ def _seconds(value: int | float) -> float:
         raise FerryError(ErrorCode.BAD_REQUEST, "the server sent an impossible time") from None
 
 
-def _write_local(write: Callable[[Any], object] | None, data: bytes | memoryview) -> None:
-    """Write download bytes; a local failure (disk full...) is ``local_io``, not a network error."""
+def _write_local(write: Callable[[Any], int | None] | None, data: bytes | memoryview) -> None:
+    """Write download bytes, all of them even if ``write`` is a raw file's (which may
+    take fewer); a local failure (disk full...) is ``local_io``, not a network error."""
     if write is not None:
         try:
-            write(data)
+            view = memoryview(data)
+            while view:
+                written = write(view)
+                view = view[len(view) if written is None else written :]
         except OSError as exc:
             raise FerryError("local_io", f"cannot write the download: {exc.strerror or exc}") from None
 
@@ -390,7 +397,8 @@ class FerryClient:
         with _local_io(f"cannot save into {final.parent}"):
             # O_NOFOLLOW: a symlink planted at the .part name is not written through.
             flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-            sink = os.fdopen(os.open(part, flags, 0o644), "wb")
+            # Unbuffered: the blocks are large, and a buffer would copy each one's tail.
+            sink = os.fdopen(os.open(part, flags, 0o644), "wb", buffering=0)
         try:
             with sink, _local_io(f"cannot write {part}"):
                 sink.seek(offset)
