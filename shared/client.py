@@ -14,6 +14,7 @@ local disk, and a body shorter than announced is a failed transfer.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import selectors
@@ -164,7 +165,11 @@ def _write_local(write: Callable[[Any], int | None] | None, data: bytes | memory
             view = memoryview(data)
             while view:
                 written = write(view)
-                view = view[len(view) if written is None else written :]
+                if written is None or written >= len(view):  # None: a sink that does not count
+                    break
+                if written <= 0:
+                    raise OSError(errno.EIO, "the destination took no bytes")
+                view = view[written:]
         except OSError as exc:
             raise FerryError("local_io", f"cannot write the download: {exc.strerror or exc}") from None
 

@@ -82,6 +82,36 @@ def test_resume_from_a_corrupt_partial_fails_verification_and_removes_it(client,
     assert os.listdir(out) == []
 
 
+def test_a_partial_file_longer_than_the_remote_one_is_cut_back(client, library, tmp_path):
+    data = os.urandom(300_000)
+    (library / "r.bin").write_bytes(data)
+    (tmp_path / ("r.bin" + PART_SUFFIX)).write_bytes(os.urandom(500_000))  # from an older, larger version
+    assert client.get("r.bin", tmp_path, resume=True, verify=True).read_bytes() == data
+
+
+class _Trickle:
+    """A sink that takes at most ``most`` bytes per write, as a raw file may."""
+
+    def __init__(self, most: int) -> None:
+        self.most, self.data = most, bytearray()
+
+    def write(self, block) -> int:
+        taken = bytes(block[: self.most])
+        self.data += taken
+        return len(taken)
+
+
+def test_get_into_a_sink_that_takes_fewer_bytes_than_offered(client, library):
+    data = os.urandom(1_500_000)
+    (library / "t.bin").write_bytes(data)
+    sink = _Trickle(70_001)
+    client.get_into("t.bin", sink)
+    assert bytes(sink.data) == data
+    with pytest.raises(FerryError) as info:
+        client.get_into("t.bin", _Trickle(0))
+    assert info.value.code == "local_io"
+
+
 def test_cancelled_download_leaves_no_partial_file_unless_resumable(server, library, tmp_path):
     (library / "big.bin").write_bytes(os.urandom(1 << 20) * 64)
     for resume in (False, True):
