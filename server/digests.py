@@ -18,6 +18,8 @@ import mmap
 import os
 import threading
 
+from .handback import hand_back
+
 #: The thread wakes once this much more is in the file...
 _WAKE_STEP = 4 << 20
 #: ...and maps at most this much at a time.
@@ -110,10 +112,7 @@ class TrailingDigest:
         finally:
             os.close(self._fd)
         if outcome:  # "" means cancelled: nobody waits
-            try:
-                self._loop.call_soon_threadsafe(_settle, self._result, outcome)
-            except RuntimeError:  # the worker's loop has closed: nobody waits either
-                pass
+            hand_back(self._loop, [(self._result, outcome)])
 
     def _hash_all(self) -> str:
         done = 0
@@ -137,12 +136,3 @@ class TrailingDigest:
                 done += length
             if ended and done == stored:
                 return self._hash.hexdigest()
-
-
-def _settle(future: asyncio.Future[str], outcome: str | BaseException) -> None:
-    if future.done():
-        return
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)

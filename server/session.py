@@ -24,6 +24,7 @@ from shared.framing import HeaderBuffer, decode_header, encode_header
 from shared.limits import MAX_AUTH_FAILURES
 from shared.messages import Auth, Get, ListFiles, Put, Quit, Request, Stat, parse_request, request_op
 
+from .commits import GroupCommit
 from .config import ServerConfig
 from .connection import Connection
 from .library import Library
@@ -51,6 +52,7 @@ class ServeContext:
     greeting: bytes
     buffer: memoryview  # one receive buffer per worker, see connection.py
     pipe: SplicePipe | None = None  # one per worker, where the kernel has splice
+    commits: GroupCommit | None = None  # with fsync on
     draining: bool = False
     token: bytes | None = field(default=None, repr=False)
 
@@ -330,7 +332,14 @@ class Session:
         if failure is None:
             try:
                 await upload.finish_digest()
-                if upload.commit_may_block:
+                # From here the commit owns the upload and always cleans up after it: a
+                # session ended meanwhile (the drain's grace ran out) must not close its
+                # fd under the thread that is committing it.
+                self._upload = None
+                commits = self.context.commits
+                if commits is not None and not upload.large:  # fsync on: batched with other small commits
+                    digest = await commits.commit(upload, request.sha256)
+                elif upload.commit_may_block:
                     digest = await asyncio.get_running_loop().run_in_executor(None, upload.commit, request.sha256)
                 else:  # a link or rename: cheaper than the hop to a thread and back
                     digest = upload.commit(request.sha256)

@@ -70,10 +70,14 @@ class Upload:
         self.digest = TrailingDigest(fd) if size >= LARGE_BYTES else InlineDigest()
 
     @property
+    def large(self) -> bool:
+        return self.size >= LARGE_BYTES
+
+    @property
     def commit_may_block(self) -> bool:
         """Commit waits for the disk: fsync, or ext4 starting writeback of a large
         file renamed over another (its auto_da_alloc), some 50 ms per 128 MiB here."""
-        return self.library.fsync or self.size >= LARGE_BYTES
+        return self.library.fsync or self.large
 
     @property
     def takes_splice(self) -> bool:
@@ -122,10 +126,11 @@ class Upload:
         except OSError as exc:
             raise FerryError(ErrorCode.IO_ERROR, f"cannot read {self.name!r} back to hash it: {exc.strerror}") from None
 
-    def commit(self, expected_sha256: str | None) -> str:
+    def commit(self, expected_sha256: str | None, sync_folder: bool = True) -> str:
         """Verify, make durable, publish; return the sha256. Call after
         :meth:`finish_digest`, and off the event loop when :attr:`commit_may_block`.
-        Aborts the upload on any failure."""
+        Without ``sync_folder`` the caller fsyncs the folder before it answers
+        (commits.py does, once for a batch). Aborts the upload on any failure."""
         try:
             digest = self.digest.hexdigest()
             if expected_sha256 is not None and digest != expected_sha256:
@@ -136,7 +141,7 @@ class Upload:
                 self._publish()
                 if not self.overwrite:  # drop the temp link now, so the cached stat below stays current
                     os.unlink(self.temp_name, dir_fd=self.library.uploads_fd)
-                if self.library.fsync:
+                if self.library.fsync and sync_folder:
                     os.fsync(self.library.dir_fd)
                 record_publish(self.name)
             except FileExistsError:

@@ -24,6 +24,7 @@ from shared.framing import encode_header
 from shared.messages import greeting
 
 from . import control, splicing
+from .commits import GroupCommit
 from .config import ServerConfig
 from .connection import Connection
 from .library import Library
@@ -77,6 +78,7 @@ class Worker:
             greeting=encode_header(greeting(f"ferry/{__version__}", config.auth_mode, config.max_upload)),
             buffer=memoryview(bytearray(RECV_BUFFER_BYTES)),
             pipe=SplicePipe() if splicing.available else None,
+            commits=GroupCommit(library.dir_fd) if config.fsync else None,
             token=config.token.encode("utf-8") if config.token is not None else None,
         )
         self._done: asyncio.Future[None] = loop.create_future()

@@ -1,0 +1,68 @@
+"""Group commit: small durable uploads are committed in batches by one thread.
+
+A small upload's commit is two fsyncs (the file, then the folder its name went
+into) around a rename or link. On the event loop's thread pool every commit
+paid a hand-off of its own both ways, and an fsync of the folder. Here one
+thread takes every commit that is waiting, fsyncs and publishes each file in
+turn, fsyncs the folder once for all of them, and hands all the answers back
+to the loop in one call. No answer goes out before the folder's fsync, so each
+is as durable as before. (Small operations, N=100, fsync on: server CPU per
+cycle 2.71 -> 2.31 ms; docs/performance.md.)
+
+Large uploads keep the thread pool: the fsync of a big file can take seconds,
+and small commits must not wait behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from typing import TYPE_CHECKING
+
+from shared.errors import ErrorCode, FerryError
+
+from .handback import hand_back
+
+if TYPE_CHECKING:
+    from .uploads import Upload
+
+
+class GroupCommit:
+    """One per worker; its thread lives as long as the worker's event loop."""
+
+    def __init__(self, dir_fd: int) -> None:
+        self._dir_fd = dir_fd
+        self._waiting: list[tuple[Upload, str | None, asyncio.Future[str]]] = []
+        self._ready = threading.Condition()
+        self._loop = asyncio.get_running_loop()
+        threading.Thread(target=self._run, name="ferry-commit", daemon=True).start()
+
+    def commit(self, upload: Upload, expected_sha256: str | None) -> asyncio.Future[str]:
+        """The upload's sha256 once it is published and durable, or its FerryError."""
+        answer = self._loop.create_future()
+        with self._ready:
+            self._waiting.append((upload, expected_sha256, answer))
+            self._ready.notify()
+        return answer
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._waiting:
+                    self._ready.wait()
+                batch, self._waiting = self._waiting, []
+            outcomes: list[tuple[asyncio.Future[str], str | BaseException]] = []
+            for upload, expected, answer in batch:
+                try:
+                    outcomes.append((answer, upload.commit(expected, sync_folder=False)))
+                except BaseException as exc:  # a FerryError for its own session, never lost
+                    outcomes.append((answer, exc))
+            if any(isinstance(outcome, str) for _, outcome in outcomes):
+                try:
+                    os.fsync(self._dir_fd)
+                except OSError as exc:
+                    failed = FerryError(ErrorCode.IO_ERROR, f"cannot make the library folder durable: {exc.strerror}")
+                    outcomes = [(answer, failed if isinstance(outcome, str) else outcome) for answer, outcome in outcomes]
+            if not hand_back(self._loop, outcomes):
+                return
