@@ -3,8 +3,9 @@
 The loop is created here, after fork, so no two processes ever share an epoll
 instance (pyftpdlib's prefork mode shares one and drops clients under load).
 Connections arrive from the parent as fds on the control socket; the worker
-keeps its load in counters the parent reads (control.LoadCounters), and drains when told to, when it gets
-SIGTERM, or when the parent disappears (the control socket reaches EOF).
+keeps its load in counters the parent reads (control.LoadCounters), and drains
+when told to, when it gets SIGTERM, or when the parent disappears (the control
+socket reaches EOF).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from .config import ServerConfig
 from .connection import Connection
 from .library import Library
 from .session import ServeContext, Session
-from .splicing import SplicePipe
 from .tls import TlsConnection, server_context
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class Worker:
             library=library,
             greeting=encode_header(greeting(f"ferry/{__version__}", config.auth_mode, config.max_upload)),
             buffer=memoryview(bytearray(RECV_BUFFER_BYTES)),
-            pipe=SplicePipe() if splicing.available else None,
+            pipe=splicing.SplicePipe() if splicing.available else None,
             commits=GroupCommit(library.dir_fd) if config.fsync else None,
             token=config.token.encode("utf-8") if config.token is not None else None,
         )
