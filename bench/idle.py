@@ -50,22 +50,14 @@ def _settle() -> None:
     time.sleep(1.0)
 
 
-def _ferry_list_latencies(server: FerryServer, repeats: int) -> list[float]:
+def _list_latencies(server: FerryServer | FtpServer, repeats: int) -> list[float]:
+    """Seconds per list (Ferry) or NLST (pyftpdlib), ``repeats`` times on one fresh session."""
     latencies = []
-    with server.connect() as client:
+    with server.connect() as session:
+        list_files = session.list if isinstance(server, FerryServer) else session.nlst
         for _ in range(repeats):
             t0 = time.perf_counter()
-            client.list()
-            latencies.append(time.perf_counter() - t0)
-    return latencies
-
-
-def _ftp_list_latencies(server: FtpServer, repeats: int) -> list[float]:
-    latencies = []
-    with server.connect() as ftp:
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            ftp.nlst()
+            list_files()
             latencies.append(time.perf_counter() - t0)
     return latencies
 
@@ -76,7 +68,7 @@ def one_round(kind: str, folder: Path, count: int, repeats: int) -> dict:
         server.start()
         stack.callback(server.stop)
         # one warm-up session, so lazily allocated per-process state is in the "before"
-        (_ferry_list_latencies if kind == "ferry" else _ftp_list_latencies)(server, 3)
+        _list_latencies(server, 3)
         _settle()
         pss0, uss0 = memory(server.pid)
         t0 = time.perf_counter()
@@ -85,7 +77,7 @@ def one_round(kind: str, folder: Path, count: int, repeats: int) -> dict:
         stack.callback(lambda: [s.close() for s in socks])
         _settle()
         pss1, uss1 = memory(server.pid)
-        latencies = (_ferry_list_latencies if kind == "ferry" else _ftp_list_latencies)(server, repeats)
+        latencies = _list_latencies(server, repeats)
     return {
         "pss_before": pss0,
         "pss_after": pss1,

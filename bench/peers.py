@@ -77,6 +77,16 @@ class _Subprocess:
         assert self.proc is not None
         return self.proc.pid
 
+    def _spawn(self, argv: list[str], stdout: int = subprocess.DEVNULL) -> subprocess.Popen:
+        self.proc = subprocess.Popen(
+            argv, cwd=_REPO, stdout=stdout, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        return self.proc
+
+    def _serve_http(self, argv: list[str]) -> None:
+        """Start an HTTP peer on ``self.port`` (named in ``argv``); return once it listens."""
+        _wait_for_port(self.port, self._spawn(argv))
+
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
@@ -99,15 +109,10 @@ class FtpServer(_Subprocess):
             import pyftpdlib  # noqa: F401
         except ImportError:
             raise PeerUnavailable("pyftpdlib is not installed (make setup installs the bench extra)") from None
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.ftp_server", "--root", str(self.root), "--mode", self.mode],
-            cwd=_REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
+        proc = self._spawn(
+            [sys.executable, "-m", "bench.ftp_server", "--root", str(self.root), "--mode", self.mode], stdout=subprocess.PIPE
         )
-        line = self.proc.stdout.readline().decode()
+        line = proc.stdout.readline().decode()  # type: ignore[union-attr]
         if not line.startswith("listening on port "):
             self.stop()
             raise PeerUnavailable(f"pyftpdlib {self.mode} did not start: {line!r}")
@@ -156,14 +161,7 @@ class Nginx(_Subprocess):
         self.port = _free_port()
         conf = self.scratch / "nginx.conf"
         conf.write_text(_NGINX_CONF.format(dir=self.scratch, port=self.port, root=self.root))
-        self.proc = subprocess.Popen(
-            [nginx, "-c", str(conf), "-p", str(self.scratch)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        _wait_for_port(self.port, self.proc)
+        self._serve_http([nginx, "-c", str(conf), "-p", str(self.scratch)])
         return self
 
 
@@ -175,14 +173,7 @@ class HttpServer(_Subprocess):
 
     def start(self) -> HttpServer:
         self.port = _free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(self.root), str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        _wait_for_port(self.port, self.proc)
+        self._serve_http([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(self.root), str(self.port)])
         return self
 
 

@@ -85,7 +85,7 @@ class Upload:
         return self.digest.reads_file
 
     @classmethod
-    def create(cls, library: Library, name: str, size: int, overwrite: bool, replaces: int = 0) -> Upload:
+    def create(cls, library: Library, name: str, size: int, overwrite: bool, replaces: int) -> Upload:
         # The worker's pid leads the name: when a worker dies without cleaning up
         # (SIGKILL, OOM killer), the parent removes exactly its temp files, leaving
         # other workers' uploads in progress alone (library.remove_uploads_of).
