@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 #: Pause after a wrong token, so guessing is slow.
 AUTH_FAILURE_DELAY = 0.5
+#: Answers that never change, encoded once.
+_OK = encode_header({"ok": True})
+_READY = encode_header({"ok": True, "ready": True})
 
 
 class State(enum.Enum):
@@ -239,7 +242,7 @@ class Session:
         elif isinstance(request, Auth):
             await self._auth(request)
         elif isinstance(request, Quit):
-            await self._send({"ok": True})
+            await self.conn.send_all(_OK)
             raise _Close()
 
     async def _send(self, header: dict[str, Any]) -> None:
@@ -250,7 +253,7 @@ class Session:
         given = request.token.encode("utf-8", "surrogatepass")
         if expected is None or hmac.compare_digest(given, expected):
             self.authorized = True
-            await self._send({"ok": True})
+            await self.conn.send_all(_OK)
             return
         self.auth_failures += 1
         self.state = State.WORKING
@@ -325,7 +328,7 @@ class Session:
         if config.max_upload is not None and request.size > config.max_upload:
             raise FerryError(ErrorCode.TOO_LARGE, f"uploads are limited to {config.max_upload} bytes")
         upload = self._upload = self.context.library.begin_upload(request.name, request.size, request.overwrite)
-        await self._send({"ok": True, "ready": True})
+        await self.conn.send_all(_READY)
         self.state = State.BODY
         failure = await self._receive_body(upload)
         self.state = State.WORKING
