@@ -236,7 +236,14 @@ def test_an_endless_response_header_is_cut_off_at_the_header_limit(tmp_path, san
         b"[]\n",
         b"\xff\n",
         b'{"name":"a","size":1,"mtime":0,"name":"b"}\n',
+        b'{"name":"a","name":"b","size":1,"mtime":0}\n',
+        b'{"size":1,"name":"a","mtime":0,"size":2}\n',
+        b'[["name","a"],["size",1],["mtime",0.5]]\n',
         b'{"name":"a","size":1,"mtime":NaN}\n',
+        b'{"name":"a","size":1,"mtime":1e999}\n',
+        b'{"name":"a","size":1,"mtime":-1e999}\n',
+        b'{"name":"a","size":1,"mtime":1' + b"0" * 400 + b'}\n',
+        b'{"name":"a","size":true,"mtime":0}\n',
         b"[" * 100_000 + b"]" * 100_000 + b"\n",
     ],
     ids=lambda b: repr(b[:30]),
@@ -248,6 +255,20 @@ def test_malformed_list_entries_are_a_ferry_error(body):
             client.list()
         assert info.value.code is ErrorCode.BAD_REQUEST
     fake.close()
+
+
+def test_list_entries_in_any_key_order_with_unknown_fields_are_read():
+    body = (
+        b'{"mtime":1.5,"size":3,"name":"b","owner":{"k":1,"k":2},"tags":[1,2]}\n'
+        b'{"name":"a","size":0,"mtime":7}\n'
+        b'{"name":"c","extra":null,"size":9,"mtime":2.25}\n'
+    )
+    fake = EvilServer(replies(header({"ok": True, "count": 3, "length": len(body)}) + body))
+    with FerryClient.connect(*fake.address, timeout=5) as client:
+        listed = client.list()
+    fake.close()
+    assert [(f.name, f.size, f.mtime) for f in listed] == [("b", 3, 1.5), ("a", 0, 7.0), ("c", 9, 2.25)]
+    assert all(type(f.mtime) is float for f in listed)
 
 
 def test_a_list_body_shorter_than_announced_is_connection_lost():
