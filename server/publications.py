@@ -14,7 +14,9 @@ from __future__ import annotations
 import mmap
 import zlib
 
-_SLOTS = 1 << 14
+#: Enough that a publish makes a quick pass ``lstat`` a handful of other names even
+#: in a 100,000-file folder, few enough that comparing two snapshots stays cheap.
+_SLOTS = 1 << 12
 _counts = memoryview(mmap.mmap(-1, 4 * _SLOTS)).cast("I")
 
 
@@ -33,19 +35,28 @@ def snapshot() -> bytes:
     return _counts.tobytes()
 
 
-#: Snapshots are compared this many slots at a time (a C ``memcmp`` each) before
-#: the slots of a differing stretch are looked at one by one.
-_STRETCH = 256
+#: Snapshots are compared this many bytes (counters * 4) at a time, a C ``memcmp``
+#: each, before the counters of a stretch that differs are looked at.
+_STRETCH = 1024
 
 
 def changed_slots(before: bytes, after: bytes) -> frozenset[int]:
-    """The slots whose counters differ between two snapshots (usually none or few)."""
+    """The slots whose counters differ between two snapshots (usually none or few).
+
+    In a stretch that differs, the differing counters are the nonzero 32-bit
+    fields of the two stretches XORed as integers, taken from the top: a few C
+    calls per change, where comparing counter by counter took 100 us a list."""
     if before == after:
         return frozenset()
-    old, new = memoryview(before).cast("I"), memoryview(after).cast("I")
+    newer = memoryview(after)
     changed = []
-    for start in range(0, _SLOTS, _STRETCH):
-        end = start + _STRETCH
-        if before[4 * start : 4 * end] != after[4 * start : 4 * end]:
-            changed += [slot for slot in range(start, end) if old[slot] != new[slot]]
+    for start in range(0, len(before), _STRETCH):
+        stretch = newer[start : start + _STRETCH]
+        if before.startswith(stretch, start):  # compares in place, no copy
+            continue
+        diff = int.from_bytes(stretch, "little") ^ int.from_bytes(before[start : start + _STRETCH], "little")
+        while diff:
+            counter = (diff.bit_length() - 1) >> 5
+            changed.append(start // 4 + counter)
+            diff &= (1 << (counter << 5)) - 1
     return frozenset(changed)
