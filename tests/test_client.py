@@ -209,3 +209,23 @@ def test_a_silent_server_times_out_with_a_clear_error():
     assert "did not answer in time" in info.value.message
     client.close()
     silent.close()
+
+
+def test_an_upload_to_a_server_that_stops_reading_times_out_with_a_clear_error(tmp_path):
+    stop = threading.Event()
+
+    def ready_then_deaf(conn, reader) -> None:
+        reader.readline()
+        conn.sendall(header({"ok": True, "ready": True}))
+        stop.wait(30)  # reads nothing more: the client's send buffer fills up
+
+    source = tmp_path / "big.bin"
+    with open(source, "wb") as f:
+        f.truncate(256 << 20)  # sparse: far more than loopback's socket buffers hold
+    deaf = EvilServer(ready_then_deaf)
+    client = FerryClient.connect(*deaf.address, timeout=0.5)
+    with pytest.raises(ConnectionLost) as info:
+        client.put(source, checksum=False)
+    assert "did not answer in time" in info.value.message
+    stop.set()
+    deaf.close()
