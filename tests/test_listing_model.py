@@ -1,0 +1,116 @@
+"""The incremental list (server/listing.py) against a listing made from scratch,
+over random sequences of what happens to a library folder: files created,
+deleted, renamed, replaced by rename, rewritten in place and published (as an
+upload that reuses an inode number looks), folders and symlinks among them.
+
+Every list in between must equal what a full read of the folder gives: new,
+removed, renamed and uploaded files show at once (only an edit in place that no
+upload published waits for a full pass, and the model makes none).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+from server import listing as listing_module
+from server.listing import FolderListing
+from server.publications import record_publish
+from shared.messages import list_entry
+from shared.names import name_problem
+
+NAMES = st.sampled_from(["a", "b", "c", "d.txt", "é", "z z", ".hidden", "f\\g"])
+SIZES = st.integers(0, 3)
+
+
+def from_scratch(folder: str) -> bytes:
+    lines = {}
+    for name in os.listdir(folder):
+        st_ = os.lstat(os.path.join(folder, name))
+        if stat.S_ISREG(st_.st_mode) and name_problem(name) is None:
+            lines[name] = list_entry(name, st_.st_size, st_.st_mtime)
+    return b"".join(lines[name] for name in sorted(lines))
+
+
+class Folder(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = tempfile.mkdtemp(prefix="ferry-listing-model-")
+        self.folder = os.path.join(self.root, "library")
+        os.mkdir(self.folder)
+        self.fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+        self.listing = FolderListing(self.fd)
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.folder, name)
+
+    def teardown(self) -> None:
+        self.listing.close()
+        os.close(self.fd)
+        shutil.rmtree(self.root)
+
+    @rule(name=NAMES, size=SIZES)
+    def create(self, name: str, size: int) -> None:
+        if not os.path.lexists(self.path(name)):
+            with open(self.path(name), "wb") as f:
+                f.write(b"x" * size)
+
+    @rule(name=NAMES)
+    def delete(self, name: str) -> None:
+        path = self.path(name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.rmdir(path)
+        elif os.path.lexists(path):
+            os.unlink(path)
+
+    @rule(name=NAMES, size=SIZES)
+    def replace_by_rename(self, name: str, size: int) -> None:
+        if os.path.isdir(self.path(name)) and not os.path.islink(self.path(name)):
+            return
+        temp = os.path.join(self.root, "upload.part")  # elsewhere, as Ferry's uploads folder
+        with open(temp, "wb") as f:
+            f.write(b"y" * size)
+        os.rename(temp, self.path(name))
+        record_publish(name)
+
+    @rule(name=NAMES, size=SIZES)
+    def rewrite_in_place_and_publish(self, name: str, size: int) -> None:
+        path = self.path(name)
+        if os.path.isfile(path) and not os.path.islink(path):
+            with open(path, "r+b") as f:
+                f.truncate(0)
+                f.write(b"z" * size)
+            record_publish(name)
+
+    @rule(source=NAMES, destination=NAMES)
+    def rename(self, source: str, destination: str) -> None:
+        if os.path.lexists(self.path(source)) and not os.path.lexists(self.path(destination)):
+            os.rename(self.path(source), self.path(destination))
+
+    @rule(name=NAMES)
+    def make_folder(self, name: str) -> None:
+        if not os.path.lexists(self.path(name)):
+            os.mkdir(self.path(name))
+
+    @rule(name=NAMES, points_to=NAMES)
+    def make_symlink(self, name: str, points_to: str) -> None:
+        if not os.path.lexists(self.path(name)):
+            os.symlink(points_to, self.path(name))
+
+    @invariant()
+    def lists_what_is_there(self) -> None:
+        count, body = self.listing.answer()
+        assert body == from_scratch(self.folder)
+        assert count == body.count(b"\n")
+
+
+def test_the_incremental_list_always_equals_a_list_made_from_scratch(monkeypatch):
+    monkeypatch.setattr(listing_module, "FULL_PASS_EVERY", 1e9)  # quick passes only, after the first
+    monkeypatch.setattr(listing_module, "_BISECT_MAX", 2)  # both ways of placing changes
+    run_state_machine_as_test(Folder, settings=settings(derandomize=True, max_examples=150, stateful_step_count=40, deadline=None))
