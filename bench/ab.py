@@ -4,7 +4,7 @@ keeping it, on a machine too noisy for two separate runs to be compared:
 
     .venv/bin/python -m bench.ab /tmp/ferry-patched small1 small100 upload list1000 --rounds 5 -- --no-fsync
 
-Workloads: ``smallN`` (N clients, small-operation cycles), ``upload`` (256 MiB put,
+Workloads: ``smallN`` (N clients, small-operation cycles spoken on bare sockets: wire.py), ``upload`` (256 MiB put,
 sha256 sent), ``download`` (256 MiB get to a sink), ``listN`` (list of N files
 after a change). Arguments after ``--`` go to both servers. Prints medians with
 min..max, and the server's CPU per cycle or per GiB.
@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 from .ferry import REPO, FerryServer, file_sha256, probe_list, probe_put, unlink_quietly
-from .files import Workspace, make_empty_files, make_file
+from .files import SMALL_NAME, Workspace, make_empty_files, make_file
 from .plan import MiB
 from .procs import self_cpu, tree_cpu
-from .smallops import SMALL_NAME, run_load
+from .smallops import run_load
 from .stats import percentile
 
 BULK = 256 * MiB
@@ -31,7 +31,9 @@ SMALL_SECONDS = 2.0
 
 def _one(workload: str, server: FerryServer, ws: Workspace) -> dict[str, float]:
     if workload.startswith("small"):
-        sample, latencies, _, errors = run_load("ferry", server.port, server.pid, ws.root / "local.bin", int(workload[5:]), SMALL_SECONDS)
+        sample, latencies, _, errors = run_load(
+            "ferry.wire", server.port, server.pid, ws.root / "local.bin", int(workload[5:]), SMALL_SECONDS
+        )
         return {
             "cycles/s": sample.value,
             "server CPU ms/cycle": 1000 * (sample.server_cores or 0) / max(sample.value, 1e-9),

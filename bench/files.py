@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 
 _BLOCK = 1 << 20
+#: The file every small-operations cycle downloads.
+SMALL_NAME = "small.bin"
 
 
 class Workspace:

@@ -12,10 +12,10 @@ from contextlib import ExitStack
 
 from .bulk import source_file
 from .ferry import FerryServer, probe_list
-from .files import Workspace, make_empty_files, make_file
+from .files import SMALL_NAME, Workspace, make_empty_files, make_file
 from .plan import MiB, Plan
 from .report import Results
-from .smallops import SMALL_NAME, run_load
+from .smallops import run_load
 from .stats import Figure, Sample, interleave, measure, percentile
 
 #: How long the folder stays unchanged before the "unchanged" list (a cache may trust only older folders).
@@ -87,7 +87,7 @@ def workers(plan: Plan, ws: Workspace, results: Results) -> None:
         lats: dict[int, list[float]] = {c: [] for c in plan.workers}
         for _ in range(plan.small_reps):
             for count, server in servers.items():
-                sample, latencies, _, _ = run_load("ferry", server.port, server.pid, local, n, plan.small_seconds)
+                sample, latencies, _, _ = run_load("ferry.wire", server.port, server.pid, local, n, plan.small_seconds)
                 runs[count].append(sample)
                 lats[count] += latencies
     for count in plan.workers:

@@ -4,7 +4,10 @@ time is up. One op is one whole cycle; latency is the cycle's.
 
 The load generator is up to two forked processes (this machine has two cores)
 with N threads between them, so the GIL of one process does not cap it; the CPU
-it used is printed next to the server's, to show which side ran out.
+it used is printed next to the server's, to show which side ran out. It speaks
+each protocol on bare sockets (wire.py): the figures the targets read. At the
+largest N the same runs are repeated through each protocol's client library
+(Ferry's client, ftplib), as a second view that includes the clients' cost.
 """
 
 from __future__ import annotations
@@ -18,15 +21,15 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+from . import wire
 from .ferry import FerryClient, FerryServer
-from .files import Workspace, make_file
+from .files import SMALL_NAME, Workspace, make_file
 from .peers import FtpServer, PeerUnavailable
 from .plan import Plan
 from .procs import tree_cpu
 from .report import Results
 from .stats import Figure, Sample, percentile
 
-SMALL_NAME = "small.bin"
 #: Cycles one client may run in one measurement, whatever the duration.
 MAX_CYCLES_PER_CLIENT = 100_000
 GENERATOR_PROCESSES = 2
@@ -57,7 +60,15 @@ def ftp_cycle(port: int, local: Path, name: str) -> None:
     ftp.quit()
 
 
-CYCLES: dict[str, Callable[[int, Path, str], None]] = {"ferry": ferry_cycle, "ftp": ftp_cycle}
+CYCLES: dict[str, Callable[[int, Path, str], None]] = {
+    "ferry": ferry_cycle,
+    "ftp": ftp_cycle,
+    "ferry.wire": wire.ferry_cycle,
+    "ftp.wire": wire.ftp_cycle,
+}
+#: How the generator speaks, with the suffix of its figures' keys and its label.
+GENERATORS = {"wire": ("", ""), "library": (".lib", " via the client library")}
+LIBRARY_NAMES = {"ferry": "Ferry's client", "ftp": "ftplib"}
 
 
 def _generator(kind: str, port: int, local: str, clients: range, start_at: float, end_at: float, pipe) -> None:
@@ -170,60 +181,71 @@ def smallops(plan: Plan, ws: Workspace, results: Results) -> None:
             stack.callback(server.stop)
             contenders[f"ftp.{mode}"] = ("ftp", server)
         for n in plan.small_clients:
-            runs: dict[str, list[Sample]] = {k: [] for k in contenders}
-            lats: dict[str, list[float]] = {k: [] for k in contenders}
-            p99s: dict[str, list[Sample]] = {k: [] for k in contenders}
-            errs: dict[str, tuple[int, list[str]]] = {k: (0, []) for k in contenders}
-            for _ in range(plan.small_reps):
-                for key, (kind, server) in contenders.items():
-                    sample, latencies, errors, n_errors = run_load(kind, server.port, server.pid, local, n, plan.small_seconds)
-                    runs[key].append(sample)
-                    lats[key] += latencies
-                    p99s[key].append(Sample(percentile(latencies, 99) * 1000))
-                    count, kept = errs[key]
-                    errs[key] = (count + n_errors, (kept + errors)[:5])
-            ftp_keys = [k for k in contenders if k.startswith("ftp.")]
-            best = max(ftp_keys, key=lambda k: sorted(s.value for s in runs[k])[len(runs[k]) // 2], default=None)
-            for key in contenders:
-                label = LABELS[key]
-                cpu_ms = [1000 * s.server_cores / s.value for s in runs[key] if s.value]
-                gen_ms = [1000 * s.client_cores / s.value for s in runs[key] if s.value]
-                extra = {
-                    "server_cpu_ms_per_cycle": sorted(cpu_ms)[len(cpu_ms) // 2] if cpu_ms else None,
-                    "generator_cpu_ms_per_cycle": sorted(gen_ms)[len(gen_ms) // 2] if gen_ms else None,
-                    "p50_ms": percentile(lats[key], 50) * 1000,
-                    "p99_ms": percentile(lats[key], 99) * 1000,
-                    "cycles": len(lats[key]),
-                    "errors": errs[key][0],
-                    "error_examples": errs[key][1],
-                }
-                note = (
-                    f"p50 {extra['p50_ms']:.1f} ms, p99 {extra['p99_ms']:.1f} ms; CPU/cycle"
-                    f" srv {extra['server_cpu_ms_per_cycle'] or 0:.2f} ms, gen {extra['generator_cpu_ms_per_cycle'] or 0:.2f} ms"
+            _measure(plan, results, contenders, local, n, "wire")
+        _measure(plan, results, contenders, local, max(plan.small_clients), "library")
+
+
+def _measure(plan: Plan, results: Results, contenders: dict[str, tuple[str, object]], local: Path, n: int, generator: str) -> None:
+    """Every contender with N clients, interleaved, ``plan.small_reps`` times; one figure each."""
+    suffix, via = GENERATORS[generator]
+    runs: dict[str, list[Sample]] = {k: [] for k in contenders}
+    lats: dict[str, list[float]] = {k: [] for k in contenders}
+    p99s: dict[str, list[Sample]] = {k: [] for k in contenders}
+    errs: dict[str, tuple[int, list[str]]] = {k: (0, []) for k in contenders}
+    for _ in range(plan.small_reps):
+        for key, (protocol, server) in contenders.items():
+            kind = f"{protocol}.wire" if generator == "wire" else protocol
+            sample, latencies, errors, n_errors = run_load(kind, server.port, server.pid, local, n, plan.small_seconds)
+            runs[key].append(sample)
+            lats[key] += latencies
+            p99s[key].append(Sample(percentile(latencies, 99) * 1000))
+            count, kept = errs[key]
+            errs[key] = (count + n_errors, (kept + errors)[:5])
+    ftp_keys = [k for k in contenders if k.startswith("ftp.")]
+    best = max(ftp_keys, key=lambda k: sorted(s.value for s in runs[k])[len(runs[k]) // 2], default=None)
+    for key, (protocol, _) in contenders.items():
+        label = LABELS[key] + (via.replace("the client library", LIBRARY_NAMES[protocol]) if via else "")
+        cpu_ms = [1000 * s.server_cores / s.value for s in runs[key] if s.value]
+        gen_ms = [1000 * s.client_cores / s.value for s in runs[key] if s.value]
+        extra = {
+            "generator": generator,
+            "server_cpu_ms_per_cycle": sorted(cpu_ms)[len(cpu_ms) // 2] if cpu_ms else None,
+            "generator_cpu_ms_per_cycle": sorted(gen_ms)[len(gen_ms) // 2] if gen_ms else None,
+            "p50_ms": percentile(lats[key], 50) * 1000,
+            "p99_ms": percentile(lats[key], 99) * 1000,
+            "cycles": len(lats[key]),
+            "errors": errs[key][0],
+            "error_examples": errs[key][1],
+        }
+        note = (
+            f"p50 {extra['p50_ms']:.1f} ms, p99 {extra['p99_ms']:.1f} ms; CPU/cycle"
+            f" srv {extra['server_cpu_ms_per_cycle'] or 0:.2f} ms, gen {extra['generator_cpu_ms_per_cycle'] or 0:.2f} ms"
+        )
+        if extra["errors"]:
+            note += f", {extra['errors']} errors"
+        compared = key.startswith("ferry") and best is not None
+        results.add(
+            Figure(
+                f"small.n{n}.{key}{suffix}",
+                f"small ops N={n}",
+                f"{label}: cycles/s ({note})",
+                "cycles/s",
+                runs[key],
+                baseline=f"small.n{n}.{best}{suffix}" if compared else None,
+                extra=extra,
+            )
+        )
+        if n == max(plan.small_clients):
+            results.add(
+                Figure(
+                    f"small.n{n}.{key}{suffix}.p99",
+                    f"small ops N={n}",
+                    f"{label}: cycle latency p99",
+                    "ms",
+                    p99s[key],
+                    higher_is_better=False,
+                    baseline=f"small.n{n}.{best}{suffix}.p99" if compared else None,
                 )
-                if extra["errors"]:
-                    note += f", {extra['errors']} errors"
-                results.add(
-                    Figure(
-                        f"small.n{n}.{key}",
-                        f"small ops N={n}",
-                        f"{label}: cycles/s ({note})",
-                        "cycles/s",
-                        runs[key],
-                        baseline=f"small.n{n}.{best}" if key.startswith("ferry") and best else None,
-                        extra=extra,
-                    )
-                )
-                if n == max(plan.small_clients):
-                    results.add(
-                        Figure(
-                            f"small.n{n}.{key}.p99",
-                            f"small ops N={n}",
-                            f"{label}: cycle latency p99",
-                            "ms",
-                            p99s[key],
-                            higher_is_better=False,
-                            baseline=f"small.n{n}.{best}.p99" if key.startswith("ferry") and best else None,
-                        )
-                    )
-            print(f"  N={n}: " + ", ".join(f"{k} {sorted(s.value for s in v)[len(v) // 2]:.0f}/s" for k, v in runs.items()), flush=True)
+            )
+    medians = ", ".join(f"{k} {sorted(s.value for s in v)[len(v) // 2]:.0f}/s" for k, v in runs.items())
+    print(f"  N={n} ({generator}): {medians}", flush=True)
