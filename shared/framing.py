@@ -139,6 +139,11 @@ def encode_header(obj: dict[str, Any]) -> bytes:
     header goes out ASCII-only, with the surrogate as a ``\\uXXXX`` escape, instead
     of failing the session without an answer."""
     try:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
+        return _ENCODE(obj).encode("utf-8") + b"\n"
     except UnicodeEncodeError:
-        return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode("ascii") + b"\n"
+        return _ENCODE_ASCII(obj).encode("ascii") + b"\n"
+
+
+# Made once: json.dumps with options builds a new encoder for every header.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_ENCODE_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
