@@ -242,7 +242,7 @@ def test_an_endless_response_header_is_cut_off_at_the_header_limit(tmp_path, san
         b'{"name":"a","size":1,"mtime":NaN}\n',
         b'{"name":"a","size":1,"mtime":1e999}\n',
         b'{"name":"a","size":1,"mtime":-1e999}\n',
-        b'{"name":"a","size":1,"mtime":1' + b"0" * 400 + b'}\n',
+        b'{"name":"a","size":1,"mtime":1' + b"0" * 400 + b"}\n",
         b'{"name":"a","size":true,"mtime":0}\n',
         b"[" * 100_000 + b"]" * 100_000 + b"\n",
     ],
