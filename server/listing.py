@@ -34,6 +34,8 @@ import stat
 import threading
 import time
 from dataclasses import dataclass, field
+from itertools import compress, count, islice
+from operator import ne
 
 from shared.errors import ErrorCode, FerryError
 from shared.messages import list_entry
@@ -75,7 +77,6 @@ class _View:
     to a 101-file folder: 300 -> 220 us."""
 
     entries: list[tuple[str, int]] = field(default_factory=list)  # (name, inode number) in readdir order
-    entry_set: frozenset[tuple[str, int]] | None = None  # the same as a set, once a pass has needed one
     published: bytes = field(default_factory=snapshot)  # the publish counters, read before the entries
     lines: dict[str, Line] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)  # the listed names, sorted
@@ -219,11 +220,9 @@ class FolderListing:
         recheck: set[str] = set()
         vanished: set[str] = set()
         if entries != view.entries:
-            now = frozenset(entries)
-            before = view.entry_set if view.entry_set is not None else frozenset(view.entries)
+            now, before = _changed_stretches(entries, view.entries)
             recheck = {name for name, _ in now - before}
             vanished = {name for name, _ in before - now} - recheck
-            view.entry_set = now
         for slot in changed_slots(view.published, published):
             recheck.update(view.names_in_slot(slot))
         view.entries, view.published = entries, published
@@ -249,6 +248,21 @@ class FolderListing:
                 changed[name] = before_line
         if changed:
             _place(view, changed)
+
+
+def _changed_stretches(new: list[tuple[str, int]], old: list[tuple[str, int]]) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
+    """The entries of ``new`` and of ``old`` between their common start and common
+    end, as sets. ``readdir`` keeps its order across most changes (a rename over a
+    name changes that entry in place, a new name goes in at one spot), so these
+    are a handful of entries, found by C-level comparisons instead of two sets of
+    the whole folder (a list after an upload to 100,000 files: 90 ms of set
+    differences). Entries are unique, so one that sits in the common start or end
+    is in both lists and cannot be among the differences."""
+    shortest = min(len(new), len(old))
+    start = next(compress(count(), map(ne, new, old)), shortest)
+    room = shortest - start
+    end = next(compress(count(), map(ne, islice(reversed(new), room), islice(reversed(old), room))), room)
+    return set(new[start : len(new) - end]), set(old[start : len(old) - end])
 
 
 def _line_for(name: str, st: os.stat_result, cached: Line | None) -> Line | None:
