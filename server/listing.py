@@ -3,10 +3,10 @@
 A 100,000-file folder takes about a second to ``lstat`` file by file, so that
 happens only in a *full pass*; between full passes a *quick pass* reads just the
 folder's entries (name and inode number, no ``lstat``) and compares them with the
-previous ones as two lists, then as two sets, in C. Only names that appeared,
-got a new inode number, or were published by an upload since (their counter in
-publications.py moved, which also covers an inode number reused for the same
-name) are looked at. When nothing listed changed, the sorted body is reused as
+previous ones as two lists, then, between their common start and end, as two
+sets, in C. Only names that appeared, got a new inode number, or were published
+by an upload since (their counter in publications.py moved, which also covers
+an inode number reused for the same name) are looked at. When nothing listed changed, the sorted body is reused as
 is. So new, deleted, renamed and uploaded files show at once.
 
 What only a full pass sees is a file changed in place by another program (same
