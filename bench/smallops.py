@@ -66,8 +66,9 @@ CYCLES: dict[str, Callable[[int, Path, str], None]] = {
     "ferry.wire": wire.ferry_cycle,
     "ftp.wire": wire.ftp_cycle,
 }
-#: How the generator speaks, with the suffix of its figures' keys and its label.
-GENERATORS = {"wire": ("", ""), "library": (".lib", " via the client library")}
+#: How the generator speaks: the suffix of its figures' keys.
+GENERATORS = {"wire": "", "library": ".lib"}
+#: The client library each protocol's "library" generator uses, for the labels.
 LIBRARY_NAMES = {"ferry": "Ferry's client", "ftp": "ftplib"}
 
 
@@ -187,7 +188,7 @@ def smallops(plan: Plan, ws: Workspace, results: Results) -> None:
 
 def _measure(plan: Plan, results: Results, contenders: dict[str, tuple[str, object]], local: Path, n: int, generator: str) -> None:
     """Every contender with N clients, interleaved, ``plan.small_reps`` times; one figure each."""
-    suffix, via = GENERATORS[generator]
+    suffix = GENERATORS[generator]
     runs: dict[str, list[Sample]] = {k: [] for k in contenders}
     lats: dict[str, list[float]] = {k: [] for k in contenders}
     p99s: dict[str, list[Sample]] = {k: [] for k in contenders}
@@ -204,7 +205,7 @@ def _measure(plan: Plan, results: Results, contenders: dict[str, tuple[str, obje
     ftp_keys = [k for k in contenders if k.startswith("ftp.")]
     best = max(ftp_keys, key=lambda k: sorted(s.value for s in runs[k])[len(runs[k]) // 2], default=None)
     for key, (protocol, _) in contenders.items():
-        label = LABELS[key] + (via.replace("the client library", LIBRARY_NAMES[protocol]) if via else "")
+        label = LABELS[key] + (f" via {LIBRARY_NAMES[protocol]}" if generator == "library" else "")
         cpu_ms = [1000 * s.server_cores / s.value for s in runs[key] if s.value]
         gen_ms = [1000 * s.client_cores / s.value for s in runs[key] if s.value]
         extra = {

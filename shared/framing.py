@@ -95,6 +95,10 @@ _DECODER = json.JSONDecoder(
 #: which was 40 % of parsing a listing.
 _PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=tuple, parse_constant=_reject_constant)
 
+#: Made once: json.dumps with options builds a new encoder for every header.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_ENCODE_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
+
 
 def decode_header(line: bytes) -> Any:
     """Parse one header line into a JSON value (usually a dict; callers check).
@@ -142,8 +146,3 @@ def encode_header(obj: dict[str, Any]) -> bytes:
         return _ENCODE(obj).encode("utf-8") + b"\n"
     except UnicodeEncodeError:
         return _ENCODE_ASCII(obj).encode("ascii") + b"\n"
-
-
-# Made once: json.dumps with options builds a new encoder for every header.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-_ENCODE_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
