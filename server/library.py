@@ -91,7 +91,6 @@ class Library:
         self._listing = FolderListing(self.dir_fd)
 
     def close(self) -> None:
-        self._listing.close()
         os.close(self.uploads_fd)
         os.close(self.dir_fd)
 
@@ -109,15 +108,14 @@ class Library:
 
     def listing(self) -> tuple[int, bytes]:
         """The ``list`` body: one line per regular file directly in the folder with a
-        valid name, sorted by code point; and how many lines (listing.py says how
-        it stays current). Blocking: run it off the event loop unless
-        :attr:`listing_is_quick`."""
+        valid name, sorted by code point, read afresh (listing.py says why); and how
+        many lines. Blocking: run it off the event loop unless :attr:`listing_is_quick`."""
         return self._listing.answer()
 
     @property
     def listing_is_quick(self) -> bool:
-        """Cheap enough for the event loop: a small folder, where even a full pass
-        takes about a millisecond."""
+        """Cheap enough for the event loop: a small folder, whose pass takes about
+        a millisecond, less than the hop to a thread and back."""
         return self._listing.entries_seen < QUICK_LISTING_ENTRIES
 
     def open_file(self, name: str) -> OpenFile:

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from shared.errors import ErrorCode, FerryError
 
 from .digests import InlineDigest, TrailingDigest
-from .publications import record_publish
 
 if TYPE_CHECKING:
     from .library import Library
@@ -143,7 +142,6 @@ class Upload:
                     os.unlink(self.temp_name, dir_fd=self.library.uploads_fd)
                 if self.library.fsync and sync_folder:
                     os.fsync(self.library.dir_fd)
-                record_publish(self.name)
             except FileExistsError:
                 raise FerryError(ErrorCode.EXISTS, f"{self.name!r} was created by another upload meanwhile") from None
             except IsADirectoryError:

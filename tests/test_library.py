@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
+import threading
 
 import pytest
 
-from server import listing as listing_module
 from server.library import Library
 from shared.errors import ErrorCode, FerryError
-from tests.server_process import wait_for
 
 
 def names(lib: Library) -> list[str]:
@@ -31,34 +29,44 @@ def test_new_and_removed_files_show_at_once(tmp_path):
     assert names(lib) == ["f1", "f2", "f3", "f4"]
 
 
-def listed_then_grown(folder) -> Library:
-    """A library listed once, then a file in it grown by an edit that keeps name,
-    inode number and the folder's mtime (only a full pass sees it), 0.3 s ago."""
-    (folder / "grows").write_bytes(b"x")
-    lib = Library(folder)
-    lib.listing()
-    with open(folder / "grows", "ab") as f:
-        f.write(b"more")
-    time.sleep(0.3)
-    return lib
-
-
 def listed_size(lib: Library) -> int:
     return json.loads(lib.listing()[1])["size"]
 
 
-def test_a_file_changed_in_place_shows_after_a_background_full_pass(tmp_path, monkeypatch):
-    monkeypatch.setattr(listing_module, "FULL_PASS_EVERY", 0.2)
-    monkeypatch.setattr(listing_module, "RACY_MARGIN", 0.0)
-    lib = listed_then_grown(tmp_path)
-    assert listed_size(lib) == 1  # answered at once; the full pass starts behind it
-    assert wait_for(lambda: listed_size(lib) == 5, timeout=5)
-    lib.close()
+def test_a_file_changed_in_place_shows_at_once(tmp_path):
+    """An edit that keeps the name, the inode number and the folder's mtime: only an
+    ``lstat`` of the file sees it, and every list makes one."""
+    (tmp_path / "grows").write_bytes(b"x")
+    lib = Library(tmp_path)
+    assert listed_size(lib) == 1
+    with open(tmp_path / "grows", "ab") as f:
+        f.write(b"more")
+    assert listed_size(lib) == 5
+    os.utime(tmp_path / "grows", ns=(0, 123_000_000_000))
+    assert json.loads(lib.listing()[1])["mtime"] == 123.0
 
 
-def test_a_list_after_a_long_quiet_waits_for_a_full_pass(tmp_path, monkeypatch):
-    monkeypatch.setattr(listing_module, "FULL_PASS_EVERY", 0.05)  # so 0.3 s is five intervals and more
-    assert listed_size(listed_then_grown(tmp_path)) == 5
+def test_lists_on_many_threads_at_once_each_see_every_file(tmp_path):
+    """Passes on executor threads at once, as several sessions' lists run: each
+    reads the folder through its own descriptor (they shared one, and each
+    skipped what the other had read)."""
+    expected = [f"f{i:05d}" for i in range(3000)]
+    for name in expected:
+        (tmp_path / name).write_bytes(b"")
+    lib = Library(tmp_path)
+    counts: list[int] = []
+
+    def lister() -> None:
+        for _ in range(5):
+            counts.append(lib.listing()[0])
+
+    threads = [threading.Thread(target=lister) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counts == [len(expected)] * 20
+    assert names(lib) == expected
 
 
 def test_many_changes_at_once_keep_the_order(tmp_path):
@@ -135,18 +143,14 @@ def test_a_file_replaced_by_rename_shows_at_once(tmp_path):
         assert json.loads(body)["size"] == size
 
 
-def test_a_publish_elsewhere_is_seen_even_with_the_same_inode_number(tmp_path):
-    """Another worker's upload can reuse a deleted file's inode number for the same
-    name; its publish count tells this worker to look again (found by test_fuzz)."""
-    from server.publications import record_publish
-
+def test_a_file_rewritten_in_place_with_its_inode_number_is_seen(tmp_path):
+    """What another worker's upload looks like when it reuses a deleted file's inode
+    number for the same name (found by test_fuzz against the old listing cache)."""
     lib = Library(tmp_path)
     path = tmp_path / "b.bin"
     path.write_bytes(b"1234567")
     assert json.loads(lib.listing()[1])["size"] == 7
-    with open(path, "r+b") as f:  # same inode, new content: what inode reuse looks like here
+    with open(path, "r+b") as f:
         f.truncate(0)
-    (tmp_path / "other").write_bytes(b"")  # the folder changes, as with a delete and re-create
-    record_publish("b.bin")
     sizes = {e["name"]: e["size"] for e in map(json.loads, lib.listing()[1].splitlines())}
     assert sizes["b.bin"] == 0
