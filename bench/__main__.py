@@ -11,7 +11,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import bulk, growth, idle, smallops
+from . import bulk, exactness, growth, idle, smallops
 from .files import Workspace
 from .plan import FULL, QUICK
 from .report import Results, git_commit, render, write_json
@@ -28,6 +28,7 @@ SECTIONS = {
     "parallel": growth.parallel,
     "idle": idle.idle,
     "list": growth.list_latency,
+    "exactness": exactness.exactness,
 }
 
 

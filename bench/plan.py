@@ -26,6 +26,8 @@ class Plan:
     parallel: tuple[int, ...]  # parallel downloads for the aggregate-throughput figure
     parallel_reps: int
     workers: tuple[int, ...]  # --workers values for the worker-scaling figure
+    exactness_sizes: tuple[int, ...]  # untouched files in the folder while lists are checked
+    exactness_seconds: float
 
 
 FULL = Plan(
@@ -45,6 +47,8 @@ FULL = Plan(
     parallel=(1, 4, 16),
     parallel_reps=5,
     workers=(1, 2),
+    exactness_sizes=(4, 100_000),
+    exactness_seconds=20.0,
 )
 
 QUICK = Plan(
@@ -64,4 +68,6 @@ QUICK = Plan(
     parallel=(1, 4, 16),
     parallel_reps=3,
     workers=(1, 2),
+    exactness_sizes=(4, 10_000),
+    exactness_seconds=5.0,
 )

@@ -41,26 +41,27 @@ LABELS = {
 }
 
 
-def ferry_cycle(port: int, local: Path, name: str) -> None:
+def ferry_cycle(port: int, local: Path, name: str, must_list: tuple[str, ...]) -> None:
     client = FerryClient.connect("127.0.0.1", port, timeout=30)
-    client.list()
+    wire.check_listed(must_list, {f.name for f in client.list()}.__contains__)
     client.get_into(SMALL_NAME, None)
     client.put(local, name=name, overwrite=True)
     client.quit()
 
 
-def ftp_cycle(port: int, local: Path, name: str) -> None:
+def ftp_cycle(port: int, local: Path, name: str, must_list: tuple[str, ...]) -> None:
     ftp = ftplib.FTP(timeout=30)
     ftp.connect("127.0.0.1", port)
     ftp.login()
-    ftp.nlst()
+    wire.check_listed(must_list, ftp.nlst().__contains__)
     ftp.retrbinary(f"RETR {SMALL_NAME}", lambda block: None, blocksize=1 << 16)
     with open(local, "rb") as f:
         ftp.storbinary(f"STOR {name}", f, blocksize=1 << 16)
     ftp.quit()
 
 
-CYCLES: dict[str, Callable[[int, Path, str], None]] = {
+#: A cycle: (port, file to upload, name to upload it as, names its list must show).
+CYCLES: dict[str, Callable[[int, Path, str, tuple[str, ...]], None]] = {
     "ferry": ferry_cycle,
     "ftp": ftp_cycle,
     "ferry.wire": wire.ferry_cycle,
@@ -81,6 +82,8 @@ def _generator(kind: str, port: int, local: str, clients: range, start_at: float
 
     def client(index: int) -> None:
         mine, failures = [], []
+        name = f"up-{index}.bin"
+        must_list = (SMALL_NAME,)  # and, once this client has uploaded, its own file
         while time.monotonic() < start_at:
             time.sleep(0.001)
         for _ in range(MAX_CYCLES_PER_CLIENT):
@@ -88,11 +91,12 @@ def _generator(kind: str, port: int, local: str, clients: range, start_at: float
                 break
             t0 = time.perf_counter()
             try:
-                cycle(port, Path(local), f"up-{index}.bin")
+                cycle(port, Path(local), name, must_list)
             except Exception as exc:  # counted and reported, never hidden
                 failures.append(f"{type(exc).__name__}: {exc}"[:120])
                 continue
             mine.append(time.perf_counter() - t0)
+            must_list = (SMALL_NAME, name)
         with lock:
             latencies.extend(mine)
             errors.extend(failures)

@@ -7,7 +7,8 @@ CPU per cycle, as much as the servers themselves, so the figure said as much
 about the clients as about the servers. These do the same requests with as
 little client work as each protocol allows: requests encoded once, a reused
 receive buffer, the uploaded file read and hashed once per process. Every
-answer is still checked; a wrong one fails the cycle and is counted.
+answer is still checked, lists included (they must name the files known to
+exist); a wrong one fails the cycle and is counted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import json
 import re
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from .files import SMALL_NAME
@@ -48,6 +50,16 @@ class _Stream:
         line, self._pending = self._pending[:end], self._pending[end + 1 :]
         return line
 
+    def read(self, length: int) -> bytes:
+        """Exactly ``length`` bytes (a body)."""
+        while len(self._pending) < length:
+            received = self.sock.recv_into(self._buffer)
+            if not received:
+                raise WireError("the server closed the connection in the middle of a body")
+            self._pending += self._buffer[:received]
+        body, self._pending = self._pending[:length], self._pending[length:]
+        return body
+
     def skip(self, length: int) -> None:
         """Read and drop ``length`` bytes (a body)."""
         taken = min(length, len(self._pending))
@@ -63,6 +75,13 @@ class _Stream:
         """Read until the peer closes (an FTP data connection)."""
         while self.sock.recv_into(self._buffer):
             pass
+
+    def read_all(self) -> bytes:
+        """Everything until the peer closes (an FTP listing)."""
+        parts = [self._pending]
+        while received := self.sock.recv_into(self._buffer):
+            parts.append(bytes(self._buffer[:received]))
+        return b"".join(parts)
 
     def close(self) -> None:
         self.sock.close()
@@ -88,14 +107,21 @@ def _ferry_answer(stream: _Stream) -> dict:
     return header
 
 
-def ferry_cycle(port: int, local: Path, name: str) -> None:
+def check_listed(names: tuple[str, ...], found: Callable[[str], bool]) -> None:
+    missing = [name for name in names if not found(name)]
+    if missing:
+        raise WireError(f"the list lacks {', '.join(missing)}, known to exist")
+
+
+def ferry_cycle(port: int, local: Path, name: str, must_list: tuple[str, ...]) -> None:
     data, sha256 = _upload(str(local))
     stream = _Stream(port)
     try:
         if json.loads(stream.line()).get("ferry") != 1:
             raise WireError("not a Ferry greeting")
         stream.sock.sendall(_LIST)
-        stream.skip(_ferry_answer(stream)["length"])
+        body = stream.read(_ferry_answer(stream)["length"])
+        check_listed(must_list, lambda listed: b'{"name":"%s",' % listed.encode() in body)
         stream.sock.sendall(_GET)
         stream.skip(_ferry_answer(stream)["length"])
         put = {"op": "put", "name": name, "size": len(data), "overwrite": True, "sha256": sha256}
@@ -139,7 +165,7 @@ def _data_connection(control: _Stream) -> _Stream:
     return _Stream(numbers[4] * 256 + numbers[5])
 
 
-def ftp_cycle(port: int, local: Path, name: str) -> None:
+def ftp_cycle(port: int, local: Path, name: str, must_list: tuple[str, ...]) -> None:
     data, _ = _upload(str(local))
     control = _Stream(port)
     try:
@@ -151,7 +177,11 @@ def ftp_cycle(port: int, local: Path, name: str) -> None:
             channel = _data_connection(control)
             try:
                 _command(control, command, b"1")
-                channel.drain()
+                if command == b"NLST":
+                    names = channel.read_all().decode().splitlines()
+                    check_listed(must_list, names.__contains__)
+                else:
+                    channel.drain()
             finally:
                 channel.close()
             _reply(control, b"2")

@@ -199,7 +199,9 @@ class ListStress:
         self.removed = context.Value("q", 0, lock=False)
         self.stop_processes = context.Event()
         self.processes = [
-            context.Process(target=_churn, args=(str(library), self.renamed, self.removing, self.removed, self.stop_processes), daemon=True),
+            context.Process(
+                target=_churn, args=(str(library), self.renamed, self.removing, self.removed, self.stop_processes), daemon=True
+            ),
             context.Process(target=_append, args=(str(self.growing), self.stop_processes), daemon=True),
         ]
 
