@@ -109,8 +109,13 @@ class Library:
     def listing(self) -> tuple[int, bytes]:
         """The ``list`` body: one line per regular file directly in the folder with a
         valid name, sorted by code point, read afresh (listing.py says why); and how
-        many lines. Blocking: run it off the event loop unless :attr:`listing_is_quick`."""
+        many lines. Blocking, and shares passes with other threads: run it on the
+        executor. When :attr:`listing_is_quick`, :meth:`listing_now` on the loop."""
         return self._listing.answer()
+
+    def listing_now(self) -> tuple[int, bytes]:
+        """The same, from a pass of its own that never waits for a thread's."""
+        return self._listing.answer_now()
 
     @property
     def listing_is_quick(self) -> bool:

@@ -11,6 +11,9 @@ Each pass opens the folder anew, so it has a read position of its own:
 two passes over one descriptor at once (two sessions' lists on executor threads)
 each skipped the entries the other had read.
 
+Sessions that list at once on the worker's threads share passes
+(coalescing.py), only ever taking a pass that started after they asked.
+
 The one thing kept between passes is each file's encoded line, reused while the
 file's inode number, size and mtime are what they were: it saves the JSON
 encoding, which is most of the cost, and cannot make an answer wrong because a
@@ -31,6 +34,8 @@ from shared.errors import ErrorCode, FerryError
 from shared.messages import list_entry
 from shared.names import name_problem
 
+from .coalescing import Coalesced
+
 #: What :attr:`FolderListing.entries_seen` says before the first pass: unknown, so large.
 UNKNOWN_SIZE = 1 << 62
 
@@ -46,6 +51,7 @@ class FolderListing:
         self._dir_fd = dir_fd
         self._lines: dict[str, _Line] = {}
         self._entries_seen = UNKNOWN_SIZE
+        self._shared = Coalesced(self.answer_now)
 
     @property
     def entries_seen(self) -> int:
@@ -53,7 +59,13 @@ class FolderListing:
         return self._entries_seen
 
     def answer(self) -> tuple[int, bytes]:
-        """(count, body) of the ``list`` response. Blocking: reads the folder."""
+        """(count, body) of the ``list`` response, from a pass shared with the
+        threads that ask at the same time. Blocking: for executor threads."""
+        return self._shared.get()
+
+    def answer_now(self) -> tuple[int, bytes]:
+        """(count, body) from a pass of this caller's own, which never waits for
+        another thread's: for the event loop's thread."""
         try:
             fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=self._dir_fd)
         except OSError as exc:

@@ -269,7 +269,7 @@ class Session:
         self.state = State.WORKING
         library = self.context.library
         if library.listing_is_quick:
-            count, body = library.listing()
+            count, body = library.listing_now()
         else:
             count, body = await asyncio.get_running_loop().run_in_executor(None, library.listing)
         self.state = State.BODY
