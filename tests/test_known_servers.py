@@ -87,10 +87,9 @@ def test_a_pin_that_cannot_be_written_is_one_clear_line(tls_server, tmp_path):
     folder = tmp_path / "config" / "ferry"
     folder.mkdir(parents=True)
     folder.chmod(0o500)  # the client may read the folder, not add the file
-    env = client_env(XDG_CONFIG_HOME=str(tmp_path / "config"))
-    result = run_client("--tls", address_of(tls_server), "list", env=env, preexec_fn=drop_file_read_override)
     address = address_of(tls_server)
+    env = client_env(XDG_CONFIG_HOME=str(tmp_path / "config"))
+    result = run_client("--tls", address, "list", env=env, preexec_fn=drop_file_read_override)
     assert (result.returncode, result.stdout) == (1, "")
-    assert (
-        result.stderr == f"error: local_io: cannot remember the certificate of {address} in {folder / 'known_servers'}: Permission denied\n"
-    )
+    expected = f"cannot remember the certificate of {address} in {folder / 'known_servers'}: Permission denied"
+    assert result.stderr == f"error: local_io: {expected}\n"
