@@ -10,6 +10,8 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from shared.escaping import escape_name, escape_text
+
 from .conflicts import Choice, Conflict
 
 
@@ -24,7 +26,9 @@ class ConflictDialog(tk.Toplevel):
         self.resizable(False, False)
         body = ttk.Frame(self, padding=16)
         body.pack(fill="both", expand=True)
-        ttk.Label(body, text=f"“{conflict.name}” already exists {conflict.where}.", style="Heading.TLabel", wraplength=460).pack(anchor="w")
+        question = f"“{escape_name(conflict.name)}” already exists {escape_text(conflict.where)}."
+        self.heading = ttk.Label(body, text=question, style="Heading.TLabel", wraplength=460)
+        self.heading.pack(anchor="w")
         ttk.Label(body, text="Replace it, keep both (the new one gets a number), or skip this file?", wraplength=460).pack(
             anchor="w", pady=(6, 10)
         )

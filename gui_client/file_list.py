@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from shared.client import RemoteFile
+from shared.escaping import escape_name
 
 from .file_kinds import kind_of
 from .formatting import human_size, local_time
@@ -32,6 +33,7 @@ class Listing:
     :func:`prepare` on a worker thread, so the Tk thread only inserts rows."""
 
     files: list[RemoteFile] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)  # the names as rows show them: escaped
     folded: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
     sizes: list[str] = field(default_factory=list)
@@ -52,7 +54,8 @@ def prepare(files: Sequence[RemoteFile]) -> Listing:
         if text is None:
             text = time_text[minute] = local_time(entry.mtime)
         times.append(text)
-    return Listing(list(files), [f.name.casefold() for f in files], [kind_of(f.name) for f in files], sizes, times)
+    names = [f.name for f in files]
+    return Listing(list(files), [escape_name(n) for n in names], [n.casefold() for n in names], [kind_of(n) for n in names], sizes, times)
 
 
 class FileList:

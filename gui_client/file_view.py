@@ -115,14 +115,14 @@ class FileView(ttk.Frame):
         selected = set(self.selected_names())
         self.clear()
         icon_of = {kind: str(self.icons.kind(kind)) for kind in set(listing.kinds)}
-        files, kinds, sizes, times = listing.files, listing.kinds, listing.sizes, listing.times
+        files, shown, kinds, sizes, times = listing.files, listing.shown, listing.kinds, listing.sizes, listing.times
         iids = [str(i) for i in range(len(files))]
         visible = self.model.visible
         order = visible if len(visible) == len(files) else visible + sorted(set(range(len(files))) - set(visible))
         rows: list[str] = []
         add = rows.extend
         for i in order:
-            add((iids[i], files[i].name, icon_of[kinds[i]], sizes[i], times[i]))
+            add((iids[i], shown[i], icon_of[kinds[i]], sizes[i], times[i]))
         self.tk.call(_FILL_PROC, self.tree, tuple(rows))
         self._iids = iids
         self._shown = listing

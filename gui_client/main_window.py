@@ -14,6 +14,7 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any
 
+from shared.escaping import escape_name, escape_text
 from shared.tls import TlsSettings
 
 from . import os_dialogs
@@ -214,7 +215,7 @@ class MainWindow:
             self.file_view.show_preview(None, caption, muted=True)
             self.controller.request_preview(None, 0)
             return
-        self.file_view.show_preview(None, f"{entry.name}\n{human_size(entry.size)}")
+        self.file_view.show_preview(None, f"{escape_name(entry.name)}\n{human_size(entry.size)}")
         self.controller.request_preview(entry.name, self.file_view.preview_size)
 
     def clear_finished(self) -> None:
@@ -254,7 +255,7 @@ class MainWindow:
     def transfer_changed(self, view: TransferView) -> None:
         self.transfers_panel.show(view)
         if view.state is State.DONE:
-            self.report(f"{'Downloaded' if view.direction == 'download' else 'Uploaded'} {view.name}")
+            self.report(f"{'Downloaded' if view.direction == 'download' else 'Uploaded'} {escape_name(view.name)}")
         running = self.controller.transfers.active_count()
         waiting = self.controller.transfers.pending_count() - running
         text = f"{count_text(running, 'transfer')} running" if running else "No transfers running"
@@ -302,7 +303,9 @@ class MainWindow:
         elif state == ConnectionState.CONNECTING:
             self.file_view.show_empty("Connecting…")
         elif state == ConnectionState.FAILED and summary.total == 0:
-            self.file_view.show_empty(self.controller.error + "\nCheck the address and press Connect to try again.", error=True)
+            self.file_view.show_empty(
+                escape_text(self.controller.error) + "\nCheck the address and press Connect to try again.", error=True
+            )
         elif summary.total == 0:
             self.file_view.show_empty("No files on the server yet.\nDrop files here or press Upload to add some.")
         elif summary.shown == 0:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tkinter as tk
 from tkinter import ttk
 
+from shared.escaping import escape_text
+
 from .theme import set_label_style
 
 
@@ -23,5 +25,6 @@ class StatusBar(ttk.Frame):
         self.message.pack(side="right", fill="x", expand=True)
 
     def show_message(self, text: str, error: bool = False) -> None:
-        self.message.configure(text=text)
+        """``text`` on one line: a message may quote what a server sent."""
+        self.message.configure(text=escape_text(text))
         set_label_style(self.message, "Error.TLabel" if error else "TLabel")

@@ -8,6 +8,8 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from shared.escaping import escape_name
+
 from .formatting import human_eta, human_size, human_speed
 from .theme import set_label_style
 from .transfers import Direction, State, TransferView
@@ -37,7 +39,7 @@ class TransferRow:
         frame = panel.rows_frame
         self.id = view.id
         self.view = view
-        self.name = ttk.Label(frame, text=view.name)
+        self.name = ttk.Label(frame, text=escape_name(view.name))
         self.direction = ttk.Label(frame, text="↓" if view.direction is Direction.DOWNLOAD else "↑")
         self.progress = ttk.Progressbar(frame, orient="horizontal", mode="determinate", maximum=100)
         self.percent = ttk.Label(frame, anchor="e")

@@ -32,7 +32,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 from .errors import ErrorCode, FerryError
 from .framing import HeaderBuffer, decode_header, decode_pairs, encode_header
-from .limits import DEFAULT_PORT, PROTOCOL_VERSION
+from .limits import DEFAULT_PORT, MAX_LIST_BODY, PROTOCOL_VERSION
 from .local_names import local_path
 from .messages import Auth, Get, ListFiles, Put, Quit, Request, Stat, encode_request, field, raise_for_error
 from .names import check_name, name_problem
@@ -296,8 +296,8 @@ class FerryClient:
         """The server's files, sorted by name. Entries with names that break the
         protocol's rules are dropped: nothing can be done with them safely."""
         response = self._call(ListFiles())
-        count = field(response, "count", int)
-        body = self._read_body(field(response, "length", int))
+        count, length = self._list_header(response)
+        body = self._read_body(length)
         with _cyclic_gc_paused():
             try:  # one parse for the whole body, in C; _remote_file refuses what the parser let through
                 entries = decode_pairs(b"[" + body.rstrip(b"\n").replace(b"\n", b",") + b"]")
@@ -308,6 +308,19 @@ class FerryClient:
             if len(entries) != count:
                 raise FerryError(ErrorCode.BAD_REQUEST, f"the server announced {count} files and sent {len(entries)}")
             return [file for file in map(_remote_file, entries) if name_problem(file.name) is None]
+
+    def _list_header(self, response: dict[str, Any]) -> tuple[int, int]:
+        """The announced count and length of a list body. A malformed one, or a
+        length over :data:`MAX_LIST_BODY`, is refused before a byte of the body is
+        buffered, and closes the connection: the body is left unread."""
+        try:
+            count, length = field(response, "count", int), field(response, "length", int)
+            if length > MAX_LIST_BODY:
+                raise FerryError(ErrorCode.BAD_REQUEST, f"the server's list is larger than {MAX_LIST_BODY >> 20} MiB; refusing it")
+        except FerryError:
+            self.close()
+            raise
+        return count, length
 
     def stat(self, name: str) -> RemoteStat:
         response = self._call(Stat(check_name(name)))

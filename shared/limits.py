@@ -11,3 +11,9 @@ MAX_NAME_BYTES = 255
 MAX_FILE_SIZE = 2**63 - 1
 #: Failed ``auth`` attempts before the server closes the connection.
 MAX_AUTH_FAILURES = 3
+
+#: Not the protocol's but the client's own limit: a list body (all its entry lines)
+#: it buffers at most. An entry is 60 to 100 bytes, so this is some 3 million files
+#: (parsing them takes a few times as much memory again); a server that announces
+#: more is refused before a byte is buffered, instead of exhausting the memory.
+MAX_LIST_BODY = 256 << 20

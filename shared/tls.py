@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import ssl
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,34 +36,101 @@ class TlsSettings:
     known_servers: Path | None = None
 
 
+#: A pin: ``host:port SHA256:<64 hex digits>`` (what :meth:`KnownServers.check` writes).
+_PIN = re.compile(r"(\S+)[ \t]+SHA256:([0-9a-fA-F]{64})")
+_PIN_FORM = "HOST:PORT SHA256:<64 hex digits>"
+
+
 class KnownServers:
-    """A text file of ``host:port fingerprint`` lines."""
+    """A text file of ``host:port fingerprint`` lines; ``#`` starts a comment.
+
+    The file is the only thing that stands between a pinned server and an
+    interceptor, so a damaged one (a line that is not a pin, bytes that are not
+    UTF-8, a folder in its place) refuses every connection that needs it, with a
+    ``local_io`` error naming the file and the line to fix: a line that cannot be
+    read might be the pin of the server at hand."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def _entries(self) -> dict[str, str]:
+    def _read(self) -> bytes:
+        """The file's bytes (none when it does not exist yet). Opened without
+        blocking and checked to be a regular file: a FIFO would hang the
+        connection, a device such as /dev/zero never end."""
         try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
         except FileNotFoundError:
-            return {}
-        return dict(line.split(None, 1) for line in lines if line.strip() and not line.startswith("#"))
+            return b""
+        except IsADirectoryError:  # where a folder cannot be opened at all
+            raise self._unusable("is a folder, not a file") from None
+        except OSError as exc:
+            raise self._unreadable(exc) from None
+        try:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise self._unusable("is a folder, not a file")
+            if not stat.S_ISREG(mode):
+                raise self._unusable("is not a regular file")
+            with open(fd, "rb", closefd=False) as f:
+                return f.read()
+        except OSError as exc:
+            raise self._unreadable(exc) from None
+        finally:
+            os.close(fd)
+
+    def _entries(self) -> dict[str, str]:
+        data = self._read()
+        entries = {}
+        for number, raw in enumerate(data.splitlines(), start=1):
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                raise self._damaged(number, "this line is not UTF-8 text") from None
+            if not line or line.startswith("#"):
+                continue
+            pin = _PIN.fullmatch(line)
+            if pin is None:
+                raise self._damaged(number, f"this line is not '{_PIN_FORM}'")
+            entries[pin[1]] = "SHA256:" + pin[2].lower()
+        return entries
+
+    def _unreadable(self, exc: OSError) -> FerryError:
+        return FerryError("local_io", f"cannot read {self.path}: {exc.strerror or exc}")
+
+    def _unusable(self, problem: str) -> FerryError:
+        return FerryError("local_io", f"{self.path} {problem}; move it away and connect again")
+
+    def _damaged(self, number: int, problem: str) -> FerryError:
+        return FerryError("local_io", f"{self.path}:{number}: {problem}; edit or delete it")
 
     def check(self, server: str, seen: str) -> None:
         """Remember ``seen`` for a new server; refuse it if it differs from the pinned one."""
         pinned = self._entries().get(server)
         if pinned is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(f"{server} {seen}\n")
+            self._remember(server, seen)
             return
-        if pinned.strip() != seen:
+        if pinned != seen:
             raise FerryError(
                 "certificate_changed",
-                f"the certificate of {server} is not the one seen before ({seen}, expected {pinned.strip()}). "
+                f"the certificate of {server} is not the one seen before ({seen}, expected {pinned}). "
                 f"Someone may be intercepting the connection. If the server's certificate really was replaced, "
                 f"remove its line from {self.path} and connect again.",
             )
+
+    def _remember(self, server: str, seen: str) -> None:
+        """Append the pin on a line of its own, even after a last line a person left
+        without its newline (appending to it would damage both)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "ab+") as f:
+                f.seek(0, os.SEEK_END)
+                if f.tell() > 0:
+                    f.seek(-1, os.SEEK_END)
+                    if f.read(1) != b"\n":
+                        f.write(b"\n")
+                f.write(f"{server} {seen}\n".encode())
+        except OSError as exc:
+            raise FerryError("local_io", f"cannot remember the certificate of {server} in {self.path}: {exc.strerror or exc}") from None
 
 
 def client_context(settings: TlsSettings) -> ssl.SSLContext:

@@ -95,7 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="table",
         help="print a JSON array of {name, size, mtime} (mtime in seconds since the epoch)",
     )
-    output.add_argument("--names", dest="output", action="store_const", const="names", help="print only the names, one per line")
+    output.add_argument(
+        "--names",
+        dest="output",
+        action="store_const",
+        const="names",
+        help="print only the names, one per line, escaped as in the table (--json is exact)",
+    )
 
     stat = subparsers.add_parser("stat", parents=[common], help="show one file's size, time and sha256")
     stat.add_argument("name", metavar="NAME")

@@ -13,8 +13,9 @@ import os
 from typing import TextIO
 
 from shared.errors import FerryError
+from shared.escaping import escape_text
 
-from .formatting import printable, quoted
+from .formatting import quoted
 
 #: The command line is wrong (unknown command, missing argument...).
 USAGE = "usage"
@@ -49,7 +50,7 @@ def about(name: str, error: FerryError) -> FerryError:
 def error_line(error: FerryError) -> str:
     """The one line shown for ``error``. The code and message may come from a
     server, so both are escaped: they cannot move the cursor or span lines."""
-    return f"error: {printable(str(error.code))}: {printable(error.message)}"
+    return f"error: {escape_text(str(error.code))}: {escape_text(error.message)}"
 
 
 def report(error: FerryError, stream: TextIO) -> None:

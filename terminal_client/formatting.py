@@ -1,8 +1,9 @@
-"""Text for people: sizes, times, durations, and names made safe to print.
+"""Text for people: sizes, times, durations, widths and quoted names.
 
 Names and messages come from a server, which is untrusted: a valid protocol name
 may still hold characters a terminal acts on (C1 controls such as U+009B, bidi
-overrides), so everything shown to a person goes through :func:`printable`.
+overrides), so every name shown goes through :func:`shared.escaping.escape_name`
+(or :func:`quoted`) and every message through :func:`shared.escaping.escape_text`.
 """
 
 from __future__ import annotations
@@ -46,17 +47,11 @@ def local_time(timestamp: float, *, seconds: bool = False) -> str:
         return "?"
 
 
-def printable(text: str) -> str:
-    """``text`` with every character a terminal could act on (controls, format
-    characters, line separators) written as a Python escape, so one message is
-    one harmless line."""
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
-
-
 def quoted(name: str) -> str:
-    """A name as messages show it: quoted and escaped (``'a b.txt'``)."""
+    """A name as messages show it: quoted and escaped (``'a b.txt'``, ``'rtl\\u202e'``).
+    ``repr`` escapes what :func:`~shared.escaping.escape_name` does (and a quote
+    when the name holds both kinds), and it is how the server quotes names in its
+    messages, so :func:`failures.about` can tell whether a message names the file."""
     return repr(name)
 
 

@@ -1,9 +1,9 @@
 """What ``list`` and ``stat`` print: a table or a block for people, JSON or bare
 names for scripts.
 
-The human forms escape names (see :func:`formatting.printable`); the JSON forms
-are ASCII-only JSON, so they are exact and still harmless on a terminal; the
-bare-names form is exact, one name per line (a name never holds a line break).
+The table, the block and the bare names escape names (see
+:mod:`shared.escaping`), so that each name is one harmless line; the JSON forms
+are ASCII-only JSON, so they are exact and still harmless on a terminal.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import json
 from collections.abc import Iterable
 
 from shared.client import RemoteFile, RemoteStat
+from shared.escaping import escape_name, escape_text
 
-from .formatting import human_size, local_time, printable
+from .formatting import human_size, local_time
 
 
 def file_table(files: list[RemoteFile]) -> str:
@@ -27,14 +28,16 @@ def file_table(files: list[RemoteFile]) -> str:
     time_width = max(len("MODIFIED"), *(len(t) for t in times))
     lines = [f"{'SIZE':>{size_width}}  {'MODIFIED':<{time_width}}  NAME"]
     for file, size, mtime in zip(files, sizes, times, strict=True):
-        lines.append(f"{size:>{size_width}}  {mtime:<{time_width}}  {printable(file.name)}")
+        lines.append(f"{size:>{size_width}}  {mtime:<{time_width}}  {escape_name(file.name)}")
     count = f"{len(files)} file" + ("" if len(files) == 1 else "s")
     lines.append(f"{count}, {human_size(sum(f.size for f in files))}")
     return "\n".join(lines) + "\n"
 
 
 def file_names(files: Iterable[RemoteFile]) -> str:
-    return "".join(f"{f.name}\n" for f in files)
+    """One name per line. Escaped like the table: U+2028 or NEL would split a raw
+    name over lines, a C1 control drive the terminal; ``--json`` is exact."""
+    return "".join(f"{escape_name(f.name)}\n" for f in files)
 
 
 def files_json(files: Iterable[RemoteFile]) -> str:
@@ -43,10 +46,10 @@ def files_json(files: Iterable[RemoteFile]) -> str:
 
 def stat_block(stat: RemoteStat) -> str:
     rows = [
-        ("name", printable(stat.name)),
+        ("name", escape_name(stat.name)),
         ("size", f"{human_size(stat.size)} ({stat.size:,} bytes)" if stat.size >= 1024 else human_size(stat.size)),
         ("modified", local_time(stat.mtime, seconds=True)),
-        ("sha256", printable(stat.sha256)),
+        ("sha256", escape_text(stat.sha256)),
     ]
     return "".join(f"{key + ':':<10}{value}\n" for key, value in rows)
 

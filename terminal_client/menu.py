@@ -15,12 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shared.errors import ErrorCode, FerryError
+from shared.escaping import escape_text
 
 from . import listing
 from .connection import Connection, Server
 from .console import Console
 from .failures import interrupted
-from .formatting import human_size, printable, quoted
+from .formatting import human_size, quoted
 from .transfers import download, download_target, upload
 
 MENU = """
@@ -57,7 +58,7 @@ class Menu:
         client = self.server.connect()
         greeting = client.greeting
         client.quit()
-        self.console.print(f"Ferry server {self.server.address} ({printable(greeting.server) or 'unknown version'})")
+        self.console.print(f"Ferry server {self.server.address} ({escape_text(greeting.server) or 'unknown version'})")
         self.console.print(MENU.rstrip("\n"))
         try:
             while self._round():

@@ -17,7 +17,9 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from .formatting import display_width, fit, human_duration, human_rate, human_size, pad, printable
+from shared.escaping import escape_name
+
+from .formatting import display_width, fit, human_duration, human_rate, human_size, pad
 
 #: Seconds between two redraws at most.
 REDRAW_INTERVAL = 0.1
@@ -51,7 +53,7 @@ def render(label: str, done: int, total: int, elapsed: float, width: int, finish
     else:
         timing = ""
     percent = f"{int(fraction * 100):3d}%"
-    label = fit(printable(label), MAX_LABEL_WIDTH)
+    label = fit(escape_name(label), MAX_LABEL_WIDTH)
     tail = f" {percent}  {amount}" + (f"  {timing}" if timing else "")
     room = width - 1 - display_width(label) - len(tail) - 4  # two spaces and the brackets
     if room >= MIN_BAR_WIDTH:

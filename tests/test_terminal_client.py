@@ -139,7 +139,7 @@ def test_names_that_could_drive_the_terminal_are_escaped_in_the_table(addr, libr
     assert "evil\\x9b2J.txt\n" in result.stdout
     assert "rtl\\u202etxt.exe\n" in result.stdout
     assert "\x9b" not in result.stdout and "\u202e" not in result.stdout
-    assert run_client(addr, "list", "--names").stdout == "evil\x9b2J.txt\nrtl\u202etxt.exe\n"
+    assert run_client(addr, "list", "--names").stdout == "evil\\x9b2J.txt\nrtl\\u202etxt.exe\n"
 
 
 def test_stat_shows_size_time_and_sha256(addr, library):

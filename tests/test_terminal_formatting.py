@@ -7,11 +7,14 @@ import json
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.client import RemoteFile, RemoteStat
 from shared.errors import FerryError
+from shared.escaping import escape_name
 from terminal_client.failures import about, error_line
-from terminal_client.formatting import display_width, fit, human_duration, human_size, local_time, pad, printable
+from terminal_client.formatting import display_width, fit, human_duration, human_size, local_time, pad, quoted
 from terminal_client.listing import file_names, file_table, files_json, stat_block, stat_json
 
 
@@ -58,21 +61,12 @@ def test_a_time_no_calendar_holds_is_a_question_mark(nonsense):
     assert local_time(nonsense) == "?"
 
 
-@pytest.mark.parametrize(
-    ("text", "shown"),
-    [
-        ("plain name.txt", "plain name.txt"),
-        ("日本語 é", "日本語 é"),
-        ("a\nb", "a\\nb"),
-        ("\x1b[31mred", "\\x1b[31mred"),
-        ("csi\x9b", "csi\\x9b"),
-        ("rtl\u202eexe.txt", "rtl\\u202eexe.txt"),
-        ("line\u2028sep", "line\\u2028sep"),
-        ("bad\udcff", "bad\\udcff"),
-    ],
-)
-def test_printable(text, shown):
-    assert printable(text) == shown
+@given(st.text())
+def test_quoted_escapes_a_name_as_escape_name_does(name):
+    shown = quoted(name)
+    assert shown.isprintable()
+    if "'" not in name:
+        assert shown == f"'{escape_name(name)}'"
 
 
 def test_display_width_fit_and_pad():
@@ -94,9 +88,9 @@ def test_file_table(utc):
     assert file_table([]) == "No files.\n"
 
 
-def test_machine_outputs_are_exact():
+def test_bare_names_are_escaped_and_json_is_exact():
     files = [RemoteFile("é \x9b", 1, 2.5)]
-    assert file_names(files) == "é \x9b\n"
+    assert file_names(files) == "é \\x9b\n"
     text = files_json(files)
     assert text.isascii() and json.loads(text) == [{"name": "é \x9b", "size": 1, "mtime": 2.5}]
 

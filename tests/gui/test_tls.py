@@ -34,3 +34,16 @@ def test_plain_connection_to_a_tls_server_fails_in_words(app, server_factory, tm
     app.connect(server)
     assert app.window.controller.state == "failed"
     assert "Traceback" not in str(app.window.status.message.cget("text"))
+
+
+def test_a_damaged_known_servers_file_is_named_with_its_line_in_the_window(app, server_factory, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    cert, key = make_cert(tmp_path / "certs")
+    server = server_factory("--workers", "1", "--tls-cert", str(cert), "--tls-key", str(key))
+    known = tmp_path / "xdg" / "ferry" / "known_servers"
+    known.parent.mkdir(parents=True)
+    known.write_bytes(b"# pins\n\xff not text\n")
+    app.window.connect_bar.tls.set(True)
+    app.connect(server)
+    assert app.window.controller.state == "failed"
+    assert app.status_message() == f"{known}:2: this line is not UTF-8 text; edit or delete it"
