@@ -50,12 +50,13 @@ def download_target(name: str, directory: str | os.PathLike[str]) -> Path:
 
 def download(connection: Connection, console: Console, name: str, directory: str | os.PathLike[str]) -> Path:
     """Fetch ``name`` into ``directory`` (replacing a local file of that name) and
-    return its path. The bytes go to a ``.part`` file renamed into place at the end."""
+    return its path. The bytes go to a temp file of the client's own, renamed into
+    place at the end."""
     target = download_target(name, directory)
     try:
         with console.progress(name) as bar:
             return connection.run(lambda client: client.get(name, directory, progress=bar))
-    except OSError as exc:  # the .part file, or the rename onto the target
+    except OSError as exc:  # the temp file, or the rename onto the target
         raise local_error(exc, "write", target) from None
     except CannotConnect:
         raise

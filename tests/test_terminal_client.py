@@ -224,6 +224,22 @@ def test_get_replaces_a_local_file_of_the_same_name(addr, library, downloads):
     assert (downloads / "a.txt").read_bytes() == b"new"
 
 
+def test_get_leaves_a_local_file_named_like_a_partial_download_alone(addr, library, downloads):
+    put_file(library, "report.pdf", b"the report")
+    mine = put_file(downloads, "report.pdf.part", b"my own notes", mtime=1_600_000_000)
+    assert_ok(run_client(addr, "get", "report.pdf", "-o", str(downloads)))
+    assert (downloads / "report.pdf").read_bytes() == b"the report"
+    assert (mine.read_bytes(), mine.stat().st_mtime) == (b"my own notes", 1_600_000_000)
+    assert sorted(os.listdir(downloads)) == ["report.pdf", "report.pdf.part"]
+
+
+def test_get_of_x_part_and_x_in_one_batch_saves_both(addr, library, downloads):
+    put_file(library, "x", b"the file x")
+    put_file(library, "x.part", b"the file x.part")
+    assert_ok(run_client(addr, "get", "x.part", "x", "-o", str(downloads)))
+    assert {p.name: p.read_bytes() for p in downloads.iterdir()} == {"x": b"the file x", "x.part": b"the file x.part"}
+
+
 def test_get_into_a_missing_folder(addr, library, tmp_path):
     put_file(library, "a.txt", b"A")
     missing = tmp_path / "nowhere"
