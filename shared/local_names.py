@@ -92,14 +92,15 @@ class DestinationRules:
 
     @staticmethod
     def why_same(name: str, other: str) -> str:
-        """Why two names this folder takes for one differ, for a message: "" if they do not."""
+        """What the folder ignores that makes two different names one ("ignores
+        case"...), for a message; "" when they are not different."""
         if name == other:
             return ""
         if unicodedata.normalize("NFC", name) == unicodedata.normalize("NFC", other):
-            return "it ignores Unicode normalization"
+            return "ignores Unicode normalization"
         if name.casefold() == other.casefold():
-            return "it ignores case"
-        return "it ignores case and Unicode normalization"
+            return "ignores case"
+        return "ignores case and Unicode normalization"
 
 
 CASE_SENSITIVE = DestinationRules()
@@ -141,13 +142,19 @@ class Clash:
 
 
 class FolderNames:
-    """The local names taken in one destination folder: the files there, and the
-    names a batch of downloads claims one by one, compared by the folder's rules."""
+    """The names taken in one destination: the files there, and the names a batch
+    of transfers claims one by one, compared by the destination's rules."""
 
-    def __init__(self, rules: DestinationRules, existing: Iterable[str]) -> None:
+    def __init__(self, rules: DestinationRules, existing: Callable[[str], str | None]) -> None:
+        """``existing``: the name of the file there with a given :meth:`DestinationRules.key`, or None."""
         self.rules = rules
-        self._existing = {rules.key(name): name for name in existing}
+        self._existing = existing
         self._claimed: dict[str, str] = {}
+
+    @classmethod
+    def listing(cls, rules: DestinationRules, names: Iterable[str]) -> FolderNames:
+        """A destination that holds ``names``."""
+        return cls(rules, {rules.key(name): name for name in names}.get)
 
     @classmethod
     def of(cls, folder: str | os.PathLike[str], rules: DestinationRules | None = None) -> FolderNames:
@@ -156,7 +163,7 @@ class FolderNames:
             existing = os.listdir(folder)
         except OSError:
             existing = []
-        return cls(rules or destination_rules(folder), existing)
+        return cls.listing(rules or destination_rules(folder), existing)
 
     def clash(self, name: str) -> Clash | None:
         """What ``name`` would be one file with: a name claimed earlier in the
@@ -164,9 +171,8 @@ class FolderNames:
         key = self.rules.key(name)
         if key in self._claimed:
             return Clash(self._claimed[key], in_batch=True)
-        if key in self._existing:
-            return Clash(self._existing[key], in_batch=False)
-        return None
+        existing = self._existing(key)
+        return None if existing is None else Clash(existing, in_batch=False)
 
     def claim(self, name: str) -> None:
         self._claimed[self.rules.key(name)] = name

@@ -58,7 +58,7 @@ def local_name_for(console: Console, name: str, names: FolderNames) -> str:
     if clash is not None and (clash.in_batch or clash.other != local):
         renamed = names.free_variant(local)
         why = names.rules.why_same(local, clash.other)
-        same = f", the same name in this folder ({why})" if why else ""
+        same = f", the same name in this folder (it {why})" if why else ""
         if clash.in_batch:
             console.note(
                 f"{quoted(name)} saved as {quoted(renamed)}: an earlier file of this batch is saved as {quoted(clash.other)}{same}"

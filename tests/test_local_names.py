@@ -51,7 +51,7 @@ def test_twins_by_case_and_normalization_follow_the_destination_s_rules():
         MACOS: ["report.txt", CAFE_NFD],
     }
     for rules, expected in clashing.items():
-        names = FolderNames(rules, existing=[])
+        names = FolderNames.listing(rules, [])
         found = []
         for name in batch:
             clash = names.clash(name)
@@ -63,7 +63,7 @@ def test_twins_by_case_and_normalization_follow_the_destination_s_rules():
 
 
 def test_a_twin_already_in_the_folder_is_a_clash_and_the_same_name_is_told_apart():
-    names = FolderNames(WINDOWS, existing=["Report.txt", "notes.txt"])
+    names = FolderNames.listing(WINDOWS, ["Report.txt", "notes.txt"])
     clash = names.clash("REPORT.TXT")
     assert clash is not None and (clash.other, clash.in_batch) == ("Report.txt", False)
     assert names.clash("notes.txt").other == "notes.txt"  # the very same name: the caller decides
@@ -74,7 +74,7 @@ def test_a_twin_already_in_the_folder_is_a_clash_and_the_same_name_is_told_apart
 
 
 def test_device_names_and_their_safe_forms_clash_on_every_system():
-    names = FolderNames(CASE_SENSITIVE, existing=[])
+    names = FolderNames.listing(CASE_SENSITIVE, [])
     names.claim(safe_local_name("CON"))
     clash = names.clash(safe_local_name("_CON"))
     assert clash is not None and clash.other == "_CON" and clash.in_batch
