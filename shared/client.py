@@ -450,10 +450,13 @@ class FerryClient:
             if records is not None and recorded is not None:
                 records.save(recorded)  # not looked at: still worth continuing later
             raise
-        fd, temp, offset = self._adopt(recorded, expected)
-        if fd is None:
+        adopted = self._adopt(recorded, expected)
+        if adopted is not None:
+            fd, temp, offset = adopted
+        else:
             with _local_io(f"cannot save into {final.parent}"):
                 fd, temp = create_temp(final.parent)
+            offset = 0
         # Unbuffered: the blocks are large, and a buffer would copy each one's tail.
         sink = os.fdopen(fd, "r+b", buffering=0)
         remote: list[tuple[int, float]] = []  # the size and mtime of the file the body is of
@@ -498,17 +501,17 @@ class FerryClient:
         return final
 
     @staticmethod
-    def _adopt(recorded: Partial | None, expected: RemoteStat | None) -> tuple[int | None, Path, int]:
+    def _adopt(recorded: Partial | None, expected: RemoteStat | None) -> tuple[int, Path, int] | None:
         """(fd, path, offset) of the recorded temp file when it may be continued:
         the remote file has the size and mtime it had. Otherwise it is deleted."""
         if recorded is None or expected is None:
-            return None, Path(), 0
+            return None
         if (recorded.size, recorded.mtime) == (expected.size, expected.mtime) and recorded.done <= expected.size:
             fd = open_recorded(recorded)
             if fd is not None:
                 return fd, recorded.temp_path, recorded.done
         remove_recorded(recorded)
-        return None, Path(), 0
+        return None
 
     # -- uploads -----------------------------------------------------------
 
