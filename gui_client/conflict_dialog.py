@@ -1,4 +1,6 @@
-"""The question "this name already exists: Overwrite, Keep both or Skip?".
+"""The question "this name already exists: Overwrite, Keep both or Skip?", and
+its variants for a name that is one file with another (a twin by the folder's
+rules, or an earlier file of the same batch).
 
 Not modal in the blocking sense: the Tk loop keeps running (progress bars move,
 the bridge drains) and the answer arrives through a callback.
@@ -26,12 +28,10 @@ class ConflictDialog(tk.Toplevel):
         self.resizable(False, False)
         body = ttk.Frame(self, padding=16)
         body.pack(fill="both", expand=True)
-        question = f"“{escape_name(conflict.name)}” already exists {escape_text(conflict.where)}."
-        self.heading = ttk.Label(body, text=question, style="Heading.TLabel", wraplength=460)
+        heading, question = _wording(conflict)
+        self.heading = ttk.Label(body, text=heading, style="Heading.TLabel", wraplength=460)
         self.heading.pack(anchor="w")
-        ttk.Label(body, text="Replace it, keep both (the new one gets a number), or skip this file?", wraplength=460).pack(
-            anchor="w", pady=(6, 10)
-        )
+        ttk.Label(body, text=question, wraplength=460).pack(anchor="w", pady=(6, 10))
         self.apply_to_all = tk.BooleanVar(self, False)
         self.apply_check = ttk.Checkbutton(
             body, text=f"Do this for the other conflicts too ({conflict.remaining - 1} more)", variable=self.apply_to_all
@@ -68,3 +68,17 @@ class ConflictDialog(tk.Toplevel):
             pass
         self.destroy()
         self._answer(choice, apply_to_all)
+
+
+def _wording(conflict: Conflict) -> tuple[str, str]:
+    """The dialog's heading and question: what the name clashes with, and why.
+    Names may come from the server: escaped, so none can reorder or split the text."""
+    choices = "Replace it, keep both (the new one gets a number), or skip this file?"
+    name, where = escape_name(conflict.name), escape_text(conflict.where)
+    if conflict.other == conflict.name or not conflict.other:
+        if conflict.in_batch:
+            return f"Another file of this batch also goes to “{name}” {where}.", choices
+        return f"“{name}” already exists {where}.", choices
+    also = ", which this batch also downloads" if conflict.in_batch else ""
+    heading = f"“{name}” would be the same file as “{escape_name(conflict.other)}” {where}{also}."
+    return heading, f"The folder {conflict.why}, so one would replace the other. {choices}"

@@ -1,8 +1,10 @@
 """Name conflicts: Overwrite / Keep both / Skip, with "apply to all".
 
-A :class:`TransferPlan` walks a batch of names. For each one that already
-exists where it is going, it stops and asks (:meth:`TransferPlan.question`); the
-window shows the question and hands the answer back (:meth:`TransferPlan.answer`).
+A :class:`TransferPlan` walks a batch of names. For each one that is taken where
+it is going -- by a file there or an earlier name of the batch, compared by the
+destination's rules, so ``report.txt`` is taken by ``Report.txt`` in a folder that
+ignores case -- it stops and asks (:meth:`TransferPlan.question`); the window
+shows the question and hands the answer back (:meth:`TransferPlan.answer`).
 "Apply to all" answers the rest of the batch's conflicts the same way. No Tk here:
 the plan is tested without a display.
 """
@@ -14,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from shared.local_names import numbered_name
+from shared.local_names import FolderNames
 
 T = TypeVar("T")
 
@@ -39,29 +41,26 @@ class Conflict:
     name: str
     where: str  # "on the server" or "in <folder>"
     remaining: int  # conflicts in this batch still unanswered, this one included
+    other: str = ""  # the name it is one file with: ``name`` itself, or a twin ("Report.txt")
+    in_batch: bool = False  # ``other`` is an earlier name of this batch, not a file there
+    why: str = ""  # what the destination ignores that makes a twin the same ("ignores case")
 
 
 class TransferPlan(Generic[T]):
-    def __init__(
-        self,
-        items: Sequence[T],
-        target_of: Callable[[T], str],
-        exists: Callable[[str], bool],
-        where: str,
-    ) -> None:
+    def __init__(self, items: Sequence[T], target_of: Callable[[T], str], names: FolderNames, where: str) -> None:
+        """``names``: the destination's names, which the plan claims as it goes."""
         self._items = list(items)
         self._target_of = target_of
-        self._exists = exists
+        self._names = names
         self._where = where
         self._position = 0
         self._for_all: Choice | None = None
-        self._taken: set[str] = set()  # names this batch already claimed
         self.planned: list[Planned[T]] = []
         self.skipped: list[T] = []
         self._advance()
 
     def _is_taken(self, name: str) -> bool:
-        return name in self._taken or self._exists(name)
+        return self._names.clash(name) is not None
 
     def _advance(self) -> None:
         """Plan every item up to the next conflict that needs a person."""
@@ -80,9 +79,12 @@ class TransferPlan(Generic[T]):
         """The conflict waiting for an answer, or None when the plan is complete."""
         if self._position >= len(self._items):
             return None
-        item = self._items[self._position]
+        target = self._target_of(self._items[self._position])
         remaining = sum(1 for later in self._items[self._position :] if self._is_taken(self._target_of(later)))
-        return Conflict(self._target_of(item), self._where, max(1, remaining))
+        clash = self._names.clash(target)
+        other, in_batch = (clash.other, clash.in_batch) if clash is not None else (target, False)
+        why = self._names.rules.why_same(target, other)
+        return Conflict(target, self._where, max(1, remaining), other, in_batch, why)
 
     def answer(self, choice: Choice, apply_to_all: bool = False) -> None:
         if self._position >= len(self._items):
@@ -105,8 +107,8 @@ class TransferPlan(Generic[T]):
         elif choice is Choice.OVERWRITE:
             self._plan(item, target, overwrite=True)
         else:
-            self._plan(item, numbered_name(target, self._is_taken), overwrite=False)
+            self._plan(item, self._names.free_variant(target), overwrite=False)
 
     def _plan(self, item: T, target: str, overwrite: bool) -> None:
-        self._taken.add(target)
+        self._names.claim(target)
         self.planned.append(Planned(item, target, overwrite))

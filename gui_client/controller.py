@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from shared.address import parse_address
 from shared.client import ConnectionLost, FerryClient, Greeting
 from shared.errors import FerryError
-from shared.local_names import local_path, safe_local_name
+from shared.local_names import CASE_SENSITIVE, DestinationRules, FolderNames, destination_rules, safe_local_name
 from shared.names import name_problem
 from shared.tls import TlsSettings
 
@@ -89,6 +89,8 @@ class Controller:
         self._wanted_preview: str | None = None
         self._questions: deque[tuple[TransferPlan, Callable[[TransferPlan], None]]] = deque()
         self._asking = False
+        #: How the download folder compares names (probed; tests simulate other systems).
+        self.destination_rules: Callable[[Path], DestinationRules] = destination_rules
 
     # -- connection ---------------------------------------------------------
 
@@ -270,7 +272,8 @@ class Controller:
             for planned in plan.planned:
                 self.transfers.download(server, planned.item, directory, planned.target, sizes.get(planned.item, 0))
 
-        plan = TransferPlan(list(names), safe_local_name, lambda local: local_path(directory, local).exists(), f"in {directory}")
+        here = FolderNames.of(directory, self.destination_rules(directory))
+        plan = TransferPlan(list(names), safe_local_name, here, f"in {directory}")
         self._ask_then(plan, enqueue)
 
     # -- uploads --------------------------------------------------------------------
@@ -300,7 +303,8 @@ class Controller:
             for planned in plan.planned:
                 self.transfers.upload(server, planned.item.path, planned.target, planned.overwrite)
 
-        plan = TransferPlan(uploads, lambda upload: upload.name, self.files.has, "on the server")
+        on_server = FolderNames(CASE_SENSITIVE, lambda name: name if self.files.has(name) else None)
+        plan = TransferPlan(uploads, lambda upload: upload.name, on_server, "on the server")
         self._ask_then(plan, enqueue)
 
     # -- conflict questions, one dialog at a time --------------------------------------

@@ -23,9 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from shared.client import PART_SUFFIX, FerryClient, TransferCancelled
+from shared.client import FerryClient, TransferCancelled
 from shared.errors import FerryError
 from shared.local_names import local_path
+from shared.partial_downloads import default_records
 from shared.tls import TlsSettings
 
 from .errors_text import describe
@@ -103,6 +104,7 @@ class _Job:
     overwrite: bool
     view: TransferView
     cancel: threading.Event
+    origin: str  # the server a download started from: its resume record is kept under it
     client: FerryClient | None = None  # set once connected, for abort()
     attempt: int = 0  # a retry is a new attempt; a late thread of an old one changes nothing
     thread: threading.Thread | None = None
@@ -151,8 +153,8 @@ class TransferQueue:
                 # Not started, or still connecting (a server that accepted and
                 # hangs can hold the greeting for a minute): cancelled now. The
                 # attempt's thread finds the flag when connect returns and leaves.
-                if job.view.state is State.RUNNING and job.direction is Direction.DOWNLOAD:
-                    _remove_partial(job.local)
+                if job.direction is Direction.DOWNLOAD:
+                    _remove_partial(job)  # cancelled on purpose: nothing to resume
                 self._update(job, state=State.CANCELLED, speed=0.0, eta=None)
                 self._schedule()
                 return
@@ -223,7 +225,7 @@ class TransferQueue:
             transfer_id = next(self._ids)
             shown = local.name if direction is Direction.DOWNLOAD else remote
             view = TransferView(transfer_id, direction, shown, State.QUEUED, total=size)
-            job = _Job(transfer_id, direction, server, remote, local, overwrite, view, threading.Event(), total=size)
+            job = _Job(transfer_id, direction, server, remote, local, overwrite, view, threading.Event(), str(server), total=size)
             self._jobs[transfer_id] = job
             self._post(self._on_change, view)
             self._schedule()
@@ -317,7 +319,7 @@ class TransferQueue:
             if cancel.is_set() or isinstance(exc, TransferCancelled):
                 state, error = State.CANCELLED, ""
                 if job.direction is Direction.DOWNLOAD and job.client is not None:
-                    _remove_partial(job.local)  # cancelled on purpose: nothing to resume
+                    _remove_partial(job)  # cancelled on purpose: nothing to resume
             else:
                 state, error = State.FAILED, describe(exc)
                 if not isinstance(exc, (FerryError, OSError)):
@@ -333,20 +335,29 @@ class TransferQueue:
             self._schedule()
 
     def _download(self, job: _Job, client: FerryClient, progress: Callable[[int, int], None], cancel: threading.Event) -> dict[str, object]:
-        part = job.local.with_name(job.local.name + PART_SUFFIX)
-        try:
-            resumed_from = part.stat().st_size
-        except OSError:
-            resumed_from = 0
-        job.speed_from = resumed_from  # speed counts only the bytes that travel now
+        """Download with resume: a retry continues the bytes this job's last attempt
+        left (recorded by the client library, never guessed from a file name)."""
+        resumed_from: list[int] = []
+
+        def first_progress(done: int, total: int) -> None:
+            if not resumed_from:  # the first report is where the download starts
+                resumed_from.append(done)
+                job.speed_from = done  # speed counts only the bytes that travel now
+            progress(done, total)
+
         client.get(
-            job.remote, job.local.parent, local_name=job.local.name, resume=True, verify=self.verify, progress=progress, cancel=job.cancel
+            job.remote,
+            job.local.parent,
+            local_name=job.local.name,
+            resume=True,
+            verify=self.verify,
+            origin=job.origin,
+            progress=first_progress,
+            cancel=job.cancel,
         )
-        return {"resumed_from": resumed_from}
+        return {"resumed_from": resumed_from[0] if resumed_from else 0}
 
 
-def _remove_partial(local: Path) -> None:
-    try:
-        local.with_name(local.name + PART_SUFFIX).unlink(missing_ok=True)
-    except OSError:
-        pass
+def _remove_partial(job: _Job) -> None:
+    """Forget a download's resume record and delete its temp file."""
+    default_records().discard(job.origin, job.remote, job.local)

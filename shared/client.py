@@ -25,7 +25,7 @@ import struct
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import isfinite
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -36,6 +36,7 @@ from .limits import DEFAULT_PORT, MAX_LIST_BODY, PROTOCOL_VERSION
 from .local_names import local_path
 from .messages import Auth, Get, ListFiles, Put, Quit, Request, Stat, encode_request, field, raise_for_error
 from .names import check_name, name_problem
+from .partial_downloads import Partial, PartialRecords, create_temp, default_records, open_recorded, remove_recorded
 from .tls import KnownServers, TlsSettings, client_context, default_known_servers, fingerprint
 
 #: Reused receive buffer size: large reads keep a Python receiver near the kernel's speed.
@@ -46,8 +47,6 @@ RECV_CHUNK = 1 << 20
 HEADER_CHUNK = 1 << 16
 #: Bytes per sendfile() call of an upload: progress and cancel are looked at between calls.
 SEND_CHUNK = 1 << 22
-#: Suffix of a partial download, kept for resuming.
-PART_SUFFIX = ".part"
 
 Progress = Callable[[int, int], None]
 """Called with (bytes done, bytes total) as a transfer moves."""
@@ -96,12 +95,13 @@ class Greeting:
     max_upload: int | None
 
 
-def _sha256_of(path: Path, limit: int | None = None, cancel: threading.Event | None = None) -> hashlib._Hash:
-    """A sha256 fed with the file's first ``limit`` bytes (all of it when None)."""
+def _sha256_of(path: Path | int, limit: int | None = None, cancel: threading.Event | None = None) -> hashlib._Hash:
+    """A sha256 fed with the file's first ``limit`` bytes (all of it when None).
+    ``path`` may be an open fd, read from its current position and left open."""
     digest = hashlib.sha256()
     if limit == 0:
         return digest
-    with open(path, "rb") as f:
+    with open(path, "rb", closefd=not isinstance(path, int)) as f:
         remaining = limit
         while chunk := f.read(RECV_CHUNK if remaining is None else min(RECV_CHUNK, remaining)):
             if cancel is not None and cancel.is_set():
@@ -188,6 +188,15 @@ def _write_local(write: Callable[[Any], int | None] | None, data: bytes | memory
             raise FerryError("local_io", f"cannot write the download: {exc.strerror or exc}") from None
 
 
+def _keep_partial(records: PartialRecords, fd: int, partial: Partial) -> bool:
+    """Record a failed download's temp file (``fd``) so that a later ``get``
+    continues it; False when it holds nothing or the record cannot be written."""
+    info = os.fstat(fd)
+    if info.st_size == 0:
+        return False
+    return records.save(replace(partial, device=info.st_dev, inode=info.st_ino, written_ns=info.st_mtime_ns, done=info.st_size))
+
+
 @contextlib.contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
     """A listing makes five tuples per entry, none of them part of a cycle; with the
@@ -234,8 +243,9 @@ def _start_tls(sock: socket.socket, host: str, port: int, settings: TlsSettings)
 class FerryClient:
     """A connected session. Use :meth:`connect`; close with :meth:`quit` or ``with``."""
 
-    def __init__(self, sock: socket.socket, timeout: float | None) -> None:
+    def __init__(self, sock: socket.socket, timeout: float | None, origin: str = "") -> None:
         self._sock = sock
+        self.origin = origin  # host:port, what resume records are kept under
         self._timeout = timeout
         self._headers = HeaderBuffer()
         self._view = memoryview(bytearray(HEADER_CHUNK))  # grown for the first large body
@@ -265,7 +275,7 @@ class FerryClient:
                 sock = _start_tls(sock, host, port, tls)
             elif timeout is not None and sys.platform.startswith("linux"):
                 _use_kernel_timeouts(sock, timeout)
-            client = cls(sock, timeout)
+            client = cls(sock, timeout, f"{host}:{port}")
             if token is not None and client.greeting.auth:
                 client.auth(token)
         except BaseException:
@@ -374,9 +384,12 @@ class FerryClient:
         offset: int = 0,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
+        check: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """Stream ``name`` from ``offset`` into ``sink`` (None discards it).
-        Returns the response header (``size``, ``mtime``, ``length``...)."""
+        Returns the response header (``size``, ``mtime``, ``length``...).
+        ``check`` sees that header before any byte is written, and may refuse
+        the body by raising (the connection is then closed: a body cannot be stopped)."""
         response = self._call(Get(check_name(name), offset))
         size = field(response, "size", int)
         length = field(response, "length", int)
@@ -388,6 +401,8 @@ class FerryClient:
         recv_into, view = self._sock.recv_into, self._receive_view(length)
         chunk = len(view)
         try:
+            if check is not None:
+                check(response)
             if progress:
                 progress(offset, size)
             leftover = self._headers.take(length)
@@ -423,52 +438,93 @@ class FerryClient:
         local_name: str | None = None,
         resume: bool = False,
         verify: bool = False,
+        origin: str | None = None,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
     ) -> Path:
         """Download ``name`` into ``directory`` and return the local path.
 
-        The bytes go to ``<local name>.part`` first and are renamed into place only
-        when complete, so a failed download never looks finished. With ``resume``
-        an existing ``.part`` file is continued from its end; with ``verify`` the
-        result's sha256 is checked against ``stat`` and a mismatch is deleted.
+        The bytes go to a temp file the client creates for this download
+        (partial_downloads.py) and are renamed into place only when complete, so a
+        failed download never looks finished and no other local file is touched.
+        With ``resume`` a failed download is recorded, and a later ``get`` of the
+        same name to the same place from the same ``origin`` (default: this
+        connection's host:port) continues it if the remote file has the same size
+        and mtime. With ``verify`` the result's sha256 is checked against ``stat``
+        and a mismatch is deleted.
         """
         final = local_path(directory, local_name or name)
-        part = final.with_name(final.name + PART_SUFFIX)
-        with _local_io(f"cannot write to {directory}"):
-            offset = part.stat().st_size if resume and part.exists() else 0
-        expected = self.stat(name) if verify else None
-        if expected is not None and offset > expected.size:
-            offset = 0
-        hasher = None
-        if expected is not None:  # hash as the bytes arrive: no second pass over the file
-            with _local_io(f"cannot read {part}"):
-                hasher = _sha256_of(part, limit=offset, cancel=cancel)
-        with _local_io(f"cannot save into {final.parent}"):
-            # O_NOFOLLOW: a symlink planted at the .part name is not written through.
-            flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-            # Unbuffered: the blocks are large, and a buffer would copy each one's tail.
-            sink = os.fdopen(os.open(part, flags, 0o644), "wb", buffering=0)
+        origin = origin or self.origin
+        records = default_records() if resume else None
+        recorded = records.take(origin, name, final) if records is not None else None
         try:
-            with sink, _local_io(f"cannot write {part}"):
-                sink.seek(offset)
-                if os.fstat(sink.fileno()).st_size > offset:
-                    # Only then: on ext4 a truncate marks the file for writeback when
-                    # it is closed (auto_da_alloc), which stalled every download about
-                    # a second per GiB at its close.
-                    sink.truncate()
-                self.get_into(name, _Hashing(sink, hasher) if hasher else sink, offset=offset, progress=progress, cancel=cancel)
-            if expected is not None and hasher is not None and hasher.hexdigest() != expected.sha256:
-                part.unlink()
-                raise FerryError(ErrorCode.CHECKSUM_MISMATCH, f"{name}: downloaded bytes do not match the server's sha256")
-            with _local_io(f"cannot save {final}"):
-                os.replace(part, final)
+            expected = self.stat(name) if verify or recorded is not None else None
         except BaseException:
-            with contextlib.suppress(OSError):
-                if not resume or part.stat().st_size == 0:  # keep only a partial file worth resuming
-                    part.unlink()
+            if records is not None and recorded is not None:
+                records.save(recorded)  # not looked at: still worth continuing later
+            raise
+        adopted = self._adopt(recorded, expected)
+        if adopted is not None:
+            fd, temp, offset = adopted
+        else:
+            with _local_io(f"cannot save into {final.parent}"):
+                fd, temp = create_temp(final.parent)
+            offset = 0
+        # Unbuffered: the blocks are large, and a buffer would copy each one's tail.
+        sink = os.fdopen(fd, "r+b", buffering=0)
+        remote: list[tuple[int, float]] = []  # the size and mtime of the file the body is of
+
+        def check(response: dict[str, Any]) -> None:
+            identity = (field(response, "size", int), _seconds(field(response, "mtime", float)))
+            if expected is not None and identity != (expected.size, expected.mtime):
+                raise FerryError(ErrorCode.CHECKSUM_MISMATCH, f"{name} changed on the server during the download")
+            remote.append(identity)
+
+        keep = False
+        try:
+            with _local_io(f"cannot write {temp}"):
+                hasher = None
+                if expected is not None:  # hash as the bytes arrive: no second pass over the file
+                    hasher = _sha256_of(fd, limit=offset, cancel=cancel)
+                # Never a truncate: the file is new, or exactly as long as recorded. On
+                # ext4 a truncate marks the file for writeback when it is closed
+                # (auto_da_alloc), which stalled every download about a second per GiB.
+                sink.seek(offset)
+                try:
+                    self.get_into(
+                        name, _Hashing(sink, hasher) if hasher else sink, offset=offset, progress=progress, cancel=cancel, check=check
+                    )
+                except BaseException:
+                    if records is not None and remote:
+                        size, mtime = remote[0]
+                        partial = Partial(origin, name, os.fspath(final), temp.name, 0, 0, 0, size, mtime, 0)
+                        keep = _keep_partial(records, fd, partial)
+                    raise
+            if expected is not None and hasher is not None and hasher.hexdigest() != expected.sha256:
+                raise FerryError(ErrorCode.CHECKSUM_MISMATCH, f"{name}: downloaded bytes do not match the server's sha256")
+            sink.close()
+            with _local_io(f"cannot save {final}"):
+                os.replace(temp, final)
+        except BaseException:
+            sink.close()
+            if not keep:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
             raise
         return final
+
+    @staticmethod
+    def _adopt(recorded: Partial | None, expected: RemoteStat | None) -> tuple[int, Path, int] | None:
+        """(fd, path, offset) of the recorded temp file when it may be continued:
+        the remote file has the size and mtime it had. Otherwise it is deleted."""
+        if recorded is None or expected is None:
+            return None
+        if (recorded.size, recorded.mtime) == (expected.size, expected.mtime) and recorded.done <= expected.size:
+            fd = open_recorded(recorded)
+            if fd is not None:
+                return fd, recorded.temp_path, recorded.done
+        remove_recorded(recorded)
+        return None
 
     # -- uploads -----------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shared.errors import FerryError
+from shared.local_names import DestinationRules, FolderNames
 
 from . import listing
 from .connection import CannotConnect, Connection
@@ -32,9 +33,11 @@ def stat_file(connection: Connection, console: Console, name: str, *, as_json: b
     return 0
 
 
-def get_files(connection: Connection, console: Console, names: list[str], directory: str) -> int:
+def get_files(connection: Connection, console: Console, names: list[str], directory: str, rules: DestinationRules | None = None) -> int:
+    """``rules``: the folder's naming rules (default: probed; tests simulate others)."""
     folder = check_folder(directory)
-    return _each(console, names, lambda name: download(connection, console, name, folder))
+    here = FolderNames.of(folder, rules)
+    return _each(console, names, lambda name: download(connection, console, name, folder, here))
 
 
 def put_files(connection: Connection, console: Console, paths: list[str], *, overwrite: bool = False) -> int:

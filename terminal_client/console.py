@@ -29,6 +29,11 @@ class Console:
     def print(self, text: str = "") -> None:
         self.out.write(text + "\n")
 
+    def note(self, text: str) -> None:
+        """Something a person should know that is not a failure, on stderr."""
+        self.out.flush()
+        self.err.write(f"note: {text}\n")
+
     def fail(self, error: FerryError) -> None:
         self.out.flush()  # keep results and errors in order when both go to one terminal
         report(error, self.err)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from shared.errors import ErrorCode, FerryError
 from shared.escaping import escape_text
+from shared.local_names import FolderNames
 
 from . import listing
 from .connection import Connection, Server
@@ -98,10 +99,12 @@ class Menu:
         if not name:
             return
         target = download_target(name, self.folder)
-        if os.path.lexists(target) and not self._confirm(f"{quoted(str(target))} exists; replace it? [y/N] "):
+        names = FolderNames.of(self.folder)
+        clash = names.clash(target.name)  # a twin by the folder's rules gets a number instead
+        if clash is not None and clash.other == target.name and not self._confirm(f"{quoted(str(target))} exists; replace it? [y/N] "):
             return
         with Connection(self.server) as connection:
-            path = download(connection, self.console, name, self.folder)
+            path = download(connection, self.console, name, self.folder, names)
         self.console.print(f"Saved {quoted(name)} as {quoted(str(path))}")
 
     def upload(self) -> None:

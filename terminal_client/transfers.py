@@ -14,7 +14,7 @@ from pathlib import Path
 
 from shared.client import Uploaded
 from shared.errors import ErrorCode, FerryError
-from shared.local_names import local_path
+from shared.local_names import FolderNames, local_path, safe_local_name
 from shared.names import name_problem
 
 from .connection import CannotConnect, Connection
@@ -48,14 +48,41 @@ def download_target(name: str, directory: str | os.PathLike[str]) -> Path:
     return local_path(directory, name)
 
 
-def download(connection: Connection, console: Console, name: str, directory: str | os.PathLike[str]) -> Path:
+def local_name_for(console: Console, name: str, names: FolderNames) -> str:
+    """The local name ``name`` is saved as in a batch: its safe form, or a numbered
+    one, said in a note, when that would be one file with an earlier download of
+    the batch or with another file already there, by the folder's rules (a file
+    of the very same name is replaced, as asked)."""
+    local = safe_local_name(name)
+    clash = names.clash(local)
+    if clash is not None and (clash.in_batch or clash.other != local):
+        renamed = names.free_variant(local)
+        why = names.rules.why_same(local, clash.other)
+        same = f", the same name in this folder (it {why})" if why else ""
+        if clash.in_batch:
+            console.note(
+                f"{quoted(name)} saved as {quoted(renamed)}: an earlier file of this batch is saved as {quoted(clash.other)}{same}"
+            )
+        else:
+            console.note(f"{quoted(name)} saved as {quoted(renamed)}: {quoted(clash.other)} is already there{same}")
+        local = renamed
+    names.claim(local)
+    return local
+
+
+def download(
+    connection: Connection, console: Console, name: str, directory: str | os.PathLike[str], names: FolderNames | None = None
+) -> Path:
     """Fetch ``name`` into ``directory`` (replacing a local file of that name) and
-    return its path. The bytes go to a ``.part`` file renamed into place at the end."""
-    target = download_target(name, directory)
+    return its path. The bytes go to a temp file of the client's own, renamed into
+    place at the end. ``names``: the folder's names in a batch (see :func:`local_name_for`)."""
+    check_name(name)
+    local = local_name_for(console, name, names) if names is not None else safe_local_name(name)
+    target = local_path(directory, local)
     try:
         with console.progress(name) as bar:
-            return connection.run(lambda client: client.get(name, directory, progress=bar))
-    except OSError as exc:  # the .part file, or the rename onto the target
+            return connection.run(lambda client: client.get(name, directory, local_name=local, progress=bar))
+    except OSError as exc:  # the temp file, or the rename onto the target
         raise local_error(exc, "write", target) from None
     except CannotConnect:
         raise

@@ -10,6 +10,15 @@ import pytest
 from tests.server_process import ServerProcess
 
 
+@pytest.fixture(autouse=True)
+def state_home(tmp_path_factory, monkeypatch) -> Path:
+    """The clients' state folder (resume records): one per test, never the real one.
+    Outside ``tmp_path``, which tests compare with what they expect to find there."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(folder))
+    return folder
+
+
 @pytest.fixture
 def library(tmp_path: Path) -> Path:
     root = tmp_path / "library"

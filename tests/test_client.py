@@ -4,6 +4,7 @@ malicious server that must not make it write outside the chosen folder."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import threading
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.client import PART_SUFFIX, ConnectionLost, FerryClient, TransferCancelled
+from shared.client import ConnectionLost, FerryClient, TransferCancelled
 from shared.errors import ErrorCode, FerryError
+from shared.partial_downloads import TEMP_PREFIX, TEMP_SUFFIX
 from tests.fake_server import EvilServer, header, replies
 from tests.server_process import wait_for
 
@@ -37,7 +39,7 @@ def test_round_trip_with_progress(client, tmp_path, library):
     path = client.get("source.bin", out, verify=True, progress=lambda d, t: seen.append((d, t)))
     assert path == out / "source.bin" and path.read_bytes() == data
     assert seen[-1] == (len(data), len(data))
-    assert not (out / ("source.bin" + PART_SUFFIX)).exists()
+    assert os.listdir(out) == ["source.bin"]  # no temp file left
 
 
 def test_server_errors_carry_code_and_message(client, tmp_path):
@@ -58,35 +60,6 @@ def test_bad_names_are_refused_before_sending(client, tmp_path):
             client.get(name, tmp_path)
         assert info.value.code is ErrorCode.BAD_NAME
     assert client.list() == []  # the session is still fine
-
-
-def test_resume_continues_a_partial_download(client, library, tmp_path):
-    data = os.urandom(2_000_000)
-    (library / "r.bin").write_bytes(data)
-    (tmp_path / ("r.bin" + PART_SUFFIX)).write_bytes(data[:700_000])
-    seen: list[int] = []
-    path = client.get("r.bin", tmp_path, resume=True, verify=True, progress=lambda d, t: seen.append(d))
-    assert path.read_bytes() == data
-    assert seen[0] == 700_000
-
-
-def test_resume_from_a_corrupt_partial_fails_verification_and_removes_it(client, library, tmp_path):
-    data = os.urandom(100_000)
-    (library / "r.bin").write_bytes(data)
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / ("r.bin" + PART_SUFFIX)).write_bytes(b"\0" * 50_000)
-    with pytest.raises(FerryError) as info:
-        client.get("r.bin", out, resume=True, verify=True)
-    assert info.value.code is ErrorCode.CHECKSUM_MISMATCH
-    assert os.listdir(out) == []
-
-
-def test_a_partial_file_longer_than_the_remote_one_is_cut_back(client, library, tmp_path):
-    data = os.urandom(300_000)
-    (library / "r.bin").write_bytes(data)
-    (tmp_path / ("r.bin" + PART_SUFFIX)).write_bytes(os.urandom(500_000))  # from an older, larger version
-    assert client.get("r.bin", tmp_path, resume=True, verify=True).read_bytes() == data
 
 
 class _Trickle:
@@ -119,7 +92,7 @@ def test_cancelled_download_leaves_no_partial_file_unless_resumable(server, libr
         with FerryClient.connect(*server.address) as client:
             with pytest.raises(TransferCancelled):
                 client.get("big.bin", tmp_path, resume=resume, cancel=cancel, progress=lambda d, t, cancel=cancel: d > 0 and cancel.set())
-        assert (tmp_path / ("big.bin" + PART_SUFFIX)).exists() is resume
+        assert bool(hidden(tmp_path)) is resume
         assert not (tmp_path / "big.bin").exists()
 
 
@@ -229,3 +202,148 @@ def test_an_upload_to_a_server_that_stops_reading_times_out_with_a_clear_error(t
     assert "did not answer in time" in info.value.message
     stop.set()
     deaf.close()
+
+
+# -- temp files and resume records (issue 10, items 4 and 5) ------------------------
+
+
+def listing(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("order", [["x", "x.part"], ["x.part", "x"]])
+def test_a_batch_of_x_and_x_part_downloads_both_intact(client, library, tmp_path, order):
+    (library / "x").write_bytes(b"the file x")
+    (library / "x.part").write_bytes(b"the file x.part, not a partial x")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in order:
+        for resume in (False, True):
+            client.get(name, out, resume=resume, verify=resume)
+    assert listing(out) == {"x": b"the file x", "x.part": b"the file x.part, not a partial x"}
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_users_unrelated_part_file_is_never_touched(client, library, tmp_path, resume):
+    data = os.urandom(200_000)
+    (library / "report.pdf").write_bytes(data)
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / "report.pdf.part"
+    mine.write_bytes(b"my own notes, nothing to do with Ferry")
+    os.utime(mine, (1_600_000_000, 1_600_000_000))
+    assert client.get("report.pdf", out, resume=resume, verify=True).read_bytes() == data
+    assert mine.read_bytes() == b"my own notes, nothing to do with Ferry"
+    assert mine.stat().st_mtime == 1_600_000_000
+    assert sorted(os.listdir(out)) == ["report.pdf", "report.pdf.part"]
+
+
+@pytest.mark.parametrize("name", ["n" * 251 + ".txt", "é" * 127 + "x"], ids=["ascii", "two-byte"])
+def test_a_name_of_255_bytes_is_listed_and_downloads(client, library, tmp_path, name):
+    assert len(name.encode()) == 255
+    (library / name).write_bytes(b"long name")
+    assert [f.name for f in client.list()] == [name]
+    out = tmp_path / "out"
+    out.mkdir()
+    for resume in (False, True):
+        assert client.get(name, out, resume=resume, verify=True).read_bytes() == b"long name"
+    assert os.listdir(out) == [name]
+
+
+def interrupted(server, name: str, out: Path) -> int:
+    """Start a resumable download of ``name`` and cancel it after its first bytes;
+    returns the bytes kept."""
+    cancel = threading.Event()
+    kept = [0]
+
+    def progress(done: int, total: int) -> None:
+        if done > 0:
+            kept[0] = done
+            cancel.set()
+
+    with FerryClient.connect(*server.address) as c, pytest.raises(TransferCancelled):
+        c.get(name, out, resume=True, progress=progress, cancel=cancel)
+    return kept[0]
+
+
+def hidden(folder: Path) -> list[str]:
+    return sorted(n for n in os.listdir(folder) if n.startswith("."))
+
+
+def test_resume_continues_the_download_the_client_recorded(server, client, library, tmp_path, state_home):
+    data = os.urandom(1 << 20) * 8
+    (library / "r.bin").write_bytes(data)
+    out = tmp_path / "out"
+    out.mkdir()
+    kept = interrupted(server, "r.bin", out)
+    assert 0 < kept < len(data)
+    [temp] = hidden(out)
+    assert temp.startswith(TEMP_PREFIX) and temp.endswith(TEMP_SUFFIX) and len(temp) < 40
+    [record] = (state_home / "ferry" / "partial-downloads").iterdir()
+    done = json.loads(record.read_text())["done"]
+    assert done == (out / temp).stat().st_size >= kept
+    seen: list[int] = []
+    path = client.get("r.bin", out, resume=True, verify=True, progress=lambda d, t: seen.append(d))
+    assert path.read_bytes() == data
+    assert seen[0] == done  # continued, not started again
+    assert os.listdir(out) == ["r.bin"]
+    assert os.listdir(state_home / "ferry" / "partial-downloads") == []
+
+
+def test_a_recorded_partial_of_an_older_version_is_not_resumed(server, client, library, tmp_path):
+    (library / "r.bin").write_bytes(os.urandom(1 << 20) * 8)
+    out = tmp_path / "out"
+    out.mkdir()
+    interrupted(server, "r.bin", out)
+    newer = os.urandom(3_000_000)
+    (library / "r.bin").write_bytes(newer)  # another size and mtime: the kept bytes are of another file
+    seen: list[int] = []
+    assert client.get("r.bin", out, resume=True, progress=lambda d, t: seen.append(d)).read_bytes() == newer
+    assert seen[0] == 0
+    assert os.listdir(out) == ["r.bin"]
+
+
+def test_a_recorded_temp_file_replaced_by_another_file_is_not_adopted(server, client, library, tmp_path):
+    data = os.urandom(1 << 20) * 8
+    (library / "r.bin").write_bytes(data)
+    out = tmp_path / "out"
+    out.mkdir()
+    interrupted(server, "r.bin", out)
+    [temp] = hidden(out)
+    os.unlink(out / temp)
+    (out / temp).write_bytes(b"someone else's file" * 100_000)  # same name, another file
+    seen: list[int] = []
+    assert client.get("r.bin", out, resume=True, progress=lambda d, t: seen.append(d)).read_bytes() == data
+    assert seen[0] == 0
+    assert (out / temp).read_bytes() == b"someone else's file" * 100_000
+
+
+def test_resume_from_a_corrupt_partial_fails_verification_and_removes_it(server, client, library, tmp_path, state_home):
+    (library / "r.bin").write_bytes(os.urandom(1 << 20) * 8)
+    out = tmp_path / "out"
+    out.mkdir()
+    kept = interrupted(server, "r.bin", out)
+    [temp] = hidden(out)
+    written = (out / temp).stat()
+    with open(out / temp, "r+b") as f:  # the same file, damaged in place, its time put back
+        f.write(b"\0" * kept)
+    os.utime(out / temp, ns=(written.st_atime_ns, written.st_mtime_ns))
+    with pytest.raises(FerryError) as info:
+        client.get("r.bin", out, resume=True, verify=True)
+    assert info.value.code is ErrorCode.CHECKSUM_MISMATCH
+    assert os.listdir(out) == []
+    assert os.listdir(state_home / "ferry" / "partial-downloads") == []
+
+
+def test_a_recorded_partial_written_to_since_is_not_adopted(server, client, library, tmp_path):
+    data = os.urandom(1 << 20) * 8
+    (library / "r.bin").write_bytes(data)
+    out = tmp_path / "out"
+    out.mkdir()
+    interrupted(server, "r.bin", out)
+    [temp] = hidden(out)
+    with open(out / temp, "ab") as f:  # bytes written after the record was made
+        f.write(os.urandom(500_000))
+    seen: list[int] = []
+    assert client.get("r.bin", out, resume=True, progress=lambda d, t: seen.append(d)).read_bytes() == data
+    assert seen[0] == 0

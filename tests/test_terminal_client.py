@@ -5,13 +5,19 @@ line for every failure a person can cause."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import signal
+import unicodedata
 from pathlib import Path
 
 import pytest
 
+from shared.local_names import DestinationRules
+from terminal_client.commands import get_files
+from terminal_client.connection import Connection, Server
+from terminal_client.console import Console
 from tests.server_process import wait_for
 from tests.terminal_support import (
     CuttingRelay,
@@ -25,6 +31,8 @@ from tests.terminal_support import (
 )
 from tests.wire import Wire
 
+#: A macOS-like destination: case and Unicode normalization do not count.
+MACOS = DestinationRules(case_insensitive=True, normalization_insensitive=True)
 MTIME = 1_700_000_000  # 2023-11-14 22:13:20 UTC; the client runs with TZ=UTC
 GREETING_AND_HEADER_MAX = 1000
 
@@ -222,6 +230,22 @@ def test_get_replaces_a_local_file_of_the_same_name(addr, library, downloads):
     (downloads / "a.txt").write_bytes(b"old content")
     assert_ok(run_client(addr, "get", "a.txt", "-o", str(downloads)))
     assert (downloads / "a.txt").read_bytes() == b"new"
+
+
+def test_get_leaves_a_local_file_named_like_a_partial_download_alone(addr, library, downloads):
+    put_file(library, "report.pdf", b"the report")
+    mine = put_file(downloads, "report.pdf.part", b"my own notes", mtime=1_600_000_000)
+    assert_ok(run_client(addr, "get", "report.pdf", "-o", str(downloads)))
+    assert (downloads / "report.pdf").read_bytes() == b"the report"
+    assert (mine.read_bytes(), mine.stat().st_mtime) == (b"my own notes", 1_600_000_000)
+    assert sorted(os.listdir(downloads)) == ["report.pdf", "report.pdf.part"]
+
+
+def test_get_of_x_part_and_x_in_one_batch_saves_both(addr, library, downloads):
+    put_file(library, "x", b"the file x")
+    put_file(library, "x.part", b"the file x.part")
+    assert_ok(run_client(addr, "get", "x.part", "x", "-o", str(downloads)))
+    assert {p.name: p.read_bytes() for p in downloads.iterdir()} == {"x": b"the file x", "x.part": b"the file x.part"}
 
 
 def test_get_into_a_missing_folder(addr, library, tmp_path):
@@ -622,3 +646,45 @@ def test_token_from_a_file(server_factory, library, tmp_path):
     assert result.returncode == 0, result.stderr
     missing = run_client(addr, "list", "--token-file", str(tmp_path / "nope"))
     assert missing.returncode == 1 and missing.stderr.startswith("error: local_io: cannot read the token file")
+
+
+# -- names that are one file in the destination folder (issue 10, item 6) ------------
+
+
+def test_get_of_a_device_name_and_its_safe_form_saves_both_with_a_note(addr, library, downloads):
+    put_file(library, "CON", b"the file CON")
+    put_file(library, "_CON", b"the file _CON")
+    result = run_client(addr, "get", "CON", "_CON", "-o", str(downloads))
+    assert result.returncode == 0, result
+    assert result.stderr == "note: '_CON' saved as '_CON (1)': an earlier file of this batch is saved as '_CON'\n"
+    assert {p.name: p.read_bytes() for p in downloads.iterdir()} == {"_CON": b"the file CON", "_CON (1)": b"the file _CON"}
+
+
+def test_get_into_a_case_and_normalization_insensitive_folder_renames_twins(server, library, downloads):
+    """A macOS-like folder, simulated by passing its rules: one download must never
+    replace another, nor a file already there under a twin name."""
+    nfc, nfd = unicodedata.normalize("NFC", "café.txt"), unicodedata.normalize("NFD", "café.txt")
+    remote = {"Report.txt": b"R", "report.txt": b"r", nfc: b"nfc", nfd: b"nfd", "notes.txt": b"new notes"}
+    for name, data in remote.items():
+        put_file(library, name, data)
+    put_file(downloads, "NOTES.txt", b"my notes")
+    out, err = io.StringIO(), io.StringIO()
+    with Connection(Server(*server.address)) as connection:
+        status = get_files(connection, Console(out, err, show_progress=False), list(remote), str(downloads), rules=MACOS)
+    assert status == 0 and out.getvalue() == ""
+    numbered_nfd = unicodedata.normalize("NFD", "café (1).txt")
+    assert {p.name: p.read_bytes() for p in downloads.iterdir()} == {
+        "Report.txt": b"R",
+        "report (1).txt": b"r",
+        nfc: b"nfc",
+        numbered_nfd: b"nfd",
+        "NOTES.txt": b"my notes",
+        "notes (1).txt": b"new notes",
+    }
+    assert err.getvalue().splitlines() == [
+        "note: 'report.txt' saved as 'report (1).txt': an earlier file of this batch is saved as 'Report.txt',"
+        " the same name in this folder (it ignores case)",
+        f"note: '{nfd}' saved as '{numbered_nfd}': an earlier file of this batch is saved as '{nfc}',"
+        " the same name in this folder (it ignores Unicode normalization)",
+        "note: 'notes.txt' saved as 'notes (1).txt': 'NOTES.txt' is already there, the same name in this folder (it ignores case)",
+    ]

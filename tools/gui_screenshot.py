@@ -121,8 +121,7 @@ def main() -> int:
         window.file_view.select_names(["harbour at dusk.jpg"])
         pump(root, lambda: window.file_view._photo is not None)
         window.controller.download(["backup-2026-11.tar.gz", "intro.mp4"])
-        part = downloads / "backup-2026-11.tar.gz.part"
-        pump(root, lambda: part.exists() and part.stat().st_size > 40_000_000, timeout=60)
+        pump(root, lambda: any(p.stat().st_size > 40_000_000 for p in downloads.glob(".ferry-*.part")), timeout=60)
         workers = server.children()
         for pid in workers:
             os.kill(pid, signal.SIGSTOP)

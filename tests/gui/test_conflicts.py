@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from gui_client.conflicts import Choice, TransferPlan
+from shared.local_names import CASE_SENSITIVE, DestinationRules, FolderNames, safe_local_name
+
+#: A macOS-like folder, simulated: case and Unicode normalization do not count.
+MACOS = DestinationRules(case_insensitive=True, normalization_insensitive=True)
 
 
-def plan(items, existing, where="here"):
-    return TransferPlan(items, lambda s: s, lambda n: n in existing, where)
+def plan(items, existing, where="here", rules=CASE_SENSITIVE, target_of=lambda s: s):
+    return TransferPlan(items, target_of, FolderNames.listing(rules, existing), where)
 
 
 def test_no_conflicts_plans_everything_without_asking():
@@ -51,3 +57,30 @@ def test_closing_the_dialog_skips_the_rest_and_answering_late_is_an_error():
     assert p.planned == [] and p.skipped == ["a", "b"]
     with pytest.raises(RuntimeError):
         p.answer(Choice.SKIP)
+
+
+def test_twins_by_the_folder_s_rules_are_conflicts_that_say_what_they_clash_with():
+    nfc, nfd = unicodedata.normalize("NFC", "café.txt"), unicodedata.normalize("NFD", "café.txt")
+    p = plan(["report.txt", nfc, nfd, "other.txt"], {"Report.txt"}, rules=MACOS)
+    q = p.question()
+    assert (q.name, q.other, q.in_batch, q.why, q.remaining) == ("report.txt", "Report.txt", False, "ignores case", 1)
+    p.answer(Choice.KEEP_BOTH)
+    q = p.question()
+    assert (q.name, q.other, q.in_batch, q.why) == (nfd, nfc, True, "ignores Unicode normalization")
+    p.answer(Choice.KEEP_BOTH)
+    assert p.question() is None
+    assert [x.target for x in p.planned] == ["report (1).txt", nfc, unicodedata.normalize("NFD", "café (1).txt"), "other.txt"]
+
+
+def test_the_same_names_on_a_case_sensitive_folder_are_no_conflict():
+    nfc, nfd = unicodedata.normalize("NFC", "café.txt"), unicodedata.normalize("NFD", "café.txt")
+    p = plan(["report.txt", nfc, nfd], {"Report.txt"})
+    assert p.question() is None and len(p.planned) == 3
+
+
+def test_a_device_name_and_its_safe_form_are_one_conflict():
+    p = plan(["CON", "_CON"], set(), target_of=safe_local_name)
+    q = p.question()
+    assert (q.name, q.other, q.in_batch, q.why) == ("_CON", "_CON", True, "")
+    p.answer(Choice.KEEP_BOTH)
+    assert [(x.item, x.target) for x in p.planned] == [("CON", "_CON"), ("_CON", "_CON (1)")]

@@ -12,6 +12,7 @@ import pytest
 
 from gui_client import os_dialogs
 from gui_client.transfers import State
+from shared.partial_downloads import TEMP_PREFIX
 from tests.gui.conftest import continue_workers, pump_for, sha256_of, sparse_file, stop_workers, wait_without_tk
 
 pytestmark = pytest.mark.gui
@@ -22,6 +23,14 @@ BIG = 512 * 1024 * 1024
 def uploads_in_progress(library: Path) -> list[str]:
     hidden = library / ".ferry-uploads"
     return os.listdir(hidden) if hidden.exists() else []
+
+
+def temp_file(downloads: Path) -> Path | None:
+    """The download's temp file (``.ferry-<random>.part``), once it has bytes."""
+    for name in os.listdir(downloads):
+        if name.startswith(TEMP_PREFIX) and (downloads / name).stat().st_size > 0:
+            return downloads / name
+    return None
 
 
 def start_download(app, name: str) -> None:
@@ -35,8 +44,7 @@ def test_cancel_download_mid_transfer_leaves_no_partial_file(app, server, librar
     app.connect(server)
     app.wait_for_names({"big.iso"})
     start_download(app, "big.iso")
-    part = downloads / "big.iso.part"
-    wait_without_tk(lambda: part.exists() and part.stat().st_size > 0, what="the first bytes")
+    wait_without_tk(lambda: temp_file(downloads), what="the first bytes")
     workers = stop_workers(server)  # freeze the server: the transfer is now stuck half way
     try:
         row = app.pump_until(lambda: (r := app.row("big.iso")) and 0 < r.view.done < BIG and r, what="progress")
@@ -113,8 +121,8 @@ def test_server_killed_mid_download_then_reconnect_and_resume(app, server_factor
     app.connect(server)
     app.wait_for_names({"big.bin"})
     start_download(app, "big.bin")
-    part = downloads / "big.bin.part"
-    wait_without_tk(lambda: part.exists() and part.stat().st_size > 0, what="the first bytes")
+    wait_without_tk(lambda: temp_file(downloads), what="the first bytes")
+    part = temp_file(downloads)
     for pid in stop_workers(server):
         os.kill(pid, signal.SIGKILL)
     server.stop(signal.SIGKILL)
@@ -139,7 +147,27 @@ def test_server_killed_mid_download_then_reconnect_and_resume(app, server_factor
     assert row.view.state is State.DONE, row.view.error
     assert row.view.resumed_from == kept  # continued from the partial file, not from zero
     assert sha256_of(downloads / "big.bin") == sha256_of(library / "big.bin")
+    assert os.listdir(downloads) == ["big.bin"]
     (downloads / "big.bin").unlink()
+
+
+def test_a_download_never_adopts_a_users_part_file(app, server, library, downloads):
+    """The app resumes only what the client recorded: a file of the user's that is
+    named like a partial download is neither continued, nor deleted, nor changed."""
+    data = os.urandom(3_000_000)
+    (library / "report.pdf").write_bytes(data)
+    mine = downloads / "report.pdf.part"
+    mine.write_bytes(b"my notes, not a partial report" * 1000)
+    os.utime(mine, (1_600_000_000, 1_600_000_000))
+    app.connect(server)
+    app.wait_for_names({"report.pdf"})
+    start_download(app, "report.pdf")
+    row = app.wait_for_state("report.pdf", State.DONE, State.FAILED)
+    assert row.view.state is State.DONE, row.view.error
+    assert row.view.resumed_from == 0
+    assert (downloads / "report.pdf").read_bytes() == data
+    assert (mine.read_bytes(), mine.stat().st_mtime) == (b"my notes, not a partial report" * 1000, 1_600_000_000)
+    assert sorted(os.listdir(downloads)) == ["report.pdf", "report.pdf.part"]
 
 
 def test_a_timer_keeps_ticking_during_a_200_mb_download_and_upload(app, server, library, downloads, tmp_path, monkeypatch):

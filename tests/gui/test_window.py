@@ -10,6 +10,7 @@ import pytest
 
 from gui_client import os_dialogs
 from gui_client.transfers import State
+from shared.local_names import DestinationRules
 from tests.gui.conftest import sha256_of
 
 pytestmark = pytest.mark.gui
@@ -204,6 +205,35 @@ def test_download_conflict_apply_to_all(app, server, library, downloads):
     app.wait_for_state("x (1).txt", State.DONE)
     app.wait_for_state("y (1).txt", State.DONE)
     assert sorted(os.listdir(downloads)) == ["x (1).txt", "x.txt", "y (1).txt", "y.txt"]
+
+
+def test_download_of_twins_into_a_folder_that_ignores_case_asks(app, server, library, downloads):
+    """A Windows-like download folder, simulated by its rules: "Report.txt" and
+    "report.txt" are one file there, so the second asks instead of replacing."""
+    make_files(library, {"Report.txt": b"upper", "report.txt": b"lower", "notes.txt": b"new notes"})
+    (downloads / "NOTES.TXT").write_bytes(b"my notes")
+    app.window.controller.destination_rules = lambda folder: DestinationRules(case_insensitive=True)
+    app.connect(server)
+    app.wait_for_names({"Report.txt", "report.txt", "notes.txt"})
+    app.select("Report.txt", "report.txt", "notes.txt")
+    app.window.download_button.invoke()
+    dialog = app.pump_until(lambda: app.window.dialog, what="the first question")
+    assert (dialog.conflict.name, dialog.conflict.other, dialog.conflict.in_batch) == ("notes.txt", "NOTES.TXT", False)
+    shown = [w.cget("text") for w in dialog.winfo_children()[0].winfo_children() if w.winfo_class() == "TLabel"]
+    assert shown[0] == f"“notes.txt” would be the same file as “NOTES.TXT” in {downloads}."
+    assert shown[1].startswith("The folder ignores case, so one would replace the other.")
+    app.answer_conflict("keep_both")
+    dialog = app.pump_until(lambda: app.window.dialog, what="the second question")
+    assert (dialog.conflict.name, dialog.conflict.other, dialog.conflict.in_batch) == ("report.txt", "Report.txt", True)
+    app.answer_conflict("keep_both")
+    for name in ("Report.txt", "report (1).txt", "notes (1).txt"):
+        app.wait_for_state(name, State.DONE)
+    assert {p.name: p.read_bytes() for p in downloads.iterdir()} == {
+        "NOTES.TXT": b"my notes",
+        "notes (1).txt": b"new notes",
+        "Report.txt": b"upper",
+        "report (1).txt": b"lower",
+    }
 
 
 def test_upload_conflicts_overwrite_keep_both_skip(app, server, library, tmp_path, monkeypatch):

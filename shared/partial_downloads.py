@@ -1,0 +1,197 @@
+"""Unfinished downloads: the temp files they write to, and the client's record of them.
+
+A download is written to a temp file the client creates itself, exclusively
+(``O_CREAT | O_EXCL``), with a short random hidden name: ``.ferry-<16 hex>.part``.
+The name never depends on the remote name, so it cannot collide with a file the
+batch downloads (``x`` and ``x.part``) nor grow past 255 bytes with a long one.
+
+To continue a download later the client must know which temp file holds which
+remote file's first bytes. It never guesses that from a file name: a user's own
+``report.pdf.part`` is theirs. A small JSON record in the user's state folder
+says it: the server, the remote name and the local target it belongs to, the
+remote file's size and mtime when the bytes came, the temp file's name, device
+and inode, and how many bytes it holds. Only a temp file that a record points to,
+still the same file, unchanged, of a remote file with the same size and mtime, is adopted.
+
+Taking a record removes it, so two clients never continue the same temp file;
+a download that fails again records it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import secrets
+import stat
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+#: The temp files' names: nothing a server can send (names never start with a
+#: dot), and what a record must point to.
+TEMP_PREFIX, TEMP_SUFFIX = ".ferry-", ".part"
+_TEMP_NAME = re.compile(r"\.ferry-[0-9a-f]{16}\.part")
+#: Tries at a free random name: with 64 random bits, one is all it ever takes.
+_NAME_TRIES = 100
+
+
+@dataclass(frozen=True)
+class Partial:
+    """What a record says about one unfinished download."""
+
+    origin: str  # the server, as host:port
+    remote: str  # the remote name
+    final: str  # the local file it becomes (an absolute path)
+    temp: str  # the temp file's name, in the folder of ``final``
+    device: int  # the temp file's identity when the record was made: a file put
+    inode: int  # in its place (even on a reused inode) or written to since is not adopted
+    written_ns: int  # its st_mtime_ns
+    size: int  # the remote file's size and mtime when the bytes came
+    mtime: float
+    done: int  # bytes in the temp file
+
+    @property
+    def temp_path(self) -> Path:
+        return Path(self.final).parent / self.temp
+
+
+_FIELD_TYPES = {
+    "origin": str,
+    "remote": str,
+    "final": str,
+    "temp": str,
+    "device": int,
+    "inode": int,
+    "written_ns": int,
+    "size": int,
+    "mtime": float,
+    "done": int,
+}
+
+
+def create_temp(folder: Path) -> tuple[int, Path]:
+    """A new, empty temp file in ``folder``, opened for reading and writing: (fd, path).
+
+    ``O_EXCL`` makes it ours: an existing file of that name, or a symlink planted
+    there, makes the open fail and another name is drawn."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(_NAME_TRIES):
+        path = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+        try:
+            return os.open(path, flags, 0o644), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temp file name in {folder}")
+
+
+def open_recorded(partial: Partial) -> int | None:
+    """The recorded temp file opened for reading and writing, or None when it is
+    gone or is no longer exactly what the client left (another file, written since)."""
+    flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(partial.temp_path, flags)
+    except OSError:
+        return None
+    info = os.fstat(fd)
+    if stat.S_ISREG(info.st_mode) and (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size) == (
+        partial.device,
+        partial.inode,
+        partial.written_ns,
+        partial.done,
+    ):
+        return fd
+    os.close(fd)
+    return None
+
+
+def remove_recorded(partial: Partial) -> None:
+    """Delete the recorded temp file, only if it is still the one the client wrote."""
+    fd = open_recorded(partial)
+    if fd is not None:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(partial.temp_path)
+
+
+class PartialRecords:
+    """The records, one JSON file each, in one folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, origin: str, remote: str, final: Path) -> Path:
+        key = json.dumps([origin, remote, os.fspath(final)]).encode("utf-8", "surrogatepass")
+        return self.folder / (hashlib.sha256(key).hexdigest()[:40] + ".json")
+
+    def take(self, origin: str, remote: str, final: Path) -> Partial | None:
+        """The record of this download, removed from the folder; None if there is
+        none (or it is unreadable, or another client took it first)."""
+        path = self._path(origin, remote, final)
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(64 * 1024)
+            os.unlink(path)
+        except OSError:
+            return None
+        partial = _parse(raw)
+        if partial is None or (partial.origin, partial.remote, partial.final) != (origin, remote, os.fspath(final)):
+            return None
+        return partial
+
+    def save(self, partial: Partial) -> bool:
+        """Record ``partial``; False if the state folder cannot be written (the
+        download then cannot be continued, and its temp file should go)."""
+        path = self._path(partial.origin, partial.remote, Path(partial.final))
+        staging = path.with_name(f".{path.stem}-{secrets.token_hex(4)}.tmp")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with open(staging, "x", encoding="utf-8") as f:
+                json.dump(asdict(partial), f)
+            os.replace(staging, path)
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                os.unlink(staging)
+            return False
+        return True
+
+    def discard(self, origin: str, remote: str, final: Path) -> None:
+        """Forget this download's record and delete its temp file (a cancelled download)."""
+        partial = self.take(origin, remote, final)
+        if partial is not None:
+            remove_recorded(partial)
+
+
+def _parse(raw: bytes) -> Partial | None:
+    """A record read back, each field type-checked; None for anything else. The
+    temp name must be one :func:`create_temp` makes, so a damaged record cannot
+    point the client at another file."""
+    try:
+        fields: Any = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(fields, dict) or set(fields) != set(_FIELD_TYPES):
+        return None
+    if type(fields["mtime"]) is int:
+        fields["mtime"] = float(fields["mtime"])
+    if any(type(fields[name]) is not kind for name, kind in _FIELD_TYPES.items()):
+        return None
+    if not _TEMP_NAME.fullmatch(fields["temp"]) or not os.path.isabs(fields["final"]):
+        return None
+    return Partial(**fields)
+
+
+def default_records() -> PartialRecords:
+    """The records of this user: ``ferry/partial-downloads`` in the state folder
+    (``$XDG_STATE_HOME``, ``~/.local/state`` on Linux). platformdirs knows the
+    other systems' folders; the terminal client runs without it (``python -S``)."""
+    try:
+        import platformdirs
+
+        base = Path(platformdirs.user_state_dir("ferry", appauthor=False))
+    except ImportError:
+        state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+        base = Path(state) / "ferry"
+    return PartialRecords(base / "partial-downloads")
