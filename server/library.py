@@ -142,10 +142,10 @@ class Library:
         os.set_blocking(fd, True)
         return OpenFile(name, fd, st.st_size, st.st_mtime, st)
 
-    def sha256(self, opened: OpenFile) -> str:
-        """The file's sha256, cached by inode and change time. Blocking: reads the
-        whole file on a cache miss, so callers run it off the event loop."""
-        return self.checksums.get(opened.fd, opened.stat)
+    async def sha256(self, opened: OpenFile) -> str:
+        """The file's sha256, cached by inode and change times; on a miss computed on
+        the worker's hashing threads, once however many ask (checksums.py)."""
+        return await self.checksums.sha256(opened.fd, opened.stat)
 
     def begin_upload(self, name: str, size: int, overwrite: bool) -> Upload:
         """Check that ``name`` can take ``size`` bytes and open its temp file.

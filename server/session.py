@@ -280,9 +280,7 @@ class Session:
         opened = library.open_file(request.name)
         try:
             self.state = State.WORKING
-            digest = library.checksums.lookup(opened.stat)
-            if digest is None:
-                digest = await asyncio.get_running_loop().run_in_executor(None, library.sha256, opened)
+            digest = await library.sha256(opened)
         except OSError as exc:
             raise FerryError(ErrorCode.IO_ERROR, f"cannot read {request.name!r}: {exc.strerror}") from None
         finally:

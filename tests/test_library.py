@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
@@ -114,11 +115,11 @@ def test_checksum_cache_follows_changes(tmp_path):
     lib = Library(tmp_path)
     (tmp_path / "c").write_bytes(b"one")
     first = lib.open_file("c")
-    digest_one = lib.sha256(first)
+    digest_one = asyncio.run(lib.sha256(first))
     first.close()
     (tmp_path / "c").write_bytes(b"two")
     second = lib.open_file("c")
-    assert lib.sha256(second) != digest_one
+    assert asyncio.run(lib.sha256(second)) != digest_one
     second.close()
 
 
