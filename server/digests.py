@@ -71,7 +71,11 @@ class TrailingDigest:
         self._cancelled = False
         self._loop = asyncio.get_running_loop()
         self._result: asyncio.Future[str] = self._loop.create_future()
-        threading.Thread(target=self._run, name="ferry-sha256", daemon=True).start()
+        try:
+            threading.Thread(target=self._run, name="ferry-sha256", daemon=True).start()
+        except RuntimeError:  # no thread to be had: the upload is refused, its fds freed
+            os.close(self._fd)
+            raise
 
     def wrote(self, block: memoryview) -> None:
         self.stored(len(block))

@@ -9,6 +9,7 @@ itself can make the server read or write outside it. Each process opens its own
 from __future__ import annotations
 
 import errno
+import fcntl
 import logging
 import os
 import stat as stat_mode
@@ -25,7 +26,7 @@ from .uploads import Upload
 log = logging.getLogger(__name__)
 
 #: Uploads in progress live here: hidden (never listed), on the library's filesystem
-#: (so publishing is an atomic rename), and emptied at start.
+#: (so publishing is an atomic rename), and swept of what nobody writes at start.
 UPLOADS_DIR = ".ferry-uploads"
 
 #: Folders with fewer entries are listed on the event loop's thread (see :attr:`Library.listing_is_quick`).
@@ -38,25 +39,57 @@ def remove_uploads_of(root: Path, pid: int) -> int:
     """Delete the temp files of the worker ``pid``, which has exited: the parent calls
     this when it reaps a worker, so a worker killed mid-upload leaves no stray data
     until the next start. Temp names begin with their worker's pid (see
-    :meth:`Upload.create`); the pid cannot be reused before this runs, because the
-    replacement worker is started after it."""
-    prefix = f"{pid}-"
-    removed = 0
+    :meth:`Upload.create`); one that another live process holds (the same pid in
+    another server's worker, after reuse) is left alone, see :func:`sweep_uploads`."""
     try:
         uploads_fd = os.open(root / UPLOADS_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         return 0  # the folder moved or went away: the next start cleans up
     try:
-        for entry in os.scandir(uploads_fd):
-            if entry.name.startswith(prefix):
-                try:
-                    os.unlink(entry.name, dir_fd=uploads_fd)
-                    removed += 1
-                except OSError as exc:
-                    log.warning("cannot remove %r left by a dead worker: %s", entry.name, exc.strerror)
+        return sweep_uploads(uploads_fd, prefix=f"{pid}-")
     finally:
         os.close(uploads_fd)
+
+
+def sweep_uploads(uploads_fd: int, prefix: str = "") -> int:
+    """Delete the temp files (those whose name starts with ``prefix``) that no
+    upload is writing; return how many.
+
+    An upload holds an exclusive ``flock`` on its temp file as long as it is open
+    (uploads.py), so a file that cannot be locked is in use: by this server, by
+    one still draining while its successor starts, or by another server on the
+    same folder. Anything else there was left by a crash. The file is unlinked
+    while the lock is held, and an upload that locks a file only after that sees
+    it unlinked and starts over with a new one."""
+    removed = 0
+    for entry in os.scandir(uploads_fd):
+        if entry.name.startswith(prefix) and _remove_if_unclaimed(uploads_fd, entry.name):
+            removed += 1
     return removed
+
+
+def _remove_if_unclaimed(uploads_fd: int, name: str) -> bool:
+    try:
+        fd: int | None = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=uploads_fd)
+    except FileNotFoundError:  # its upload finished meanwhile
+        return False
+    except OSError:  # a symlink or a socket: nothing an upload leaves, so no lock to respect
+        fd = None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.unlink(name, dir_fd=uploads_fd)
+        return True
+    except BlockingIOError:
+        return False  # an upload in progress
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        log.warning("cannot remove stale upload %r: %s", name, exc.strerror)
+        return False
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 @dataclass
@@ -96,15 +129,9 @@ class Library:
 
     def remove_stale_uploads(self) -> int:
         """Delete what uploads interrupted by a crash left behind; run once at start,
-        before any worker serves."""
-        removed = 0
-        for entry in os.scandir(self.uploads_fd):
-            try:
-                os.unlink(entry.name, dir_fd=self.uploads_fd)
-                removed += 1
-            except OSError as exc:
-                log.warning("cannot remove stale upload %r: %s", entry.name, exc.strerror)
-        return removed
+        before any worker serves. Uploads in progress (of an instance still
+        draining, or of another server on this folder) are left alone."""
+        return sweep_uploads(self.uploads_fd)
 
     def listing(self) -> tuple[int, bytes]:
         """The ``list`` body: one line per regular file directly in the folder with a

@@ -6,12 +6,14 @@ uploads: digests.py), written by ``os.write`` or moved in by ``splice``. :meth:`
 fsyncs, and publishes with one atomic call: ``link`` when the name must not
 exist (so two racing uploads cannot both win), ``rename`` when it may be
 replaced (readers see the old file or the new one, never a mix). Every failure
-path unlinks the temp file.
+path unlinks the temp file. The temp file is locked while it is written, and
+only temp files nobody holds a lock on are ever swept.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import secrets
 import stat
@@ -27,12 +29,16 @@ if TYPE_CHECKING:
     from .splicing import SplicePipe
 
 _SPACE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+#: The process (EMFILE) or the system (ENFILE) has no file descriptor left.
+OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 
 #: From this size on, an upload is hashed by a trailing thread (and so may be
 #: spliced), commits off the event loop, and a file it replaces is freed on the
 #: releaser thread. Below it, each of those costs more than it saves.
 LARGE_BYTES = 8 << 20
 _releaser: ThreadPoolExecutor | None = None
+#: New temp files tried before giving up, should sweeps keep taking them.
+_CLAIM_ATTEMPTS = 3
 
 
 def _release_later(fd: int) -> None:
@@ -48,12 +54,40 @@ def _release_later(fd: int) -> None:
     _releaser.submit(os.close, fd)
 
 
-def storage_error(exc: OSError, name: str) -> FerryError:
+def _claimed(fd: int) -> bool:
+    """Lock the new temp file ``fd`` for as long as it is open here.
+
+    Sweeps (at start-up, and after a worker dies) remove only temp files they can
+    lock, so an upload in progress is never removed: not by a restarted server
+    starting while this one drains, nor by a second server on the same folder.
+    The lock is the kernel's, so it goes with the process, whatever pid comes
+    next. False when a sweep locked the file between its creation and now: it
+    has unlinked it (or is about to), so the caller starts over."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return os.fstat(fd).st_nlink > 0
+
+
+def _discard(library: Library, temp_name: str, fd: int) -> None:
+    os.close(fd)
+    try:
+        os.unlink(temp_name, dir_fd=library.uploads_fd)
+    except OSError:
+        pass
+
+
+def storage_error(exc: OSError | RuntimeError, name: str) -> FerryError:
     """The protocol error for a failed write: ``no_space`` when the disk (or a
-    quota, or a file size limit) is full, ``io_error`` otherwise."""
-    if exc.errno in _SPACE_ERRORS:
+    quota, or a file size limit) is full, ``io_error`` otherwise, saying so
+    when the server is short of fds or threads (the client may try again)."""
+    if isinstance(exc, OSError) and exc.errno in _SPACE_ERRORS:
         return FerryError(ErrorCode.NO_SPACE, f"no space left to store {name!r}")
-    return FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: {exc.strerror}")
+    reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+    if not isinstance(exc, OSError) or exc.errno in OUT_OF_FDS:
+        return FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: the server is short of resources ({reason}); try again later")
+    return FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: {reason}")
 
 
 class Upload:
@@ -85,16 +119,24 @@ class Upload:
 
     @classmethod
     def create(cls, library: Library, name: str, size: int, overwrite: bool, replaces: int) -> Upload:
-        # The worker's pid leads the name: when a worker dies without cleaning up
-        # (SIGKILL, OOM killer), the parent removes exactly its temp files, leaving
-        # other workers' uploads in progress alone (library.remove_uploads_of).
-        temp_name = f"{os.getpid()}-{secrets.token_hex(8)}.part"
-        try:
-            # Readable too: a trailing digest maps the pages it hashes.
-            fd = os.open(temp_name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=library.uploads_fd)
-        except OSError as exc:
-            raise storage_error(exc, name) from None
-        return cls(library, name, size, overwrite, temp_name, fd, replaces)
+        """Open a new temp file and claim it (see :func:`_claimed`)."""
+        for _ in range(_CLAIM_ATTEMPTS):
+            # The worker's pid leads the name: when a worker dies, the parent
+            # sweeps the temp files named for it (library.remove_uploads_of).
+            temp_name = f"{os.getpid()}-{secrets.token_hex(8)}.part"
+            try:
+                # Readable too: a trailing digest maps the pages it hashes.
+                fd = os.open(temp_name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=library.uploads_fd)
+            except OSError as exc:
+                raise storage_error(exc, name) from None
+            try:
+                if _claimed(fd):
+                    return cls(library, name, size, overwrite, temp_name, fd, replaces)
+            except (OSError, RuntimeError) as exc:  # a dup or a thread the digest could not have
+                _discard(library, temp_name, fd)
+                raise storage_error(exc, name) from None
+            os.close(fd)  # a sweep took it between our open and our lock, and removes it
+        raise FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: its temp files kept being removed")
 
     def write(self, data: bytes | memoryview) -> None:
         """Store the next bytes; raises ``no_space``/``io_error`` (the caller then
