@@ -20,6 +20,7 @@ from shared.errors import ErrorCode, FerryError
 from shared.names import check_name
 
 from .checksums import ChecksumCache
+from .fd_budget import FD_ERRNOS, OUT_OF_FDS
 from .listing import FolderListing
 from .uploads import Upload
 
@@ -161,6 +162,8 @@ class Library:
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.ENXIO):  # a symlink; a socket or FIFO without a writer
                 raise FerryError(ErrorCode.NOT_FOUND, f"no file named {name!r}") from None
+            if exc.errno in FD_ERRNOS:
+                raise FerryError(ErrorCode.IO_ERROR, f"cannot read {name!r}: {OUT_OF_FDS}") from None
             raise FerryError(ErrorCode.IO_ERROR, f"cannot read {name!r}: {exc.strerror}") from None
         st = os.fstat(fd)
         if not stat_mode.S_ISREG(st.st_mode):

@@ -27,6 +27,7 @@ from shared.messages import Auth, Get, ListFiles, Put, Quit, Request, Stat, pars
 from .commits import GroupCommit
 from .config import ServerConfig
 from .connection import Connection
+from .fd_budget import FdBudget
 from .library import Library
 from .splicing import SplicePipe
 from .uploads import Upload
@@ -52,6 +53,7 @@ class ServeContext:
 
     config: ServerConfig
     library: Library
+    fds: FdBudget
     greeting: bytes
     buffer: memoryview  # one receive buffer per worker, see connection.py
     pipe: SplicePipe | None = None  # one per worker, where the kernel has splice
@@ -277,17 +279,22 @@ class Session:
 
     async def _stat(self, request: Stat) -> None:
         library = self.context.library
-        opened = library.open_file(request.name)
-        try:
-            self.state = State.WORKING
-            digest = await library.sha256(opened)
-        except OSError as exc:
-            raise FerryError(ErrorCode.IO_ERROR, f"cannot read {request.name!r}: {exc.strerror}") from None
-        finally:
-            opened.close()
+        with self.context.fds.holding(2):  # the file, and the hashing thread's duplicate on a miss
+            opened = library.open_file(request.name)
+            try:
+                self.state = State.WORKING
+                digest = await library.sha256(opened)
+            except OSError as exc:
+                raise FerryError(ErrorCode.IO_ERROR, f"cannot read {request.name!r}: {exc.strerror}") from None
+            finally:
+                opened.close()
         await self._send({"ok": True, "name": opened.name, "size": opened.size, "mtime": opened.mtime, "sha256": digest})
 
     async def _get(self, request: Get) -> None:
+        with self.context.fds.holding(1):
+            await self._send_file(request)
+
+    async def _send_file(self, request: Get) -> None:
         opened = self.context.library.open_file(request.name)
         try:
             if request.offset > opened.size:
@@ -325,6 +332,10 @@ class Session:
             raise FerryError(ErrorCode.READ_ONLY, "this server is read-only")
         if config.max_upload is not None and request.size > config.max_upload:
             raise FerryError(ErrorCode.TOO_LARGE, f"uploads are limited to {config.max_upload} bytes")
+        with self.context.fds.holding(Upload.fds_needed(request.size)):
+            await self._receive_upload(request)
+
+    async def _receive_upload(self, request: Put) -> None:
         upload = self._upload = self.context.library.begin_upload(request.name, request.size, request.overwrite)
         await self.conn.send_all(_READY)
         self.state = State.BODY

@@ -23,14 +23,13 @@ from typing import TYPE_CHECKING
 from shared.errors import ErrorCode, FerryError
 
 from .digests import InlineDigest, TrailingDigest
+from .fd_budget import FD_ERRNOS
 
 if TYPE_CHECKING:
     from .library import Library
     from .splicing import SplicePipe
 
 _SPACE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-#: The process (EMFILE) or the system (ENFILE) has no file descriptor left.
-OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 
 #: From this size on, an upload is hashed by a trailing thread (and so may be
 #: spliced), commits off the event loop, and a file it replaces is freed on the
@@ -85,7 +84,7 @@ def storage_error(exc: OSError | RuntimeError, name: str) -> FerryError:
     if isinstance(exc, OSError) and exc.errno in _SPACE_ERRORS:
         return FerryError(ErrorCode.NO_SPACE, f"no space left to store {name!r}")
     reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-    if not isinstance(exc, OSError) or exc.errno in OUT_OF_FDS:
+    if not isinstance(exc, OSError) or exc.errno in FD_ERRNOS:
         return FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: the server is short of resources ({reason}); try again later")
     return FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: {reason}")
 
@@ -101,6 +100,12 @@ class Upload:
         self.fd = fd
         self.received = 0
         self.digest = TrailingDigest(fd) if size >= LARGE_BYTES else InlineDigest()
+
+    @staticmethod
+    def fds_needed(size: int) -> int:
+        """The fds an upload of ``size`` bytes holds: its temp file, and from
+        :data:`LARGE_BYTES` the trailing digest's duplicate of it."""
+        return 2 if size >= LARGE_BYTES else 1
 
     @property
     def large(self) -> bool:

@@ -28,6 +28,7 @@ from . import control, splicing
 from .commits import GroupCommit
 from .config import ServerConfig
 from .connection import Connection
+from .fd_budget import FdBudget
 from .library import Library
 from .session import ServeContext, Session
 from .tls import TlsConnection, server_context
@@ -36,8 +37,10 @@ log = logging.getLogger(__name__)
 
 #: Shared by all sessions of this worker (see connection.py for why that is safe).
 RECV_BUFFER_BYTES = 1 << 20
-#: A refused client gets this long to complete TLS and take its "busy".
-REFUSAL_TIMEOUT = 5.0
+#: A refused client gets this long to complete TLS and take its "busy"...
+REFUSAL_TIMEOUT = 2.0
+#: ...and at most this many wait for it at once in a worker (fd_budget.py).
+MAX_PENDING_REFUSALS = 16
 _BUSY = encode_header(FerryError(ErrorCode.BUSY, "the server is at its connection limit; try again later").to_wire())
 
 
@@ -63,7 +66,7 @@ class Worker:
         self.counters = counters
         self.config = config
         self.sessions: set[Session] = set()
-        self.refusals: set[asyncio.Task[None]] = set()
+        self.refusals: dict[asyncio.Task[None], Connection] = {}  # oldest first
         self.received = 0
         self.draining = False
         self.tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert and config.tls_key else None
@@ -80,6 +83,7 @@ class Worker:
             pipe=splicing.SplicePipe() if splicing.available else None,
             commits=GroupCommit(library.dir_fd) if config.fsync else None,
             token=config.token.encode("utf-8") if config.token is not None else None,
+            fds=FdBudget.of_this_process(),  # last: it counts the fds opened above as the base
         )
         self._done: asyncio.Future[None] = loop.create_future()
         self.control.setblocking(False)
@@ -135,6 +139,9 @@ class Worker:
         return Connection(sock)
 
     def _serve(self, sock: socket.socket) -> None:
+        if not self.context.fds.admit():  # the parent counts sessions; only we know their files
+            self._refuse(sock)
+            return
         session = Session(self.context, self._connection(sock), self._session_ended)
         self.sessions.add(session)
         session.start()
@@ -152,22 +159,39 @@ class Worker:
                 pass
             sock.close()
             return
-        task = asyncio.get_running_loop().create_task(self._say_busy(self._connection(sock)))
-        self.refusals.add(task)
-        task.add_done_callback(self.refusals.discard)
+        # TLS: the client must complete a handshake to hear "busy", and holds an fd
+        # meanwhile. A crowd of connections that never say a word would take every
+        # fd the admitted sessions need; at most MAX_PENDING_REFUSALS wait, the
+        # oldest cut off to make room (it had the longest to handshake).
+        if len(self.refusals) >= MAX_PENDING_REFUSALS:
+            self._end_refusal(next(iter(self.refusals)))
+        if not self.context.fds.admit():
+            sock.close()  # not even the fd to say it: out of fds
+            return
+        conn = self._connection(sock)
+        task = asyncio.get_running_loop().create_task(self._say_busy(conn))
+        self.refusals[task] = conn
+        task.add_done_callback(self._end_refusal)
 
-    async def _say_busy(self, conn: Connection) -> None:
-        """``busy`` instead of the greeting, inside TLS when there is TLS."""
-        try:
+    @staticmethod
+    async def _say_busy(conn: Connection) -> None:
+        """``busy`` instead of the greeting, inside TLS (closed by :meth:`_end_refusal`)."""
+        with contextlib.suppress(OSError, asyncio.TimeoutError):
             await asyncio.wait_for(conn.start(), REFUSAL_TIMEOUT)
             await asyncio.wait_for(conn.send_all(_BUSY), REFUSAL_TIMEOUT)
-        except (OSError, asyncio.TimeoutError):
-            pass
-        finally:
-            conn.close()
+
+    def _end_refusal(self, task: asyncio.Task[None]) -> None:
+        """Close a refused TLS client's connection once, when told or cut off."""
+        conn = self.refusals.pop(task, None)
+        if conn is None:
+            return
+        task.cancel()
+        conn.close()
+        self.context.fds.release()
 
     def _session_ended(self, session: Session) -> None:
         self.sessions.discard(session)
+        self.context.fds.release()
         self._report_load()
         if self.draining and not self.sessions:
             self._finish()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import threading
 
 import pytest
 
 from server.library import Library
+from server.uploads import LARGE_BYTES
 from shared.errors import ErrorCode, FerryError
 
 
@@ -131,6 +133,33 @@ def test_failed_commit_leaves_no_temp_file(tmp_path):
         upload.commit("0" * 64)
     assert info.value.code is ErrorCode.CHECKSUM_MISMATCH
     assert os.listdir(tmp_path / ".ferry-uploads") == [] and not (tmp_path / "x").exists()
+
+
+def test_an_upload_whose_digest_gets_no_fd_is_io_error_and_leaves_nothing(tmp_path):
+    """A large upload needs a second fd (the digest thread's dup). When the process
+    has only one left, the upload is refused with a clear error, and its temp file
+    and first fd are given back (they leaked, and the session closed silently)."""
+    lib = Library(tmp_path)
+
+    async def begin_with_one_fd_left() -> FerryError:
+        first, second = os.open(os.devnull, os.O_RDONLY), os.open(os.devnull, os.O_RDONLY)
+        os.close(first)
+        os.close(second)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (second, hard))  # only fd numbers below `second`
+        try:
+            with pytest.raises(FerryError) as info:
+                lib.begin_upload("big", LARGE_BYTES, overwrite=False)
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        probe = os.open(os.devnull, os.O_RDONLY)
+        os.close(probe)
+        assert probe == first, "the temp file's fd was not closed"
+        return info.value
+
+    error = asyncio.run(begin_with_one_fd_left())
+    assert error.code is ErrorCode.IO_ERROR and "try again" in error.message
+    assert os.listdir(tmp_path / ".ferry-uploads") == []
 
 
 def test_a_file_replaced_by_rename_shows_at_once(tmp_path):
