@@ -31,12 +31,19 @@ def _key(st: os.stat_result) -> _Key:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _hash_and_close(fd: int) -> str:
-    """The sha256 of the whole file ``fd``; closes ``fd``."""
+class _Stopped(Exception):
+    """The worker is exiting: nobody waits for this digest."""
+
+
+def _hash_and_close(fd: int, stop: threading.Event) -> str:
+    """The sha256 of the whole file ``fd``; closes ``fd``. Gives up when ``stop`` is
+    set: a worker exiting must not wait seconds for a large file's digest."""
     try:
         hasher = hashlib.sha256()
         offset = 0
         while chunk := os.pread(fd, _READ_CHUNK, offset):
+            if stop.is_set():
+                raise _Stopped()
             hasher.update(chunk)
             offset += len(chunk)
         return hasher.hexdigest()
@@ -51,6 +58,7 @@ class ChecksumCache:
         self._lock = threading.Lock()  # uploads remember digests from commit threads
         self._computing: dict[_Key, asyncio.Future[str]] = {}  # on the event loop's thread only
         self._hashers: ThreadPoolExecutor | None = None
+        self._stop = threading.Event()
 
     def lookup(self, st: os.stat_result) -> str | None:
         key = _key(st)
@@ -90,7 +98,7 @@ class ChecksumCache:
         # closes its fd when it answers, or when its session ends first.
         own = os.dup(fd)
         try:
-            computing = asyncio.get_running_loop().run_in_executor(self._executor(), _hash_and_close, own)
+            computing = asyncio.get_running_loop().run_in_executor(self._executor(), _hash_and_close, own, self._stop)
         except BaseException:
             os.close(own)
             raise
@@ -102,6 +110,12 @@ class ChecksumCache:
         del self._computing[key]
         if not done.cancelled() and done.exception() is None:
             self._remember(key, done.result())
+
+    def close(self) -> None:
+        """Stop hashing: the threads drop what they hash and exit (no waiting here)."""
+        self._stop.set()
+        if self._hashers is not None:
+            self._hashers.shutdown(wait=False, cancel_futures=True)
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._hashers is None:  # made lazily, in the worker that hashes (never before a fork)

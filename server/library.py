@@ -125,6 +125,7 @@ class Library:
         self._listing = FolderListing(self.dir_fd)
 
     def close(self) -> None:
+        self.checksums.close()
         os.close(self.uploads_fd)
         os.close(self.dir_fd)
 
