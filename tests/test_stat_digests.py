@@ -62,7 +62,7 @@ def test_concurrent_stats_of_one_file_hash_it_once_and_list_stays_fast(server_fa
 
     assert [a.get("sha256") for a in answers] == [expected] * CONCURRENT, answers
     assert used < 3 * one_hash, f"{CONCURRENT} concurrent stats cost {used:.2f} CPU s, one hash {one_hash:.2f}"
-    assert list_took < 0.3, f"a small list took {list_took:.2f} s while a file was hashed"
+    assert list_took < 0.5, f"a small list took {list_took:.2f} s while a file was hashed"
 
 
 def test_a_stat_during_a_long_hash_of_another_file_is_not_refused(server_factory, library):
