@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from server.library import Library
+from server.library import Library, sweep_uploads
 from server.uploads import LARGE_BYTES
 from shared.errors import ErrorCode, FerryError
 
@@ -123,6 +123,35 @@ def test_checksum_cache_follows_changes(tmp_path):
     second = lib.open_file("c")
     assert asyncio.run(lib.sha256(second)) != digest_one
     second.close()
+
+
+def test_uploads_survive_a_sweep_running_all_the_time(tmp_path):
+    """Another instance's start-up sweep may run at any moment, even between an
+    upload creating its temp file and locking it: no upload is ever lost to it,
+    and what is left unlocked (a crash) is swept."""
+    lib = Library(tmp_path)
+    sweeper = Library(tmp_path)  # its own fds, as another server's would be
+    stop = threading.Event()
+    swept = []
+
+    def sweep() -> None:
+        while not stop.is_set():
+            swept.append(sweep_uploads(sweeper.uploads_fd))
+
+    thread = threading.Thread(target=sweep)
+    thread.start()
+    try:
+        for i in range(1000):
+            upload = lib.begin_upload(f"f{i}", 1, overwrite=False)
+            upload.write(b"x")
+            upload.commit(None)
+    finally:
+        stop.set()
+        thread.join()
+    assert names(lib) == sorted(f"f{i}" for i in range(1000))
+    (tmp_path / ".ferry-uploads" / "crashed.part").write_bytes(b"half")
+    assert sweep_uploads(sweeper.uploads_fd) == 1
+    assert os.listdir(tmp_path / ".ferry-uploads") == []
 
 
 def test_failed_commit_leaves_no_temp_file(tmp_path):
