@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import socket
@@ -66,7 +67,7 @@ class Worker:
         self.counters = counters
         self.config = config
         self.sessions: set[Session] = set()
-        self.refusals: dict[asyncio.Task[None], Connection] = {}  # oldest first
+        self.refusals: dict[asyncio.Task[None], None] = {}  # TLS clients waiting for "busy", oldest first
         self.received = 0
         self.draining = False
         self.tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert and config.tls_key else None
@@ -164,28 +165,28 @@ class Worker:
         # fd the admitted sessions need; at most MAX_PENDING_REFUSALS wait, the
         # oldest cut off to make room (it had the longest to handshake).
         if len(self.refusals) >= MAX_PENDING_REFUSALS:
-            self._end_refusal(next(iter(self.refusals)))
+            oldest = next(iter(self.refusals))
+            del self.refusals[oldest]
+            oldest.cancel()
         if not self.context.fds.admit():
             sock.close()  # not even the fd to say it: out of fds
             return
         conn = self._connection(sock)
         task = asyncio.get_running_loop().create_task(self._say_busy(conn))
-        self.refusals[task] = conn
-        task.add_done_callback(self._end_refusal)
+        self.refusals[task] = None
+        task.add_done_callback(functools.partial(self._refusal_done, conn))
 
     @staticmethod
     async def _say_busy(conn: Connection) -> None:
-        """``busy`` instead of the greeting, inside TLS (closed by :meth:`_end_refusal`)."""
+        """``busy`` instead of the greeting, inside TLS."""
         with contextlib.suppress(OSError, asyncio.TimeoutError):
             await asyncio.wait_for(conn.start(), REFUSAL_TIMEOUT)
             await asyncio.wait_for(conn.send_all(_BUSY), REFUSAL_TIMEOUT)
 
-    def _end_refusal(self, task: asyncio.Task[None]) -> None:
-        """Close a refused TLS client's connection once, when told or cut off."""
-        conn = self.refusals.pop(task, None)
-        if conn is None:
-            return
-        task.cancel()
+    def _refusal_done(self, conn: Connection, task: asyncio.Task[None]) -> None:
+        """Close the connection once its task is over (told, timed out, or cut off),
+        never under it: the task may still unregister its fd from the loop."""
+        self.refusals.pop(task, None)
         conn.close()
         self.context.fds.release()
 
