@@ -33,6 +33,13 @@ BOOT_TIMEOUT = 30.0
 EXIT_WORKER_BOOT_FAILED = 3
 
 
+#: A worker silent this long (or --worker-timeout, if shorter) gets no new clients
+#: until it beats again: four missed beats, which no busy worker misses because
+#: its slow work runs on threads.
+LATE_AFTER = 2.0
+#: How often the parent reads the heartbeats.
+HEARTBEAT_CHECK = control.HEARTBEAT_INTERVAL
+
 #: File descriptors a worker keeps for everything but sessions: open files, the
 #: executor, the control socket, and a refused client it still has to tell "busy".
 FD_RESERVE = 64
@@ -72,6 +79,8 @@ class Supervisor:
         self.worker_capacity = session_capacity()
         self.waiting: deque[socket.socket] = deque()  # accepted, not yet handed to a worker
         self.hand_over_blocked = False
+        self.late_after = min(LATE_AFTER, config.worker_timeout)
+        self.heartbeats_checked = time.monotonic()
 
     # -- the loop -------------------------------------------------------------
 
@@ -104,14 +113,12 @@ class Supervisor:
         self._handle_signals()
         self._check_deadlines()
 
-    def _select_timeout(self) -> float | None:
-        deadlines = []
+    def _select_timeout(self) -> float:
+        deadlines = [self.heartbeats_checked + HEARTBEAT_CHECK]
         if self.accept_paused:
             deadlines.append(self.acceptor.paused_until)
         if self.stop_deadline is not None:
             deadlines.append(self.stop_deadline)
-        if not deadlines:
-            return None
         return max(0.0, min(deadlines) - time.monotonic())
 
     def _check_deadlines(self) -> None:
@@ -123,6 +130,39 @@ class Supervisor:
         if self.stop_deadline is not None and now >= self.stop_deadline and self.workers:
             log.warning("workers still running after the grace period; killing them")
             self._kill_all()
+        if now >= self.heartbeats_checked + HEARTBEAT_CHECK:
+            self._check_heartbeats(now)
+
+    def _check_heartbeats(self, now: float) -> None:
+        """gunicorn's worker timeout: a worker whose loop has stopped (SIGSTOP, a
+        bug that never yields) would keep receiving clients that never hear a
+        greeting. Late: no new clients until it beats again. Silent past
+        ``--worker-timeout``: killed, and replaced when it is reaped."""
+        if now - self.heartbeats_checked > self.late_after:
+            log.warning("the supervisor itself did not run for %.1fs; not judging the workers this time", now - self.heartbeats_checked)
+            for handle in self.workers.values():
+                handle.excuse(now)
+        self.heartbeats_checked = now
+        for handle in self.workers.values():
+            silence = handle.silence(now)
+            if handle.killed:
+                continue
+            if silence >= self.config.worker_timeout and self.stop_deadline is None:
+                log.error(
+                    "worker %d (pid %s) sent no heartbeat for %.1fs (--worker-timeout %g); killing it",
+                    handle.index,
+                    handle.pid,
+                    silence,
+                    self.config.worker_timeout,
+                )
+                handle.late = True
+                handle.kill()
+            elif silence >= self.late_after and not handle.late:
+                handle.late = True
+                log.warning("worker %d (pid %s) is late: no heartbeat for %.1fs; no new clients for it", handle.index, handle.pid, silence)
+            elif silence < self.late_after and handle.late:
+                handle.late = False
+                log.info("worker %d (pid %s) is beating again; it gets clients again", handle.index, handle.pid)
 
     # -- workers --------------------------------------------------------------
 
@@ -222,9 +262,16 @@ class Supervisor:
     def _dispatch(self, conn: socket.socket) -> bool:
         """To the least-loaded worker that can take it; as a refusal (``busy``) when
         the server is at ``--max-connections`` or even that worker is at its fd
-        capacity. False when no worker's queue has room."""
-        workers = sorted(self.workers.values(), key=lambda w: w.load)
-        total = sum(w.load for w in workers)
+        capacity. False when no worker's queue has room.
+
+        Late workers are passed over while any other can serve. When all are late
+        the client still goes to one: a machine too loaded to run the workers for
+        a while is likelier than all of them stuck at once, and a queued client
+        is served when its worker runs again (or loses its connection when the
+        worker is replaced), where ``busy`` would turn everyone away."""
+        total = sum(w.load for w in self.workers.values())
+        workers = sorted((w for w in self.workers.values() if not w.late), key=lambda w: w.load)
+        workers = workers or sorted(self.workers.values(), key=lambda w: w.load)
         full = total >= self.config.max_connections or (workers and workers[0].load >= self.worker_capacity)
         kind = control.REFUSE if full else control.SERVE
         return any(worker.hand_over(conn, kind) for worker in workers)

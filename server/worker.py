@@ -3,9 +3,9 @@
 The loop is created here, after fork, so no two processes ever share an epoll
 instance (pyftpdlib's prefork mode shares one and drops clients under load).
 Connections arrive from the parent as fds on the control socket; the worker
-keeps its load in counters the parent reads (control.LoadCounters), and drains
-when told to, when it gets SIGTERM, or when the parent disappears (the control
-socket reaches EOF).
+keeps its load and a heartbeat in counters the parent reads
+(control.LoadCounters), and drains when told to, when it gets SIGTERM, or when
+the parent disappears (the control socket reaches EOF).
 """
 
 from __future__ import annotations
@@ -86,12 +86,14 @@ class Worker:
         loop.add_reader(self.control.fileno(), self._on_control)
         loop.add_signal_handler(signal.SIGTERM, self.drain)
         watchdog = loop.create_task(self._watchdog())
+        heartbeat = loop.create_task(self._heartbeat())
         with contextlib.suppress(OSError):  # a parent already gone: its EOF comes next and drains us
             self.control.send(control.READY)
         try:
             await self._done
         finally:
             watchdog.cancel()
+            heartbeat.cancel()
             loop.remove_reader(self.control.fileno())
             library.close()
             if self.context.pipe is not None:
@@ -210,3 +212,11 @@ class Worker:
             for session in list(self.sessions):
                 if session.overdue(now):
                     session.expire()
+
+    async def _heartbeat(self) -> None:
+        """Tell the parent the loop still runs. Anything slow (hashing, fsync, a
+        pass over a large folder) runs on threads, so only a stopped process or a
+        loop stuck in a bug misses beats (supervisor.py)."""
+        while True:
+            self.counters.beat()
+            await asyncio.sleep(control.HEARTBEAT_INTERVAL)

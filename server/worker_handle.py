@@ -1,11 +1,12 @@
 """The parent's view of one worker process: start it, hand it connections, read
-its load, and know when it is gone."""
+its load and its heartbeat, and know when it is gone."""
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import socket
+import time
 from collections.abc import Iterable
 
 from . import control
@@ -31,6 +32,10 @@ class WorkerHandle:
         self.counters = counters
         self.ready = False
         self.sent = 0  # connections handed over
+        self.late = False  # silent too long: gets no new clients until it beats again
+        self.killed = False  # silent past --worker-timeout: SIGKILLed, not yet reaped
+        self._beats_seen = 0
+        self._beat_seen_at = time.monotonic()
 
     @classmethod
     def start(cls, index: int, config: ServerConfig, parent_only: Iterable[Closable]) -> WorkerHandle:
@@ -56,6 +61,20 @@ class WorkerHandle:
         """Sessions open plus connections on their way (sent, not yet received)."""
         received, active = self.counters.read()
         return active + self.sent - received
+
+    def silence(self, now: float) -> float:
+        """Seconds since the worker's heartbeat counter last moved (or since it was
+        started, before its first beat)."""
+        beats = self.counters.beats()
+        if beats != self._beats_seen:
+            self._beats_seen = beats
+            self._beat_seen_at = now
+        return now - self._beat_seen_at
+
+    def excuse(self, now: float) -> None:
+        """Forget the silence so far: the parent itself was not running to see the
+        beats, so it cannot tell a stuck worker from a busy machine."""
+        self._beat_seen_at = now
 
     def hand_over(self, conn: socket.socket, kind: bytes = control.SERVE) -> bool:
         """Pass ``conn`` to the worker; False if its queue is full or it is gone.
@@ -97,4 +116,5 @@ class WorkerHandle:
         return self.process.exitcode
 
     def kill(self) -> None:
+        self.killed = True
         self.process.kill()
