@@ -2,9 +2,12 @@
 
 Signal handlers only record the signal; the loop wakes (via the wakeup fd) and
 handles it by name. A worker's exit shows up as its sentinel fd becoming
-readable: the loop reaps it at once (no zombie) and starts a replacement. The
-parent never serves a client itself and never blocks: every socket it touches
-is non-blocking, and the select timeout is the next deadline it has.
+readable: the loop reaps it at once (no zombie) and starts a replacement, which
+inherits the same library fd and certificate (inherited.py). A worker that
+stops beating is passed over, then killed (``--worker-timeout``). The parent
+never serves a client itself and never blocks: every socket it touches is
+non-blocking, and the select timeout is the next deadline it has (at most the
+heartbeat check's half second).
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ import resource
 import selectors
 import signal
 import socket
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 
 from . import control
 from .acceptor import Acceptor
 from .config import ServerConfig
+from .inherited import Inherited, load_tls
 from .library import remove_uploads_of
 from .worker_handle import WorkerHandle
 
@@ -65,12 +71,14 @@ def session_capacity() -> int:
 
 
 class Supervisor:
-    def __init__(self, config: ServerConfig, listener: socket.socket, on_ready: Callable[[], None]) -> None:
+    def __init__(self, config: ServerConfig, inherited: Inherited, listener: socket.socket, on_ready: Callable[[], None]) -> None:
         self.config = config
+        self.inherited = inherited  # what every worker started from now on inherits
         self.acceptor = Acceptor(listener)
         self.on_ready = on_ready
         self.selector = selectors.DefaultSelector()
-        self.workers: dict[int, WorkerHandle] = {}
+        self.workers: dict[int, WorkerHandle] = {}  # by index: the ones clients are handed to
+        self.retiring: list[WorkerHandle] = []  # draining after a reload; not replaced when they exit
         self.pending_signals: list[int] = []
         self.wakeup_r, self.wakeup_w = socket.socketpair()
         self.stop_deadline: float | None = None
@@ -97,7 +105,7 @@ class Supervisor:
             if self.stop_deadline is None:
                 self._start_accepting()
                 self.on_ready()
-            while self.workers or self.stop_deadline is None:
+            while self._handles() or self.stop_deadline is None:
                 self._run_once()
         except WorkerBootError as exc:
             log.error("%s", exc)
@@ -127,7 +135,7 @@ class Supervisor:
             self.accept_paused = False
             if not self.hand_over_blocked:
                 self._start_accepting()
-        if self.stop_deadline is not None and now >= self.stop_deadline and self.workers:
+        if self.stop_deadline is not None and now >= self.stop_deadline and self._handles():
             log.warning("workers still running after the grace period; killing them")
             self._kill_all()
         if now >= self.heartbeats_checked + HEARTBEAT_CHECK:
@@ -140,10 +148,10 @@ class Supervisor:
         ``--worker-timeout``: killed, and replaced when it is reaped."""
         if now - self.heartbeats_checked > self.late_after:
             log.warning("the supervisor itself did not run for %.1fs; not judging the workers this time", now - self.heartbeats_checked)
-            for handle in self.workers.values():
+            for handle in self._handles():
                 handle.excuse(now)
         self.heartbeats_checked = now
-        for handle in self.workers.values():
+        for handle in self._handles():
             silence = handle.silence(now)
             if handle.killed:
                 continue
@@ -166,10 +174,14 @@ class Supervisor:
 
     # -- workers --------------------------------------------------------------
 
+    def _handles(self) -> list[WorkerHandle]:
+        """Every worker still running, retiring ones included."""
+        return [*self.workers.values(), *self.retiring]
+
     def _spawn(self, index: int) -> None:
         parent_only = [self.acceptor.listener, self.selector, self.wakeup_r, self.wakeup_w]
-        parent_only += [w.control for w in self.workers.values()]
-        handle = WorkerHandle.start(index, self.config, parent_only)
+        parent_only += [w.control for w in self._handles()]
+        handle = WorkerHandle.start(index, self.config, self.inherited, parent_only)
         self.workers[index] = handle
         events = selectors.EVENT_READ | (selectors.EVENT_WRITE if self.hand_over_blocked else 0)
         self.selector.register(handle.control, events, self._control_callback(handle))
@@ -190,11 +202,15 @@ class Supervisor:
         self.selector.unregister(handle.sentinel)
         was_ready = handle.ready
         status = handle.reap()
-        del self.workers[handle.index]
-        removed = remove_uploads_of(self.config.root, handle.pid) if handle.pid is not None else 0
+        retired = handle in self.retiring
+        if retired:
+            self.retiring.remove(handle)
+        else:
+            del self.workers[handle.index]
+        removed = remove_uploads_of(self.inherited.root_fd, handle.pid) if handle.pid is not None else 0
         if removed:
             log.warning("removed %d unfinished uploads of worker %d (pid %s)", removed, handle.index, handle.pid)
-        if self.stop_deadline is not None:
+        if self.stop_deadline is not None or retired:
             log.info("worker %d (pid %s) finished", handle.index, handle.pid)
             return
         if not was_ready and status is not None and status > 0:  # its own failure, not a kill
@@ -204,7 +220,7 @@ class Supervisor:
         self._spawn(handle.index)
 
     def _kill_all(self) -> None:
-        for handle in list(self.workers.values()):
+        for handle in self._handles():
             handle.kill()
             handle.process.join()
             self._on_worker_exit(handle)
@@ -269,7 +285,7 @@ class Supervisor:
         a while is likelier than all of them stuck at once, and a queued client
         is served when its worker runs again (or loses its connection when the
         worker is replaced), where ``busy`` would turn everyone away."""
-        total = sum(w.load for w in self.workers.values())
+        total = sum(w.load for w in self._handles())
         workers = sorted((w for w in self.workers.values() if not w.late), key=lambda w: w.load)
         workers = workers or sorted(self.workers.values(), key=lambda w: w.load)
         full = total >= self.config.max_connections or (workers and workers[0].load >= self.worker_capacity)
@@ -282,7 +298,7 @@ class Supervisor:
         self.wakeup_w.setblocking(False)
         self.wakeup_r.setblocking(False)
         signal.set_wakeup_fd(self.wakeup_w.fileno(), warn_on_full_buffer=False)
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, lambda signum, frame: self.pending_signals.append(signum))
 
     def _on_wakeup(self) -> None:
@@ -295,11 +311,43 @@ class Supervisor:
     def _handle_signals(self) -> None:
         while self.pending_signals:
             signum = self.pending_signals.pop(0)
-            if self.stop_deadline is None:
+            if signum == signal.SIGHUP:
+                self._reload()
+            elif self.stop_deadline is None:
                 self._begin_shutdown(signal.Signals(signum).name)
             else:
                 log.warning("%s again: stopping now", signal.Signals(signum).name)
                 self._kill_all()
+
+    def _reload(self) -> None:
+        """SIGHUP: load the certificate and key again from their paths and replace
+        every worker with one that inherits them. The new workers take every new
+        client from now on, so no two certificates are ever offered to new clients
+        at once; the old ones drain as on SIGTERM (idle sessions close, transfers
+        finish within ``--grace``) and are not replaced when they exit. A pair
+        that does not load changes nothing."""
+        if self.stop_deadline is not None:
+            log.info("SIGHUP while stopping: ignored")
+            return
+        if self.inherited.tls is None:
+            log.info("SIGHUP: no TLS certificate to reload; nothing changes")
+            return
+        try:
+            tls = load_tls(self.config)
+        except (OSError, ssl.SSLError) as exc:
+            log.error("SIGHUP: cannot reload the TLS certificate and key (%s); still serving the old ones", exc)
+            return
+        self.inherited = replace(self.inherited, tls=tls)
+        log.info("SIGHUP: reloaded the TLS certificate and key; replacing the workers")
+        for handle in list(self.workers.values()):
+            self._retire(handle)
+            self._spawn(handle.index)
+
+    def _retire(self, handle: WorkerHandle) -> None:
+        del self.workers[handle.index]
+        self.retiring.append(handle)
+        self.selector.modify(handle.control, selectors.EVENT_READ, self._control_callback(handle))  # no hand-overs
+        handle.drain()
 
     def _begin_shutdown(self, reason: str) -> None:
         """Stop accepting, tell workers to drain; they exit by themselves within

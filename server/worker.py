@@ -28,9 +28,10 @@ from . import control, splicing
 from .commits import GroupCommit
 from .config import ServerConfig
 from .connection import Connection
+from .inherited import Inherited
 from .library import Library
 from .session import ServeContext, Session
-from .tls import TlsConnection, server_context
+from .tls import TlsConnection
 
 log = logging.getLogger(__name__)
 
@@ -45,33 +46,41 @@ class Closable(Protocol):
     def close(self) -> None: ...
 
 
-def worker_main(control_sock: socket.socket, counters: control.LoadCounters, config: ServerConfig, inherited: Iterable[Closable]) -> None:
-    """Entry point in the forked child. ``inherited`` are the parent's own sockets and
-    selector, closed here through their objects so no fd number is closed twice."""
-    for thing in inherited:
+def worker_main(
+    control_sock: socket.socket,
+    counters: control.LoadCounters,
+    config: ServerConfig,
+    inherited: Inherited,
+    parent_only: Iterable[Closable],
+) -> None:
+    """Entry point in the forked child. ``parent_only`` are the parent's own sockets
+    and selector, closed here through their objects so no fd number is closed twice."""
+    for thing in parent_only:
         thing.close()
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group; the parent decides
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload is the parent's (supervisor.py)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file size limit must fail a write, not kill us
-    asyncio.run(Worker(control_sock, counters, config).serve())
+    asyncio.run(Worker(control_sock, counters, config, inherited).serve())
 
 
 class Worker:
-    def __init__(self, control_sock: socket.socket, counters: control.LoadCounters, config: ServerConfig) -> None:
+    def __init__(self, control_sock: socket.socket, counters: control.LoadCounters, config: ServerConfig, inherited: Inherited) -> None:
         self.control = control_sock
         self.counters = counters
         self.config = config
+        self.inherited = inherited
         self.sessions: set[Session] = set()
         self.refusals: set[asyncio.Task[None]] = set()
         self.received = 0
         self.draining = False
-        self.tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert and config.tls_key else None
+        self.tls = inherited.tls  # never loaded here: see inherited.py
 
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
         config = self.config
-        library = Library(config.root, fsync=config.fsync)
+        library = Library(config.root, fsync=config.fsync, root_fd=self.inherited.root_fd)
         self.context = ServeContext(
             config=config,
             library=library,

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from . import control
 from .config import ServerConfig
+from .inherited import Inherited
 from .worker import Closable, worker_main
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,12 @@ class WorkerHandle:
         self._beat_seen_at = time.monotonic()
 
     @classmethod
-    def start(cls, index: int, config: ServerConfig, parent_only: Iterable[Closable]) -> WorkerHandle:
+    def start(cls, index: int, config: ServerConfig, inherited: Inherited, parent_only: Iterable[Closable]) -> WorkerHandle:
         parent_end, child_end = control.control_pair()
         counters = control.LoadCounters()
-        inherited = [*parent_only, parent_end]
-        process = _CONTEXT.Process(target=worker_main, args=(child_end, counters, config, inherited), name=f"worker-{index}")
+        process = _CONTEXT.Process(
+            target=worker_main, args=(child_end, counters, config, inherited, [*parent_only, parent_end]), name=f"worker-{index}"
+        )
         process.start()
         child_end.close()
         parent_end.setblocking(False)

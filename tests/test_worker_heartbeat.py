@@ -5,17 +5,12 @@ and replaces it once it has been silent for ``--worker-timeout``."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 
 from tests.hardening_support import still_serving
 from tests.server_process import ServerProcess, process_state, wait_for
 from tests.test_supervision import no_zombies
-
-
-def _logged(server: ServerProcess, pattern: str, timeout: float) -> bool:
-    return wait_for(lambda: re.search(pattern, server.log()) is not None, timeout=timeout, interval=0.05)
 
 
 def _served_at_once(server: ServerProcess, clients: int = 10) -> list[float]:
@@ -33,13 +28,14 @@ def test_stopped_worker_gets_no_clients_and_is_replaced_after_the_timeout(server
     stopped = min(server.children())
     os.kill(stopped, signal.SIGSTOP)
     try:
-        assert _logged(server, rf"worker \d \(pid {stopped}\) .*late", timeout=4), server.log()
+        assert server.logged(rf"worker \d \(pid {stopped}\) .*late", timeout=4), server.log()
         took = _served_at_once(server)
         assert max(took) < 1.0, took  # all by the other worker: none waits for the stopped one
-        assert _logged(server, rf"worker \d \(pid {stopped}\) .*killing it", timeout=5), server.log()
+        assert server.logged(rf"worker \d \(pid {stopped}\) .*killing it", timeout=5), server.log()
         assert wait_for(lambda: stopped not in server.children() and len(server.children()) == 2, timeout=3)
     finally:
-        os.kill(stopped, signal.SIGCONT) if process_state(stopped) not in (None, "Z") else None
+        if process_state(stopped) not in (None, "Z"):
+            os.kill(stopped, signal.SIGCONT)
     assert process_state(stopped) is None  # reaped, not a zombie
     assert no_zombies(server.pid)
     assert max(_served_at_once(server)) < 1.0
@@ -50,13 +46,13 @@ def test_a_worker_that_comes_back_before_the_timeout_is_used_again(server_factor
     first, second = sorted(server.children())
     os.kill(first, signal.SIGSTOP)
     try:
-        assert _logged(server, rf"worker \d \(pid {first}\) .*late", timeout=4), server.log()
+        assert server.logged(rf"worker \d \(pid {first}\) .*late", timeout=4), server.log()
     finally:
         os.kill(first, signal.SIGCONT)
-    assert _logged(server, rf"worker \d \(pid {first}\) .*beating again", timeout=4), server.log()
+    assert server.logged(rf"worker \d \(pid {first}\) .*beating again", timeout=4), server.log()
     os.kill(second, signal.SIGSTOP)  # now only the first one can serve
     try:
-        assert _logged(server, rf"worker \d \(pid {second}\) .*late", timeout=4), server.log()
+        assert server.logged(rf"worker \d \(pid {second}\) .*late", timeout=4), server.log()
         assert max(_served_at_once(server)) < 1.0
     finally:
         os.kill(second, signal.SIGCONT)
