@@ -11,6 +11,7 @@ import time
 from tests.hardening_support import still_serving
 from tests.server_process import ServerProcess, process_state, wait_for
 from tests.test_supervision import no_zombies
+from tests.wire import Wire
 
 
 def _served_at_once(server: ServerProcess, clients: int = 10) -> list[float]:
@@ -57,3 +58,19 @@ def test_a_worker_that_comes_back_before_the_timeout_is_used_again(server_factor
     finally:
         os.kill(second, signal.SIGCONT)
     assert sorted(server.children()) == [first, second]  # nobody was replaced
+
+
+def test_a_worker_busy_hashing_still_beats(server_factory, library):
+    """Slow work runs on threads, so the loop keeps beating: a short timeout must
+    not kill a worker that is only busy."""
+    with open(library / "sparse.bin", "wb") as sparse:
+        sparse.truncate(5 << 29)  # hashing it takes seconds; reading it costs no disk
+    server = server_factory("--workers", "1", "--worker-timeout", "1")
+    (worker,) = server.children()
+    with Wire(server.address, timeout=120) as wire:
+        started = time.monotonic()
+        assert wire.request({"op": "stat", "name": "sparse.bin"})["ok"] is True
+        took = time.monotonic() - started
+    assert took > 1.5, f"hashed in {took:.2f}s: too quick to show anything"
+    assert server.children() == [worker]
+    assert "late" not in server.log() and "killing" not in server.log(), server.log()
