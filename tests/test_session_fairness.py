@@ -71,10 +71,7 @@ def test_fresh_client_is_served_while_pipelining_clients_run(server_factory, lib
     else:
         (library / "cached.txt").write_bytes(b"hello\n")
         server = server_factory("--workers", str(workers))
-        for _ in range(workers * 2):  # each worker has its own checksum cache
-            with Wire(server.address) as wire:
-                assert wire.request({"op": "stat", "name": "cached.txt"})["ok"] is True
-        request = '{"op": "stat", "name": "cached.txt"}'
+        request = '{"op": "stat", "name": "cached.txt"}'  # hashed (on a thread) by its first stat, then cached
     samples, received = _measure_under_flood(server.address, 2 * workers, request)
     median = statistics.median(samples)
     assert median < 0.050, f"median {median * 1000:.1f} ms; samples {sorted(samples)}"
