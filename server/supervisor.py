@@ -152,9 +152,9 @@ class Supervisor:
                 handle.excuse(now)
         self.heartbeats_checked = now
         for handle in self._handles():
-            silence = handle.silence(now)
-            if handle.killed:
+            if handle.killed:  # reaped in a moment
                 continue
+            silence = handle.silence(now)
             if silence >= self.config.worker_timeout and self.stop_deadline is None:
                 log.error(
                     "worker %d (pid %s) sent no heartbeat for %.1fs (--worker-timeout %g); killing it",
