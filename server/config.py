@@ -28,6 +28,7 @@ class ServerConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     header_timeout: float = 60.0
+    worker_timeout: float = 30.0
     log_level: str = "info"
 
     @property
@@ -122,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=ServerConfig.header_timeout,
         help="seconds a started header has to complete (slowloris guard; default %(default)s)",
+    )
+    add(
+        "--worker-timeout",
+        type=_positive_float,
+        default=ServerConfig.worker_timeout,
+        help="seconds a worker may go without a heartbeat before it is killed and replaced (default %(default)s)",
     )
     add("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     return parser

@@ -2,8 +2,9 @@
 
 Every path goes through one name check and is opened relative to the library's
 directory fd with O_NOFOLLOW, so neither a symlink nor a rename of the folder
-itself can make the server read or write outside it. Each process opens its own
-:class:`Library` (fds are not shared across fork on purpose).
+itself can make the server read or write outside it. The parent opens the folder
+once (:func:`open_root`); each worker makes its own :class:`Library` from that
+fd, with open files of its own (offsets are not shared across fork on purpose).
 """
 
 from __future__ import annotations
@@ -33,19 +34,29 @@ UPLOADS_DIR = ".ferry-uploads"
 #: Folders with fewer entries are listed on the event loop's thread (see :attr:`Library.listing_is_quick`).
 QUICK_LISTING_ENTRIES = 256
 
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NONBLOCK: a FIFO never hangs open()
 
 
-def remove_uploads_of(root: Path, pid: int) -> int:
+def open_root(root: Path) -> int:
+    """The library folder, created if missing, as a directory fd. The parent opens
+    it once at start and every worker reopens it through that fd
+    (``Library(root_fd=...)``): the path, resolved again later, could name
+    another folder by then, or none."""
+    root.mkdir(parents=True, exist_ok=True)
+    return os.open(root, _DIR_FLAGS)
+
+
+def remove_uploads_of(root_fd: int, pid: int) -> int:
     """Delete the temp files of the worker ``pid``, which has exited: the parent calls
     this when it reaps a worker, so a worker killed mid-upload leaves no stray data
     until the next start. Temp names begin with their worker's pid (see
     :meth:`Upload.create`); one that another live process holds (the same pid in
     another server's worker, after reuse) is left alone, see :func:`sweep_uploads`."""
     try:
-        uploads_fd = os.open(root / UPLOADS_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        uploads_fd = os.open(UPLOADS_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=root_fd)
     except OSError:
-        return 0  # the folder moved or went away: the next start cleans up
+        return 0  # the folder went away: the next start cleans up
     try:
         return sweep_uploads(uploads_fd, prefix=f"{pid}-")
     finally:
@@ -111,11 +122,15 @@ class OpenFile:
 
 
 class Library:
-    def __init__(self, root: Path, *, fsync: bool = True) -> None:
-        root.mkdir(parents=True, exist_ok=True)
+    def __init__(self, root: Path, *, fsync: bool = True, root_fd: int | None = None) -> None:
+        """``root_fd`` is the folder already open (the parent's, which a worker
+        inherits): it is reopened through the fd, never through ``root``, so a
+        folder renamed meanwhile is still the one served. Reopening gives this
+        process its own open file, so its directory reads never move another
+        process's offset."""
         self.root = root
         self.fsync = fsync
-        self.dir_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self.dir_fd = open_root(root) if root_fd is None else os.open(".", _DIR_FLAGS, dir_fd=root_fd)
         try:
             os.mkdir(UPLOADS_DIR, 0o700, dir_fd=self.dir_fd)
         except FileExistsError:

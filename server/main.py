@@ -1,5 +1,6 @@
-"""``run_server.py``: parse the command line, prepare the library, open the
-listener, and hand over to the supervisor."""
+"""``run_server.py``: parse the command line, open the library and load the
+certificate (once: workers inherit both, see inherited.py), open the listener,
+and hand over to the supervisor."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import sys
 
 from .acceptor import format_address, open_listener
 from .config import ServerConfig, parse_args
-from .library import Library
+from .inherited import Inherited, load_tls
+from .library import Library, open_root
 from .logs import configure_logging
 from .supervisor import Supervisor
-from .tls import server_context
 
 log = logging.getLogger("server")
 
@@ -40,16 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     configure_logging(config.log_level)
     try:
-        library = Library(config.root, fsync=config.fsync)
+        root_fd = open_root(config.root)
+        library = Library(config.root, fsync=config.fsync, root_fd=root_fd)
     except OSError as exc:
         log.error("cannot use %s as the library: %s", config.root, exc.strerror or exc)
         return 2
-    if config.tls_cert is not None and config.tls_key is not None:
-        try:
-            server_context(config.tls_cert, config.tls_key)
-        except (OSError, ssl.SSLError) as exc:
-            log.error("cannot use the TLS certificate and key: %s", exc)
-            return 2
+    try:
+        inherited = Inherited(root_fd, load_tls(config))
+    except (OSError, ssl.SSLError) as exc:
+        log.error("cannot use the TLS certificate and key: %s", exc)
+        return 2
     removed = library.remove_stale_uploads()
     if removed:
         log.info("removed %d unfinished uploads left by an earlier run", removed)
@@ -68,4 +69,4 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         log.info("serving %s with %d workers", config.root.resolve(), config.workers)
 
-    return Supervisor(config, listener, announce).run()
+    return Supervisor(config, inherited, listener, announce).run()

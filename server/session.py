@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 #: Pause after a wrong token, so guessing is slow.
 AUTH_FAILURE_DELAY = 0.5
+#: Longest a session answers pipelined requests before it lets the worker's other
+#: sessions run (docs/architecture.md, Fairness).
+TIME_SLICE = 0.001
 #: Answers that never change, encoded once.
 _OK = encode_header({"ok": True})
 _READY = encode_header({"ok": True, "ready": True})
@@ -124,8 +127,17 @@ class Session:
         self.task = asyncio.get_running_loop().create_task(self._guarded(self._serve()))
 
     async def _serve(self) -> None:
-        """Answer every complete request; return when the next one is not all here."""
+        """Answer every complete request; return when the next one is not all here.
+
+        With the next request already buffered and room in the send buffer,
+        nothing here waits: a client that pipelines without pause would hold the
+        worker's loop, and every other client of the worker, for as long as it
+        liked. So the session yields to the loop once it has run for
+        :data:`TIME_SLICE`. Yielding after every request instead cost 30-45 %
+        more server CPU per pipelined small request (``stat`` 25 -> 34 us,
+        ``list`` 16 -> 24 us); the slice costs nothing measurable."""
         buffer = self.context.buffer
+        slice_ends = time.monotonic() + TIME_SLICE
         while True:
             line = self.headers.next_header()
             if line is None:
@@ -146,6 +158,9 @@ class Session:
                 self.header_started = self.request_done_at
             if self.context.draining:
                 raise _Close()
+            if self.request_done_at >= slice_ends:
+                await asyncio.sleep(0)
+                slice_ends = time.monotonic() + TIME_SLICE
 
     async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work``, then park the session; end it on any reason to stop."""

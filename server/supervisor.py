@@ -2,9 +2,12 @@
 
 Signal handlers only record the signal; the loop wakes (via the wakeup fd) and
 handles it by name. A worker's exit shows up as its sentinel fd becoming
-readable: the loop reaps it at once (no zombie) and starts a replacement. The
-parent never serves a client itself and never blocks: every socket it touches
-is non-blocking, and the select timeout is the next deadline it has.
+readable: the loop reaps it at once (no zombie) and starts a replacement, which
+inherits the same library fd and certificate (inherited.py). A worker that
+stops beating is passed over, then killed (``--worker-timeout``). The parent
+never serves a client itself and never blocks: every socket it touches is
+non-blocking, and the select timeout is the next deadline it has (at most the
+heartbeat check's half second).
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ import resource
 import selectors
 import signal
 import socket
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 
 from . import control
 from .acceptor import Acceptor
 from .config import ServerConfig
+from .inherited import Inherited, load_tls
 from .library import remove_uploads_of
 from .worker_handle import WorkerHandle
 
@@ -32,6 +38,13 @@ BOOT_TIMEOUT = 30.0
 #: Exit status when a worker cannot even start (a respawn loop would not help).
 EXIT_WORKER_BOOT_FAILED = 3
 
+
+#: A worker silent this long (or --worker-timeout, if shorter) gets no new clients
+#: until it beats again: four missed beats, which no busy worker misses because
+#: its slow work runs on threads.
+LATE_AFTER = 2.0
+#: How often the parent reads the heartbeats.
+HEARTBEAT_CHECK = control.HEARTBEAT_INTERVAL
 
 #: File descriptors a worker keeps for everything but sessions: open files, the
 #: executor, the control socket, and a refused client it still has to tell "busy".
@@ -58,12 +71,14 @@ def session_capacity() -> int:
 
 
 class Supervisor:
-    def __init__(self, config: ServerConfig, listener: socket.socket, on_ready: Callable[[], None]) -> None:
+    def __init__(self, config: ServerConfig, inherited: Inherited, listener: socket.socket, on_ready: Callable[[], None]) -> None:
         self.config = config
+        self.inherited = inherited  # what every worker started from now on inherits
         self.acceptor = Acceptor(listener)
         self.on_ready = on_ready
         self.selector = selectors.DefaultSelector()
-        self.workers: dict[int, WorkerHandle] = {}
+        self.workers: dict[int, WorkerHandle] = {}  # by index: the ones clients are handed to
+        self.retiring: list[WorkerHandle] = []  # draining after a reload; not replaced when they exit
         self.pending_signals: list[int] = []
         self.wakeup_r, self.wakeup_w = socket.socketpair()
         self.stop_deadline: float | None = None
@@ -72,6 +87,8 @@ class Supervisor:
         self.worker_capacity = session_capacity()
         self.waiting: deque[socket.socket] = deque()  # accepted, not yet handed to a worker
         self.hand_over_blocked = False
+        self.late_after = min(LATE_AFTER, config.worker_timeout)
+        self.heartbeats_checked = time.monotonic()
 
     # -- the loop -------------------------------------------------------------
 
@@ -88,7 +105,7 @@ class Supervisor:
             if self.stop_deadline is None:
                 self._start_accepting()
                 self.on_ready()
-            while self.workers or self.stop_deadline is None:
+            while self._handles() or self.stop_deadline is None:
                 self._run_once()
         except WorkerBootError as exc:
             log.error("%s", exc)
@@ -104,14 +121,12 @@ class Supervisor:
         self._handle_signals()
         self._check_deadlines()
 
-    def _select_timeout(self) -> float | None:
-        deadlines = []
+    def _select_timeout(self) -> float:
+        deadlines = [self.heartbeats_checked + HEARTBEAT_CHECK]
         if self.accept_paused:
             deadlines.append(self.acceptor.paused_until)
         if self.stop_deadline is not None:
             deadlines.append(self.stop_deadline)
-        if not deadlines:
-            return None
         return max(0.0, min(deadlines) - time.monotonic())
 
     def _check_deadlines(self) -> None:
@@ -120,16 +135,53 @@ class Supervisor:
             self.accept_paused = False
             if not self.hand_over_blocked:
                 self._start_accepting()
-        if self.stop_deadline is not None and now >= self.stop_deadline and self.workers:
+        if self.stop_deadline is not None and now >= self.stop_deadline and self._handles():
             log.warning("workers still running after the grace period; killing them")
             self._kill_all()
+        if now >= self.heartbeats_checked + HEARTBEAT_CHECK:
+            self._check_heartbeats(now)
+
+    def _check_heartbeats(self, now: float) -> None:
+        """gunicorn's worker timeout: a worker whose loop has stopped (SIGSTOP, a
+        bug that never yields) would keep receiving clients that never hear a
+        greeting. Late: no new clients until it beats again. Silent past
+        ``--worker-timeout``: killed, and replaced when it is reaped."""
+        if now - self.heartbeats_checked > self.late_after:
+            log.warning("the supervisor itself did not run for %.1fs; not judging the workers this time", now - self.heartbeats_checked)
+            for handle in self._handles():
+                handle.excuse(now)
+        self.heartbeats_checked = now
+        for handle in self._handles():
+            if handle.killed:  # reaped in a moment
+                continue
+            silence = handle.silence(now)
+            if silence >= self.config.worker_timeout and self.stop_deadline is None:
+                log.error(
+                    "worker %d (pid %s) sent no heartbeat for %.1fs (--worker-timeout %g); killing it",
+                    handle.index,
+                    handle.pid,
+                    silence,
+                    self.config.worker_timeout,
+                )
+                handle.late = True
+                handle.kill()
+            elif silence >= self.late_after and not handle.late:
+                handle.late = True
+                log.warning("worker %d (pid %s) is late: no heartbeat for %.1fs; no new clients for it", handle.index, handle.pid, silence)
+            elif silence < self.late_after and handle.late:
+                handle.late = False
+                log.info("worker %d (pid %s) is beating again; it gets clients again", handle.index, handle.pid)
 
     # -- workers --------------------------------------------------------------
 
+    def _handles(self) -> list[WorkerHandle]:
+        """Every worker still running, retiring ones included."""
+        return [*self.workers.values(), *self.retiring]
+
     def _spawn(self, index: int) -> None:
         parent_only = [self.acceptor.listener, self.selector, self.wakeup_r, self.wakeup_w]
-        parent_only += [w.control for w in self.workers.values()]
-        handle = WorkerHandle.start(index, self.config, parent_only)
+        parent_only += [w.control for w in self._handles()]
+        handle = WorkerHandle.start(index, self.config, self.inherited, parent_only)
         self.workers[index] = handle
         events = selectors.EVENT_READ | (selectors.EVENT_WRITE if self.hand_over_blocked else 0)
         self.selector.register(handle.control, events, self._control_callback(handle))
@@ -150,11 +202,15 @@ class Supervisor:
         self.selector.unregister(handle.sentinel)
         was_ready = handle.ready
         status = handle.reap()
-        del self.workers[handle.index]
-        removed = remove_uploads_of(self.config.root, handle.pid) if handle.pid is not None else 0
+        retired = handle in self.retiring
+        if retired:
+            self.retiring.remove(handle)
+        else:
+            del self.workers[handle.index]
+        removed = remove_uploads_of(self.inherited.root_fd, handle.pid) if handle.pid is not None else 0
         if removed:
             log.warning("removed %d unfinished uploads of worker %d (pid %s)", removed, handle.index, handle.pid)
-        if self.stop_deadline is not None:
+        if self.stop_deadline is not None or retired:
             log.info("worker %d (pid %s) finished", handle.index, handle.pid)
             return
         if not was_ready and status is not None and status > 0:  # its own failure, not a kill
@@ -164,7 +220,7 @@ class Supervisor:
         self._spawn(handle.index)
 
     def _kill_all(self) -> None:
-        for handle in list(self.workers.values()):
+        for handle in self._handles():
             handle.kill()
             handle.process.join()
             self._on_worker_exit(handle)
@@ -222,9 +278,16 @@ class Supervisor:
     def _dispatch(self, conn: socket.socket) -> bool:
         """To the least-loaded worker that can take it; as a refusal (``busy``) when
         the server is at ``--max-connections`` or even that worker is at its fd
-        capacity. False when no worker's queue has room."""
-        workers = sorted(self.workers.values(), key=lambda w: w.load)
-        total = sum(w.load for w in workers)
+        capacity. False when no worker's queue has room.
+
+        Late workers are passed over while any other can serve. When all are late
+        the client still goes to one: a machine too loaded to run the workers for
+        a while is likelier than all of them stuck at once, and a queued client
+        is served when its worker runs again (or loses its connection when the
+        worker is replaced), where ``busy`` would turn everyone away."""
+        total = sum(w.load for w in self._handles())
+        workers = sorted((w for w in self.workers.values() if not w.late), key=lambda w: w.load)
+        workers = workers or sorted(self.workers.values(), key=lambda w: w.load)
         full = total >= self.config.max_connections or (workers and workers[0].load >= self.worker_capacity)
         kind = control.REFUSE if full else control.SERVE
         return any(worker.hand_over(conn, kind) for worker in workers)
@@ -235,7 +298,7 @@ class Supervisor:
         self.wakeup_w.setblocking(False)
         self.wakeup_r.setblocking(False)
         signal.set_wakeup_fd(self.wakeup_w.fileno(), warn_on_full_buffer=False)
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, lambda signum, frame: self.pending_signals.append(signum))
 
     def _on_wakeup(self) -> None:
@@ -248,11 +311,43 @@ class Supervisor:
     def _handle_signals(self) -> None:
         while self.pending_signals:
             signum = self.pending_signals.pop(0)
-            if self.stop_deadline is None:
+            if signum == signal.SIGHUP:
+                self._reload()
+            elif self.stop_deadline is None:
                 self._begin_shutdown(signal.Signals(signum).name)
             else:
                 log.warning("%s again: stopping now", signal.Signals(signum).name)
                 self._kill_all()
+
+    def _reload(self) -> None:
+        """SIGHUP: load the certificate and key again from their paths and replace
+        every worker with one that inherits them. The new workers take every new
+        client from now on, so no two certificates are ever offered to new clients
+        at once; the old ones drain as on SIGTERM (idle sessions close, transfers
+        finish within ``--grace``) and are not replaced when they exit. A pair
+        that does not load changes nothing."""
+        if self.stop_deadline is not None:
+            log.info("SIGHUP while stopping: ignored")
+            return
+        if self.inherited.tls is None:
+            log.info("SIGHUP: no TLS certificate to reload; nothing changes")
+            return
+        try:
+            tls = load_tls(self.config)
+        except (OSError, ssl.SSLError) as exc:
+            log.error("SIGHUP: cannot reload the TLS certificate and key (%s); still serving the old ones", exc)
+            return
+        self.inherited = replace(self.inherited, tls=tls)
+        log.info("SIGHUP: reloaded the TLS certificate and key; replacing the workers")
+        for handle in list(self.workers.values()):
+            self._retire(handle)
+            self._spawn(handle.index)
+
+    def _retire(self, handle: WorkerHandle) -> None:
+        del self.workers[handle.index]
+        self.retiring.append(handle)
+        self.selector.modify(handle.control, selectors.EVENT_READ, self._control_callback(handle))  # no hand-overs
+        handle.drain()
 
     def _begin_shutdown(self, reason: str) -> None:
         """Stop accepting, tell workers to drain; they exit by themselves within

@@ -3,9 +3,9 @@
 The loop is created here, after fork, so no two processes ever share an epoll
 instance (pyftpdlib's prefork mode shares one and drops clients under load).
 Connections arrive from the parent as fds on the control socket; the worker
-keeps its load in counters the parent reads (control.LoadCounters), and drains
-when told to, when it gets SIGTERM, or when the parent disappears (the control
-socket reaches EOF).
+keeps its load and a heartbeat in counters the parent reads
+(control.LoadCounters), and drains when told to, when it gets SIGTERM, or when
+the parent disappears (the control socket reaches EOF).
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from .commits import GroupCommit
 from .config import ServerConfig
 from .connection import Connection
 from .fd_budget import FdBudget
+from .inherited import Inherited
 from .library import Library
 from .session import ServeContext, Session
-from .tls import TlsConnection, server_context
+from .tls import TlsConnection
 
 log = logging.getLogger(__name__)
 
@@ -49,33 +50,41 @@ class Closable(Protocol):
     def close(self) -> None: ...
 
 
-def worker_main(control_sock: socket.socket, counters: control.LoadCounters, config: ServerConfig, inherited: Iterable[Closable]) -> None:
-    """Entry point in the forked child. ``inherited`` are the parent's own sockets and
-    selector, closed here through their objects so no fd number is closed twice."""
-    for thing in inherited:
+def worker_main(
+    control_sock: socket.socket,
+    counters: control.LoadCounters,
+    config: ServerConfig,
+    inherited: Inherited,
+    parent_only: Iterable[Closable],
+) -> None:
+    """Entry point in the forked child. ``parent_only`` are the parent's own sockets
+    and selector, closed here through their objects so no fd number is closed twice."""
+    for thing in parent_only:
         thing.close()
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group; the parent decides
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a reload is the parent's (supervisor.py)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file size limit must fail a write, not kill us
-    asyncio.run(Worker(control_sock, counters, config).serve())
+    asyncio.run(Worker(control_sock, counters, config, inherited).serve())
 
 
 class Worker:
-    def __init__(self, control_sock: socket.socket, counters: control.LoadCounters, config: ServerConfig) -> None:
+    def __init__(self, control_sock: socket.socket, counters: control.LoadCounters, config: ServerConfig, inherited: Inherited) -> None:
         self.control = control_sock
         self.counters = counters
         self.config = config
+        self.inherited = inherited
         self.sessions: set[Session] = set()
         self.refusals: dict[asyncio.Task[None], None] = {}  # TLS clients waiting for "busy", oldest first
         self.received = 0
         self.draining = False
-        self.tls = server_context(config.tls_cert, config.tls_key) if config.tls_cert and config.tls_key else None
+        self.tls = inherited.tls  # never loaded here: see inherited.py
 
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
         config = self.config
-        library = Library(config.root, fsync=config.fsync)
+        library = Library(config.root, fsync=config.fsync, root_fd=self.inherited.root_fd)
         self.context = ServeContext(
             config=config,
             library=library,
@@ -91,12 +100,14 @@ class Worker:
         loop.add_reader(self.control.fileno(), self._on_control)
         loop.add_signal_handler(signal.SIGTERM, self.drain)
         watchdog = loop.create_task(self._watchdog())
+        heartbeat = loop.create_task(self._heartbeat())
         with contextlib.suppress(OSError):  # a parent already gone: its EOF comes next and drains us
             self.control.send(control.READY)
         try:
             await self._done
         finally:
             watchdog.cancel()
+            heartbeat.cancel()
             loop.remove_reader(self.control.fileno())
             library.close()
             if self.context.pipe is not None:
@@ -235,3 +246,11 @@ class Worker:
             for session in list(self.sessions):
                 if session.overdue(now):
                     session.expire()
+
+    async def _heartbeat(self) -> None:
+        """Tell the parent the loop still runs. Anything slow (hashing, fsync, a
+        pass over a large folder) runs on threads, so only a stopped process or a
+        loop stuck in a bug misses beats (supervisor.py)."""
+        while True:
+            self.counters.beat()
+            await asyncio.sleep(control.HEARTBEAT_INTERVAL)

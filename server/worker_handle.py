@@ -1,15 +1,17 @@
 """The parent's view of one worker process: start it, hand it connections, read
-its load, and know when it is gone."""
+its load and its heartbeat, and know when it is gone."""
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import socket
+import time
 from collections.abc import Iterable
 
 from . import control
 from .config import ServerConfig
+from .inherited import Inherited
 from .worker import Closable, worker_main
 
 log = logging.getLogger(__name__)
@@ -31,13 +33,18 @@ class WorkerHandle:
         self.counters = counters
         self.ready = False
         self.sent = 0  # connections handed over
+        self.late = False  # silent too long: gets no new clients until it beats again
+        self.killed = False  # silent past --worker-timeout: SIGKILLed, not yet reaped
+        self._beats_seen = 0
+        self._beat_seen_at = time.monotonic()
 
     @classmethod
-    def start(cls, index: int, config: ServerConfig, parent_only: Iterable[Closable]) -> WorkerHandle:
+    def start(cls, index: int, config: ServerConfig, inherited: Inherited, parent_only: Iterable[Closable]) -> WorkerHandle:
         parent_end, child_end = control.control_pair()
         counters = control.LoadCounters()
-        inherited = [*parent_only, parent_end]
-        process = _CONTEXT.Process(target=worker_main, args=(child_end, counters, config, inherited), name=f"worker-{index}")
+        process = _CONTEXT.Process(
+            target=worker_main, args=(child_end, counters, config, inherited, [*parent_only, parent_end]), name=f"worker-{index}"
+        )
         process.start()
         child_end.close()
         parent_end.setblocking(False)
@@ -56,6 +63,20 @@ class WorkerHandle:
         """Sessions open plus connections on their way (sent, not yet received)."""
         received, active = self.counters.read()
         return active + self.sent - received
+
+    def silence(self, now: float) -> float:
+        """Seconds since the worker's heartbeat counter last moved (or since it was
+        started, before its first beat)."""
+        beats = self.counters.beats()
+        if beats != self._beats_seen:
+            self._beats_seen = beats
+            self._beat_seen_at = now
+        return now - self._beat_seen_at
+
+    def excuse(self, now: float) -> None:
+        """Forget the silence so far: the parent itself was not running to see the
+        beats, so it cannot tell a stuck worker from a busy machine."""
+        self._beat_seen_at = now
 
     def hand_over(self, conn: socket.socket, kind: bytes = control.SERVE) -> bool:
         """Pass ``conn`` to the worker; False if its queue is full or it is gone.
@@ -97,4 +118,5 @@ class WorkerHandle:
         return self.process.exitcode
 
     def kill(self) -> None:
+        self.killed = True
         self.process.kill()

@@ -8,6 +8,7 @@ prints when ready.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -60,6 +61,10 @@ class ServerProcess:
 
     def log(self) -> str:
         return Path(self.log_file.name).read_text(errors="replace")
+
+    def logged(self, pattern: str, timeout: float) -> bool:
+        """Wait until a line of the server's log matches the regular expression ``pattern``."""
+        return wait_for(lambda: re.search(pattern, self.log()) is not None, timeout=timeout, interval=0.05)
 
     def children(self) -> list[int]:
         """PIDs of the server's child processes (its workers), from /proc."""
