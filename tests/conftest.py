@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.certificates import make_cert
 from tests.server_process import ServerProcess
 
 
@@ -44,3 +45,9 @@ def server_factory(library: Path) -> Iterator:
 @pytest.fixture
 def server(server_factory) -> ServerProcess:
     return server_factory("--workers", "2")
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory) -> tuple[Path, Path]:
+    """One certificate and key for every TLS test that needs no other."""
+    return make_cert(tmp_path_factory.mktemp("certs"))

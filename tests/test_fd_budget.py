@@ -16,7 +16,6 @@ from shared.tls import TlsSettings
 from tests.hardening_support import sha, temp_files
 from tests.server_process import wait_for
 from tests.test_hardening_fds import fd_limit, tally
-from tests.test_tls import make_cert
 from tests.wire import Wire
 
 LIMIT = 128
@@ -64,11 +63,6 @@ def test_large_uploads_beyond_the_fds_are_refused_clearly_and_no_client_is_dropp
     assert temp_files(library) == []
     assert wait_for(lambda: fds_of(worker) == idle, timeout=5), (idle, fds_of(worker))
     assert "Traceback" not in server.log()
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    return make_cert(tmp_path_factory.mktemp("fd-certs"))
 
 
 def test_silent_tls_connections_beyond_the_limit_cannot_starve_an_admitted_session(server_factory, library, certs):

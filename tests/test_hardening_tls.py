@@ -10,12 +10,6 @@ import pytest
 
 from shared.client import FerryClient
 from shared.tls import TlsSettings
-from tests.test_tls import make_cert
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    return make_cert(tmp_path_factory.mktemp("hardening-certs"))
 
 
 @pytest.fixture

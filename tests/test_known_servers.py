@@ -14,7 +14,6 @@ from shared.client import FerryClient
 from shared.errors import FerryError
 from shared.tls import TlsSettings
 from tests.terminal_support import address_of, client_env, drop_file_read_override, run_client
-from tests.test_tls import make_cert
 
 PIN = b"127.0.0.1:1 SHA256:" + b"0" * 64 + b"\n"
 
@@ -27,11 +26,6 @@ DAMAGES = {
     "a folder": ("folder", "KNOWN is a folder, not a file; move it away and connect again"),
     "a FIFO": ("fifo", "KNOWN is not a regular file; move it away and connect again"),
 }
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory) -> tuple[Path, Path]:
-    return make_cert(tmp_path_factory.mktemp("certs"))
 
 
 @pytest.fixture

@@ -621,7 +621,7 @@ def test_a_closed_stdout_is_a_local_error(addr, library):
 
 
 def test_tls_with_pinning_and_with_a_ca_file(server_factory, library, tmp_path):
-    from tests.test_tls import make_cert
+    from tests.certificates import make_cert
 
     cert, key = make_cert(tmp_path / "certs")
     addr = address_of(server_factory("--workers", "1", "--tls-cert", str(cert), "--tls-key", str(key)))

@@ -5,26 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from shared.client import FerryClient
 from shared.errors import FerryError
 from shared.tls import TlsSettings
-from tests.server_process import REPO
+from tests.certificates import make_cert
 from tests.wire import Wire
-
-
-def make_cert(directory: Path) -> tuple[Path, Path]:
-    subprocess.run([str(REPO / "tools" / "make_cert.sh"), str(directory)], check=True, capture_output=True)
-    return directory / "ferry-cert.pem", directory / "ferry-key.pem"
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory) -> tuple[Path, Path]:
-    return make_cert(tmp_path_factory.mktemp("certs"))
 
 
 @pytest.fixture

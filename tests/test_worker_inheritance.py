@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.certificates import make_cert
 from tests.hardening_support import listing, still_serving
 from tests.server_process import ServerProcess, wait_for
 from tests.test_supervision import no_zombies
-from tests.test_tls import make_cert
 from tests.wire import Wire
 
 CONNECTIONS = 12

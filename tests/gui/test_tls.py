@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_tls import make_cert
+from tests.certificates import make_cert
 
 pytestmark = pytest.mark.gui
 
