@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .splicing import SplicePipe
+    from .storage.splicing import SplicePipe
 
 #: Linux moves at most this much per sendfile() call; asking for more has
 #: overflowed in some CPython releases.

@@ -12,8 +12,8 @@ import sys
 from .acceptor import format_address, open_listener
 from .config import ServerConfig, parse_args
 from .inherited import Inherited, load_tls
-from .library import Library, open_root
 from .logs import configure_logging
+from .storage import Library, open_root
 from .supervisor import Supervisor
 
 log = logging.getLogger("server")
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(config.log_level)
     try:
         root_fd = open_root(config.root)
-        library = Library(config.root, fsync=config.fsync, root_fd=root_fd)
+        library = Library(root_fd, fsync=config.fsync)
     except OSError as exc:
         log.error("cannot use %s as the library: %s", config.root, exc.strerror or exc)
         return 2

@@ -24,13 +24,11 @@ from shared.framing import HeaderBuffer, decode_header, encode_header
 from shared.limits import MAX_AUTH_FAILURES
 from shared.messages import Auth, Get, ListFiles, Put, Quit, Request, Stat, parse_request, request_op
 
-from .commits import GroupCommit
 from .config import ServerConfig
 from .connection import Connection
 from .fd_budget import FdBudget
-from .library import Library
-from .splicing import SplicePipe
-from .uploads import Upload
+from .storage import Library, Upload
+from .storage.splicing import SplicePipe
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +57,6 @@ class ServeContext:
     fds: FdBudget
     greeting: bytes
     buffer: memoryview  # one receive buffer per worker, see connection.py
-    pipe: SplicePipe | None = None  # one per worker, where the kernel has splice
-    commits: GroupCommit | None = None  # with fsync on
     draining: bool = False
     token: bytes | None = field(default=None, repr=False)
 
@@ -354,73 +350,40 @@ class Session:
         upload = self._upload = self.context.library.begin_upload(request.name, request.size, request.overwrite)
         await self.conn.send_all(_READY)
         self.state = State.BODY
-        failure = await self._receive_body(upload)
+        failure = await upload.receive(_Body(self))
         self.state = State.WORKING
         if failure is None:
             try:
-                await upload.finish_digest()
-                # From here the commit owns the upload and always cleans up after it: a
-                # session ended meanwhile (the drain's grace ran out) must not close its
-                # fd under the thread that is committing it.
-                self._upload = None
-                commits = self.context.commits
-                if commits is not None and not upload.large:  # fsync on: batched with other small commits
-                    digest = await commits.commit(upload, request.sha256)
-                elif upload.commit_may_block:
-                    digest = await asyncio.get_running_loop().run_in_executor(None, upload.commit, request.sha256)
-                else:  # a link or rename: cheaper than the hop to a thread and back
-                    digest = upload.commit(request.sha256)
+                digest = await upload.finish(request.sha256)
             except FerryError as exc:
                 failure = exc
         self._upload = None
-        upload.abort()
+        upload.abort()  # nothing to do unless it failed before its commit
         if failure is not None:
             await self._send(failure.to_wire())
             return
         await self._send({"ok": True, "name": request.name, "size": request.size, "sha256": digest})
 
-    async def _receive_body(self, upload: Upload) -> FerryError | None:
-        """Read exactly ``upload.size`` bytes. Storing stops at the first write error,
-        but the rest is still read (and dropped) so the session stays in step.
 
-        Large uploads on plain TCP are spliced socket -> pipe -> file, their sha256
-        computed by a trailing thread (digests.py); the rest is received into the
-        worker's buffer, hashed and written here."""
-        failure: FerryError | None = None
-        remaining = upload.size
-        buffer = self.context.buffer
-        pipe = self.context.pipe
-        splicing = pipe is not None and upload.takes_splice and self.conn.can_splice
-        while remaining:
-            chunk: bytes | memoryview = self.headers.take(remaining)
-            if not chunk and splicing and failure is None:
-                assert pipe is not None
-                moved = await self.conn.splice_into(pipe, remaining)
-                if not moved:
-                    raise ConnectionResetError("client left in the middle of an upload")
-                remaining -= moved
-                try:
-                    upload.splice_from(pipe, moved)
-                except FerryError as exc:
-                    failure = self._store_failed(upload, exc)
-                continue
-            if not chunk:
-                received = await self.conn.recv_into(buffer[: min(remaining, len(buffer))])
-                if not received:
-                    raise ConnectionResetError("client left in the middle of an upload")
-                chunk = buffer[:received]
-            remaining -= len(chunk)
-            if failure is None:
-                try:
-                    upload.write(chunk)
-                except FerryError as exc:
-                    failure = self._store_failed(upload, exc)
-        return failure
+class _Body:
+    """An upload's body as storage reads it (``uploads.BodyStream``): what the
+    session's header buffer already holds, then its connection."""
 
-    @staticmethod
-    def _store_failed(upload: Upload, exc: FerryError) -> FerryError:
-        log.warning("upload of %r failed: %s", upload.name, exc.message)
-        return exc
+    __slots__ = ("_session", "buffer", "can_splice")
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.buffer = session.context.buffer
+        self.can_splice = session.conn.can_splice
+
+    def take(self, limit: int) -> bytes | memoryview:
+        return self._session.headers.take(limit)
+
+    async def recv_into(self, view: memoryview) -> int:
+        return await self._session.conn.recv_into(view)
+
+    async def splice_into(self, pipe: SplicePipe, count: int) -> int:
+        return await self._session.conn.splice_into(pipe, count)
 
 
 _PEER_GONE = {errno.EPIPE, errno.ECONNRESET, errno.ETIMEDOUT}

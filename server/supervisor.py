@@ -28,7 +28,7 @@ from . import control
 from .acceptor import Acceptor
 from .config import ServerConfig
 from .inherited import Inherited, load_tls
-from .library import remove_uploads_of
+from .storage import remove_uploads_of
 from .worker_handle import WorkerHandle
 
 log = logging.getLogger(__name__)

@@ -25,14 +25,13 @@ from shared.errors import ErrorCode, FerryError
 from shared.framing import encode_header
 from shared.messages import greeting
 
-from . import control, splicing
-from .commits import GroupCommit
+from . import control
 from .config import ServerConfig
 from .connection import Connection
 from .fd_budget import FdBudget
 from .inherited import Inherited
-from .library import Library
 from .session import ServeContext, Session
+from .storage import Library
 from .tls import TlsConnection
 
 log = logging.getLogger(__name__)
@@ -84,14 +83,12 @@ class Worker:
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
         config = self.config
-        library = Library(config.root, fsync=config.fsync, root_fd=self.inherited.root_fd)
+        library = Library(self.inherited.root_fd, fsync=config.fsync)
         self.context = ServeContext(
             config=config,
             library=library,
             greeting=encode_header(greeting(f"ferry/{__version__}", config.auth_mode, config.max_upload)),
             buffer=memoryview(bytearray(RECV_BUFFER_BYTES)),
-            pipe=splicing.SplicePipe() if splicing.available else None,
-            commits=GroupCommit(library.dir_fd) if config.fsync else None,
             token=config.token.encode("utf-8") if config.token is not None else None,
             fds=FdBudget.of_this_process(),  # last: it counts the fds opened above as the base
         )
@@ -110,8 +107,6 @@ class Worker:
             heartbeat.cancel()
             loop.remove_reader(self.control.fileno())
             library.close()
-            if self.context.pipe is not None:
-                self.context.pipe.close()
 
     # -- the parent's messages ------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Shared passes (server/coalescing.py): a caller only ever gets a run that started
+"""Shared passes (server/storage/coalescing.py): a caller only ever gets a run that started
 after it asked and ended before it returned, and callers at once share runs."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from server.coalescing import Coalesced
+from server.storage.coalescing import Coalesced
 
 
 def test_every_caller_gets_a_run_that_started_after_it_asked():

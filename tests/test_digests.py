@@ -1,4 +1,4 @@
-"""The trailing sha256 (server/digests.py) against hashlib, on a real file written
+"""The trailing sha256 (server/storage/digests.py) against hashlib, on a real file written
 in blocks that straddle its page-aligned windows."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import hashlib
 import os
 import threading
 
-from server.digests import InlineDigest, TrailingDigest
+from server.storage.digests import InlineDigest, TrailingDigest
 
 
 def test_trailing_digest_equals_hashlib_for_odd_block_sizes(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import resource
@@ -10,8 +11,9 @@ import threading
 
 import pytest
 
-from server.library import Library, sweep_uploads
-from server.uploads import LARGE_BYTES
+from server.storage import Library
+from server.storage import uploads as uploads_module
+from server.storage.uploads import LARGE_BYTES
 from shared.errors import ErrorCode, FerryError
 
 
@@ -23,7 +25,7 @@ def names(lib: Library) -> list[str]:
 
 
 def test_new_and_removed_files_show_at_once(tmp_path):
-    lib = Library(tmp_path)
+    lib = Library.at(tmp_path)
     assert names(lib) == []
     for i in range(5):  # well within one timestamp tick of each other
         (tmp_path / f"f{i}").write_bytes(b"x")
@@ -40,7 +42,7 @@ def test_a_file_changed_in_place_shows_at_once(tmp_path):
     """An edit that keeps the name, the inode number and the folder's mtime: only an
     ``lstat`` of the file sees it, and every list makes one."""
     (tmp_path / "grows").write_bytes(b"x")
-    lib = Library(tmp_path)
+    lib = Library.at(tmp_path)
     assert listed_size(lib) == 1
     with open(tmp_path / "grows", "ab") as f:
         f.write(b"more")
@@ -56,7 +58,7 @@ def test_lists_on_many_threads_at_once_each_see_every_file(tmp_path):
     expected = [f"f{i:05d}" for i in range(3000)]
     for name in expected:
         (tmp_path / name).write_bytes(b"")
-    lib = Library(tmp_path)
+    lib = Library.at(tmp_path)
     counts: list[int] = []
 
     def lister() -> None:
@@ -73,7 +75,7 @@ def test_lists_on_many_threads_at_once_each_see_every_file(tmp_path):
 
 
 def test_many_changes_at_once_keep_the_order(tmp_path):
-    lib = Library(tmp_path)
+    lib = Library.at(tmp_path)
     for i in range(0, 600, 2):
         (tmp_path / f"n{i:04d}").write_bytes(b"")
     assert names(lib) == [f"n{i:04d}" for i in range(0, 600, 2)]
@@ -88,7 +90,7 @@ def test_many_changes_at_once_keep_the_order(tmp_path):
 
 
 def test_uploads_in_progress_and_odd_entries_are_not_listed(tmp_path):
-    lib = Library(tmp_path)
+    lib = Library.at(tmp_path)
     upload = lib.begin_upload("pending.bin", 3, overwrite=False)
     upload.write(b"abc")
     os.mkfifo(tmp_path / "fifo")
@@ -100,7 +102,7 @@ def test_uploads_in_progress_and_odd_entries_are_not_listed(tmp_path):
 
 
 def test_open_file_refuses_what_is_not_a_regular_file(tmp_path):
-    lib = Library(tmp_path)
+    lib = Library.at(tmp_path)
     os.mkfifo(tmp_path / "fifo")
     (tmp_path / "real").write_text("r")
     (tmp_path / "link").symlink_to(tmp_path / "real")
@@ -114,7 +116,7 @@ def test_open_file_refuses_what_is_not_a_regular_file(tmp_path):
 
 
 def test_checksum_cache_follows_changes(tmp_path):
-    lib = Library(tmp_path)
+    lib = Library.at(tmp_path)
     (tmp_path / "c").write_bytes(b"one")
     first = lib.open_file("c")
     digest_one = asyncio.run(lib.sha256(first))
@@ -129,14 +131,14 @@ def test_uploads_survive_a_sweep_running_all_the_time(tmp_path):
     """Another instance's start-up sweep may run at any moment, even between an
     upload creating its temp file and locking it: no upload is ever lost to it,
     and what is left unlocked (a crash) is swept."""
-    lib = Library(tmp_path)
-    sweeper = Library(tmp_path)  # its own fds, as another server's would be
+    lib = Library.at(tmp_path)
+    sweeper = Library.at(tmp_path)  # its own fds, as another server's would be
     stop = threading.Event()
     swept = []
 
     def sweep() -> None:
         while not stop.is_set():
-            swept.append(sweep_uploads(sweeper.uploads_fd))
+            swept.append(sweeper.remove_stale_uploads())
 
     thread = threading.Thread(target=sweep)
     thread.start()
@@ -150,12 +152,29 @@ def test_uploads_survive_a_sweep_running_all_the_time(tmp_path):
         thread.join()
     assert names(lib) == sorted(f"f{i}" for i in range(1000))
     (tmp_path / ".ferry-uploads" / "crashed.part").write_bytes(b"half")
-    assert sweep_uploads(sweeper.uploads_fd) == 1
+    assert sweeper.remove_stale_uploads() == 1
+    assert os.listdir(tmp_path / ".ferry-uploads") == []
+
+
+@pytest.mark.parametrize("unnamed_first", [True, False], ids=["O_TMPFILE", "named-then-locked"])
+def test_a_sweep_leaves_an_upload_in_progress_alone(tmp_path, monkeypatch, unnamed_first):
+    """Both ways a temp file is made and locked: unnamed and locked before it is
+    linked in, and (where the filesystem has no O_TMPFILE) named, then locked."""
+    if not unnamed_first:
+        monkeypatch.setattr(uploads_module, "_locked_before_named", lambda uploads_fd, temp_name: None)
+    lib = Library.at(tmp_path)
+    sweeper = Library.at(tmp_path)
+    upload = lib.begin_upload("f", 3, overwrite=False)
+    upload.write(b"abc")
+    assert len(os.listdir(tmp_path / ".ferry-uploads")) == 1
+    assert sweeper.remove_stale_uploads() == 0
+    assert upload.commit(None) == hashlib.sha256(b"abc").hexdigest()
+    assert names(lib) == ["f"] and (tmp_path / "f").read_bytes() == b"abc"
     assert os.listdir(tmp_path / ".ferry-uploads") == []
 
 
 def test_failed_commit_leaves_no_temp_file(tmp_path):
-    lib = Library(tmp_path)
+    lib = Library.at(tmp_path)
     upload = lib.begin_upload("x", 3, overwrite=False)
     upload.write(b"abc")
     with pytest.raises(FerryError) as info:
@@ -168,7 +187,7 @@ def test_an_upload_whose_digest_gets_no_fd_is_io_error_and_leaves_nothing(tmp_pa
     """A large upload needs a second fd (the digest thread's dup). When the process
     has only one left, the upload is refused with a clear error, and its temp file
     and first fd are given back (they leaked, and the session closed silently)."""
-    lib = Library(tmp_path)
+    lib = Library.at(tmp_path)
 
     async def begin_with_one_fd_left() -> FerryError:
         first, second = os.open(os.devnull, os.O_RDONLY), os.open(os.devnull, os.O_RDONLY)
@@ -192,7 +211,7 @@ def test_an_upload_whose_digest_gets_no_fd_is_io_error_and_leaves_nothing(tmp_pa
 
 
 def test_a_file_replaced_by_rename_shows_at_once(tmp_path):
-    lib = Library(tmp_path)
+    lib = Library.at(tmp_path)
     (tmp_path / "doc").write_bytes(b"old")
     lib.listing()
     for size in (5, 9, 2):  # each replacement within one timestamp tick and within the TTL
@@ -205,7 +224,7 @@ def test_a_file_replaced_by_rename_shows_at_once(tmp_path):
 def test_a_file_rewritten_in_place_with_its_inode_number_is_seen(tmp_path):
     """What another worker's upload looks like when it reuses a deleted file's inode
     number for the same name (found by test_fuzz against the old listing cache)."""
-    lib = Library(tmp_path)
+    lib = Library.at(tmp_path)
     path = tmp_path / "b.bin"
     path.write_bytes(b"1234567")
     assert json.loads(lib.listing()[1])["size"] == 7

@@ -1,4 +1,4 @@
-"""The list (server/listing.py), which reuses encoded lines between passes, against
+"""The list (server/storage/listing.py), which reuses encoded lines between passes, against
 a listing made from scratch, over random sequences of what happens to a library
 folder: files created, deleted, renamed, replaced by rename, rewritten in place
 (as an upload that reuses an inode number looks), touched, folders and symlinks
@@ -16,7 +16,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from server.listing import FolderListing
+from server.storage.listing import FolderListing
 from shared.messages import list_entry
 from shared.names import name_problem
 

@@ -1,0 +1,16 @@
+"""Storage: the library folder and everything that reads or writes it.
+
+:class:`Library` is the one way in. Below it, each module is one concept:
+``store`` (the open folder and what its parts share), ``listing`` and
+``coalescing`` (the ``list`` answer), ``uploads`` (an upload from first byte to
+publish, and the sweep of abandoned ones), ``digests`` (its sha256 on the way),
+``commits`` (durable commits in batches), ``splicing`` (socket to file without a
+copy), ``checksums`` (sha256 of stored files for ``stat``), ``handback`` (helper
+threads' results back to the event loop).
+"""
+
+from .library import Library, OpenFile
+from .store import open_root
+from .uploads import BodyStream, Upload, remove_uploads_of
+
+__all__ = ["BodyStream", "Library", "OpenFile", "Upload", "open_root", "remove_uploads_of"]

@@ -1,0 +1,415 @@
+"""One upload, whole: receive the body, compute its digest, commit and publish.
+
+The bytes go to a uniquely named file in the library's hidden uploads folder
+while sha256 is computed on the way (inline, or on a trailing thread for large
+uploads: digests.py), written by ``os.write`` or moved in by ``splice``
+(:meth:`Upload.receive` decides). :meth:`Upload.finish` checks the digest,
+fsyncs, and publishes with one atomic call: ``link`` when the name must not
+exist (so two racing uploads cannot both win), ``rename`` when it may be
+replaced (readers see the old file or the new one, never a mix); where that runs
+(group commit, a thread, inline) is its decision too. The session only speaks
+the protocol around it. Every failure path unlinks the temp file. The temp file
+is locked while it is written, and only temp files nobody holds a lock on are
+ever swept (:func:`sweep_uploads`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import fcntl
+import logging
+import os
+import secrets
+import stat
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from shared.errors import ErrorCode, FerryError
+
+from ..fd_budget import FD_ERRNOS
+from .digests import InlineDigest, TrailingDigest
+from .splicing import SplicePipe
+from .store import UPLOADS_DIR, Store
+
+log = logging.getLogger(__name__)
+
+_SPACE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+#: From this size on, an upload is hashed by a trailing thread (and so may be
+#: spliced), commits off the event loop, and a file it replaces is freed on the
+#: releaser thread. Below it, each of those costs more than it saves.
+LARGE_BYTES = 8 << 20
+_releaser: ThreadPoolExecutor | None = None
+#: New temp files tried before giving up, should sweeps keep taking them.
+_CLAIM_ATTEMPTS = 3
+
+
+def _release_later(fd: int) -> None:
+    """Close ``fd``, the last reference to a replaced file, on a thread of its own.
+
+    The kernel frees a file's pages when its last reference goes: inside
+    ``rename`` when nothing holds it, which took 140 ms for a 128 MiB file here,
+    with the event loop and the client both waiting. Holding it open across the
+    rename moves that work here, after the answer."""
+    global _releaser
+    if _releaser is None:  # made lazily, in the worker that needs it (never before a fork)
+        _releaser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ferry-release")
+    _releaser.submit(os.close, fd)
+
+
+def _claimed(fd: int) -> bool:
+    """Lock the new temp file ``fd`` for as long as it is open here.
+
+    Sweeps (at start-up, and after a worker dies) remove only temp files they can
+    lock, so an upload in progress is never removed: not by a restarted server
+    starting while this one drains, nor by a second server on the same folder.
+    The lock is the kernel's, so it goes with the process, whatever pid comes
+    next. False when a sweep locked the file between its creation and now: it
+    has unlinked it (or is about to), so the caller starts over."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return os.fstat(fd).st_nlink > 0
+
+
+def _locked_before_named(uploads_fd: int, temp_name: str) -> int | None:
+    """A new temp file that is locked before it has a name, so no sweep can ever
+    take it: made unnamed (``O_TMPFILE``), locked, then linked in under
+    ``temp_name``. None where the filesystem (or a missing /proc) does not allow
+    that; the caller then names it first and locks it after (:func:`_claimed`)."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag:
+        return None
+    try:
+        fd = os.open(".", os.O_RDWR | flag | os.O_CLOEXEC, 0o644, dir_fd=uploads_fd)
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+            return None
+        raise
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody else can reach it yet
+        os.link(f"/proc/self/fd/{fd}", temp_name, dst_dir_fd=uploads_fd)
+    except FileNotFoundError:  # no /proc
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _remove_temp(store: Store, temp_name: str, fd: int) -> None:
+    os.close(fd)
+    try:
+        os.unlink(temp_name, dir_fd=store.uploads_fd)
+    except OSError:
+        pass
+
+
+def sweep_uploads(uploads_fd: int, prefix: str = "") -> int:
+    """Delete the temp files (those whose name starts with ``prefix``) that no
+    upload is writing; return how many.
+
+    An upload holds an exclusive ``flock`` on its temp file as long as it is open
+    (:func:`_claimed`), so a file that cannot be locked is in use: by this server,
+    by one still draining while its successor starts, or by another server on the
+    same folder. Anything else there was left by a crash. The file is unlinked
+    while the lock is held, and an upload that locks a file only after that sees
+    it unlinked and starts over with a new one."""
+    removed = 0
+    for entry in os.scandir(uploads_fd):
+        if entry.name.startswith(prefix) and _remove_if_unclaimed(uploads_fd, entry.name):
+            removed += 1
+    return removed
+
+
+def remove_uploads_of(root_fd: int, pid: int) -> int:
+    """Delete the temp files of the worker ``pid``, which has exited: the parent calls
+    this when it reaps a worker, so a worker killed mid-upload leaves no stray data
+    until the next start. Temp names begin with their worker's pid (see
+    :meth:`Upload.create`); one that another live process holds (the same pid in
+    another server's worker, after reuse) is left alone."""
+    try:
+        uploads_fd = os.open(UPLOADS_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=root_fd)
+    except OSError:
+        return 0  # the folder went away: the next start cleans up
+    try:
+        return sweep_uploads(uploads_fd, prefix=f"{pid}-")
+    finally:
+        os.close(uploads_fd)
+
+
+def _remove_if_unclaimed(uploads_fd: int, name: str) -> bool:
+    try:
+        fd: int | None = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=uploads_fd)
+    except FileNotFoundError:  # its upload finished meanwhile
+        return False
+    except OSError:  # a symlink or a socket: nothing an upload leaves, so no lock to respect
+        fd = None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.unlink(name, dir_fd=uploads_fd)
+        return True
+    except BlockingIOError:
+        return False  # an upload in progress
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        log.warning("cannot remove stale upload %r: %s", name, exc.strerror)
+        return False
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+class BodyStream(Protocol):
+    """Where an upload's body comes from: bytes the session has already buffered,
+    then its connection (the session's adapter, see session.py)."""
+
+    buffer: memoryview  # the worker's receive buffer, free while the body is read
+    can_splice: bool  # a plain TCP socket, whose bytes can go to a pipe unseen
+
+    def take(self, limit: int) -> bytes | memoryview: ...
+
+    async def recv_into(self, view: memoryview) -> int: ...
+
+    async def splice_into(self, pipe: SplicePipe, count: int) -> int: ...
+
+
+def storage_error(exc: OSError | RuntimeError, name: str) -> FerryError:
+    """The protocol error for a failed write: ``no_space`` when the disk (or a
+    quota, or a file size limit) is full, ``io_error`` otherwise, saying so
+    when the server is short of fds or threads (the client may try again)."""
+    if isinstance(exc, OSError) and exc.errno in _SPACE_ERRORS:
+        return FerryError(ErrorCode.NO_SPACE, f"no space left to store {name!r}")
+    reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+    if not isinstance(exc, OSError) or exc.errno in FD_ERRNOS:
+        return FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: the server is short of resources ({reason}); try again later")
+    return FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: {reason}")
+
+
+class Upload:
+    def __init__(self, store: Store, name: str, size: int, overwrite: bool, temp_name: str, fd: int, replaces: int) -> None:
+        self.store = store
+        self.replaces = replaces  # the size of the file under the name when the upload began
+        self.name = name
+        self.size = size
+        self.overwrite = overwrite
+        self.temp_name = temp_name
+        self.fd = fd
+        self.received = 0
+        self.digest = TrailingDigest(fd) if size >= LARGE_BYTES else InlineDigest()
+        self._committing = False  # from then on the commit owns the upload and cleans up after it
+
+    @staticmethod
+    def fds_needed(size: int) -> int:
+        """The fds an upload of ``size`` bytes holds: its temp file, and from
+        :data:`LARGE_BYTES` the trailing digest's duplicate of it."""
+        return 2 if size >= LARGE_BYTES else 1
+
+    @property
+    def large(self) -> bool:
+        return self.size >= LARGE_BYTES
+
+    @property
+    def commit_may_block(self) -> bool:
+        """Commit waits for the disk: fsync, or ext4 starting writeback of a large
+        file renamed over another (its auto_da_alloc), some 50 ms per 128 MiB here."""
+        return self.store.fsync or self.large
+
+    @property
+    def takes_splice(self) -> bool:
+        """Bytes may be spliced in: the digest reads them from the file."""
+        return self.digest.reads_file
+
+    @classmethod
+    def create(cls, store: Store, name: str, size: int, overwrite: bool, replaces: int) -> Upload:
+        """Open a new temp file, locked while this upload has it (see :func:`_claimed`)."""
+        for _ in range(_CLAIM_ATTEMPTS):
+            # The worker's pid leads the name: when a worker dies, the parent
+            # sweeps the temp files named for it (remove_uploads_of).
+            temp_name = f"{os.getpid()}-{secrets.token_hex(8)}.part"
+            try:
+                fd = _locked_before_named(store.uploads_fd, temp_name)
+                if fd is None:
+                    # Readable too: a trailing digest maps the pages it hashes.
+                    fd = os.open(temp_name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=store.uploads_fd)
+                    if not _claimed(fd):
+                        os.close(fd)  # a sweep took it between our open and our lock, and removes it
+                        continue
+            except OSError as exc:
+                raise storage_error(exc, name) from None
+            try:
+                return cls(store, name, size, overwrite, temp_name, fd, replaces)
+            except (OSError, RuntimeError) as exc:  # a dup or a thread the digest could not have
+                _remove_temp(store, temp_name, fd)
+                raise storage_error(exc, name) from None
+        raise FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: its temp files kept being removed")
+
+    async def receive(self, body: BodyStream) -> FerryError | None:
+        """Read exactly :attr:`size` bytes from ``body`` and store them; the error
+        that stopped storing, if any. The rest is still read (and dropped) after a
+        failure, so the session stays in step; a client that leaves is
+        ``ConnectionResetError``.
+
+        Large uploads on plain TCP are spliced socket -> pipe -> file, their sha256
+        computed by a trailing thread (digests.py); the rest is received into the
+        worker's buffer, hashed and written here."""
+        failure: FerryError | None = None
+        remaining = self.size
+        buffer = body.buffer
+        pipe = self.store.pipe if self.takes_splice and body.can_splice else None
+        while remaining:
+            chunk: bytes | memoryview = body.take(remaining)
+            if not chunk and pipe is not None and failure is None:
+                moved = await body.splice_into(pipe, remaining)
+                if not moved:
+                    raise ConnectionResetError("client left in the middle of an upload")
+                remaining -= moved
+                try:
+                    self.splice_from(pipe, moved)
+                except FerryError as exc:
+                    failure = self._store_failed(exc)
+                continue
+            if not chunk:
+                received = await body.recv_into(buffer[: min(remaining, len(buffer))])
+                if not received:
+                    raise ConnectionResetError("client left in the middle of an upload")
+                chunk = buffer[:received]
+            remaining -= len(chunk)
+            if failure is None:
+                try:
+                    self.write(chunk)
+                except FerryError as exc:
+                    failure = self._store_failed(exc)
+        return failure
+
+    def _store_failed(self, exc: FerryError) -> FerryError:
+        log.warning("upload of %r failed: %s", self.name, exc.message)
+        return exc
+
+    async def finish(self, expected_sha256: str | None) -> str:
+        """Wait for the digest, then commit (see :meth:`commit`) where it costs
+        least: small durable commits in the worker's batches (commits.py), those
+        that wait for the disk on a thread, a bare link or rename right here.
+        Always leaves the upload closed, published or discarded."""
+        try:
+            await self.finish_digest()
+        except BaseException:
+            self._discard()
+            raise
+        # A session ended meanwhile (the drain's grace ran out) must not close the
+        # fd under the thread that is committing it: abort() is a no-op from here.
+        self._committing = True
+        commits = self.store.group_commit()
+        if commits is not None and not self.large:
+            return await commits.commit(self, expected_sha256)
+        if self.commit_may_block:
+            return await asyncio.get_running_loop().run_in_executor(None, self.commit, expected_sha256)
+        return self.commit(expected_sha256)
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Store the next bytes; raises ``no_space``/``io_error`` (the caller then
+        discards the rest of the body and aborts)."""
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(self.fd, view)
+                self.digest.wrote(view[:written])
+                view = view[written:]
+                self.received += written
+        except OSError as exc:
+            raise storage_error(exc, self.name) from None
+
+    def splice_from(self, pipe: SplicePipe, count: int) -> None:
+        """Store the ``count`` bytes waiting in ``pipe``; errors as :meth:`write`."""
+        try:
+            pipe.drain_into(self.fd, count)
+        except OSError as exc:
+            raise storage_error(exc, self.name) from None
+        self.received += count
+        self.digest.stored(count)
+
+    async def finish_digest(self) -> None:
+        """Wait until every stored byte is hashed (at once unless a thread trails)."""
+        try:
+            await self.digest.wait()
+        except OSError as exc:
+            raise FerryError(ErrorCode.IO_ERROR, f"cannot read {self.name!r} back to hash it: {exc.strerror}") from None
+
+    def commit(self, expected_sha256: str | None, sync_folder: bool = True) -> str:
+        """Verify, make durable, publish; return the sha256. :meth:`finish` calls it
+        after the digest is done, off the event loop when :attr:`commit_may_block`.
+        Without ``sync_folder`` the caller fsyncs the folder before it answers
+        (commits.py does, once for a batch). Aborts the upload on any failure."""
+        try:
+            digest = self.digest.hexdigest()
+            if expected_sha256 is not None and digest != expected_sha256:
+                raise FerryError(ErrorCode.CHECKSUM_MISMATCH, f"received bytes have sha256 {digest}, not {expected_sha256}")
+            try:
+                if self.store.fsync:
+                    os.fsync(self.fd)
+                self._publish()
+                if not self.overwrite:  # drop the temp link now, so the cached stat below stays current
+                    os.unlink(self.temp_name, dir_fd=self.store.uploads_fd)
+                if self.store.fsync and sync_folder:
+                    os.fsync(self.store.dir_fd)
+            except FileExistsError:
+                raise FerryError(ErrorCode.EXISTS, f"{self.name!r} was created by another upload meanwhile") from None
+            except IsADirectoryError:
+                raise FerryError(ErrorCode.EXISTS, f"{self.name!r} is a folder") from None
+            except OSError as exc:
+                raise storage_error(exc, self.name) from None
+            self.store.checksums.remember(os.fstat(self.fd), digest)
+            return digest
+        finally:
+            self._discard()
+
+    def _publish(self) -> None:
+        lib = self.store
+        if self.overwrite:
+            replaced = self._hold_large(self.name) if self.replaces >= LARGE_BYTES else None
+            try:
+                os.rename(self.temp_name, self.name, src_dir_fd=lib.uploads_fd, dst_dir_fd=lib.dir_fd)
+            finally:
+                if replaced is not None:
+                    _release_later(replaced)
+        else:
+            os.link(self.temp_name, self.name, src_dir_fd=lib.uploads_fd, dst_dir_fd=lib.dir_fd, follow_symlinks=False)
+
+    def _hold_large(self, name: str) -> int | None:
+        """An ``O_PATH`` fd on ``name`` when it is a large regular file (see
+        :func:`_release_later`); None otherwise, or if it cannot be had."""
+        try:
+            fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.store.dir_fd)
+        except OSError:
+            return None
+        try:
+            held = os.fstat(fd)
+        except OSError:
+            held = None
+        if held is None or not stat.S_ISREG(held.st_mode) or held.st_size < LARGE_BYTES:
+            os.close(fd)
+            return None
+        return fd
+
+    def abort(self) -> None:
+        """Give the upload up: its bytes are never published. Once :meth:`finish`
+        has begun to commit, the commit cleans up instead and this does nothing."""
+        if not self._committing:
+            self._discard()
+
+    def _discard(self) -> None:
+        """Close and remove the temp file (after a publish, only the link that is left)."""
+        if self.fd < 0:
+            return
+        self.digest.cancel()
+        os.close(self.fd)
+        self.fd = -1
+        try:
+            os.unlink(self.temp_name, dir_fd=self.store.uploads_fd)
+        except FileNotFoundError:  # renamed into place
+            pass
