@@ -30,6 +30,7 @@ from .commits import GroupCommit
 from .config import ServerConfig
 from .connection import Connection
 from .fd_budget import FdBudget
+from .features import offered
 from .inherited import Inherited
 from .library import Library
 from .session import ServeContext, Session
@@ -85,10 +86,12 @@ class Worker:
         loop = asyncio.get_running_loop()
         config = self.config
         library = Library(config.root, fsync=config.fsync, root_fd=self.inherited.root_fd)
+        features = offered(config)
         self.context = ServeContext(
             config=config,
             library=library,
-            greeting=encode_header(greeting(f"ferry/{__version__}", config.auth_mode, config.max_upload)),
+            greeting=encode_header(greeting(f"ferry/{__version__}", config.auth_mode, config.max_upload, features)),
+            features=features,
             buffer=memoryview(bytearray(RECV_BUFFER_BYTES)),
             pipe=splicing.SplicePipe() if splicing.available else None,
             commits=GroupCommit(library.dir_fd) if config.fsync else None,

@@ -1,10 +1,8 @@
 import pytest
-
-from shared.errors import ErrorCode, FerryError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import CLOSING_CODES
+from shared.errors import CLOSING_CODES, ErrorCode, FerryError
 from shared.limits import MAX_MTIME_SECONDS
 from shared.messages import (
     FEATURES,
