@@ -2,12 +2,13 @@
 
 The one place that says so: the greeting lists :func:`offered`, and the session
 answers ``forbidden`` to any request that uses a feature not in it. Whoever
-implements a feature adds its name to :data:`IMPLEMENTED`, and nothing else.
+implements a feature (its requests answered in ``session.py``) adds its name, one
+of ``shared.messages.FEATURES``, to :data:`IMPLEMENTED`; nothing else changes.
 """
 
 from __future__ import annotations
 
-from shared.messages import FEATURES, MANAGE
+from shared.messages import MANAGE
 
 from .config import ServerConfig
 
@@ -19,8 +20,6 @@ IMPLEMENTED: frozenset[str] = frozenset()
 def offered(config: ServerConfig) -> frozenset[str]:
     """The features this server's greeting names. ``--no-delete`` leaves out
     ``manage`` (delete, rename), as 7.3 says a server refusing changes does."""
-    features = set(IMPLEMENTED)
     if config.no_delete:
-        features.discard(MANAGE)
-    assert features <= set(FEATURES), features
-    return frozenset(features)
+        return IMPLEMENTED - {MANAGE}
+    return IMPLEMENTED
