@@ -414,6 +414,26 @@ def greeting(server: str, auth: bool | str, max_upload: int | None, features: It
     }
 
 
+def offered_features(greeting: dict[str, Any]) -> frozenset[str] | None:
+    """The features a server's greeting offers, or None for a version 1 server (no
+    ``features`` field, or one that is not a list: a client then uses none of 1.1).
+    Names this implementation does not know, and entries that are not strings, are
+    ignored (section 7), so a newer server's additions cost nothing."""
+    features = greeting.get("features")
+    if not isinstance(features, list):
+        return None
+    return frozenset(name for name in features if isinstance(name, str) and name in FEATURES)
+
+
+def can_send(request: Request, offered: frozenset[str] | None) -> bool:
+    """May a client send ``request`` to a server that offered ``offered``
+    (:func:`offered_features`)? Anything else would be ``forbidden``, or not
+    understood by a version 1 server."""
+    if offered is None:
+        return not request.is_version_1_1
+    return request.features <= offered
+
+
 def raise_for_error(header: Any) -> dict[str, Any]:
     """A response header if it says ``ok: true``; the server's error as a
     :class:`FerryError` if it says ``ok: false``; ``bad_request`` if it is neither."""

@@ -17,9 +17,11 @@ from shared.messages import (
     Quit,
     Rename,
     Stat,
+    can_send,
     encode_request,
     encode_trailer,
     greeting,
+    offered_features,
     parse_request,
     parse_trailer,
     raise_for_error,
@@ -260,6 +262,26 @@ def test_greeting_lists_features_in_a_fixed_order():
     assert greeting("s", True, 5, {"mtime", "folders"})["features"] == ["folders", "mtime"]
     with pytest.raises(ValueError):
         greeting("s", True, 5, ["teleport"])
+
+
+def test_offered_features_from_a_greeting():
+    assert offered_features({"ferry": 1}) is None
+    assert offered_features({"ferry": 1, "features": "folders"}) is None
+    assert offered_features({"features": []}) == frozenset()
+    assert offered_features({"features": ["mtime", "teleport", 5, None, "folders"]}) == {"mtime", "folders"}
+
+
+def test_can_send_only_what_the_server_offered():
+    v1 = None
+    assert can_send(Get("a", 1), v1) and can_send(Put("a", 1, True), v1) and can_send(ListFiles(), v1)
+    assert not can_send(Get("a", 0, 5), v1)  # length needs a greeting with features
+    assert not can_send(Stat("a/b"), v1)
+    assert can_send(Get("a", 0, 5), frozenset())
+    assert not can_send(Mkdir("a"), frozenset())
+    assert can_send(Mkdir("a"), frozenset({"folders"}))
+    assert not can_send(Rename("a", "d/a"), frozenset({"manage"}))
+    assert can_send(Rename("a", "d/a"), frozenset({"manage", "folders"}))
+    assert not can_send(Put("a", 1, upload_id="0" * 32, mtime=1), frozenset({"resume"}))
 
 
 _paths = st.lists(st.sampled_from(["a", "b", "é", "x y"]), min_size=1, max_size=3).map("/".join)
