@@ -2,8 +2,9 @@
 
 The server validates a request in the order section 6 prescribes:
 :func:`request_op` (is it an object with a known ``op``?), then its own
-``unauthorized`` check, then :func:`parse_request` (field types, then names),
-then its own ``read_only`` check. Clients use :func:`field` and
+``unauthorized`` check, then :func:`parse_request` (field types, then names and
+paths), then its own ``read_only`` and ``forbidden`` checks (a request's
+``features`` against those its greeting offered). Clients use :func:`field` and
 :func:`raise_for_error` to read responses, which are untrusted input too.
 """
 
@@ -33,11 +34,12 @@ MTIME = "mtime"
 FEATURES = (FOLDERS, MANAGE, TRAILER, RESUME, MTIME)
 
 _NONE: frozenset[str] = frozenset()
+_FOLDERS_ONLY = frozenset({FOLDERS})
 
 
 def _path_features(path: str) -> frozenset[str]:
     """Where version 1 takes a name, a name with a ``/`` is a path: feature ``folders``."""
-    return frozenset({FOLDERS}) if "/" in path else _NONE
+    return _FOLDERS_ONLY if "/" in path else _NONE
 
 
 # -- requests -----------------------------------------------------------------
@@ -66,7 +68,7 @@ class ListFiles:
 
     @property
     def features(self) -> frozenset[str]:
-        return _NONE if self.path is self.folders is self.recursive is None else frozenset({FOLDERS})
+        return _NONE if self.path is self.folders is self.recursive is None else _FOLDERS_ONLY
 
     @property
     def is_version_1_1(self) -> bool:
@@ -136,7 +138,7 @@ class Put:
 class Mkdir:
     path: str
     parents: bool = False
-    features = frozenset({FOLDERS})
+    features = _FOLDERS_ONLY
     is_version_1_1 = True
 
 
