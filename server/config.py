@@ -20,6 +20,7 @@ class ServerConfig:
     idle_timeout: float = 300.0
     max_upload: int | None = None
     read_only: bool = False
+    no_delete: bool = False  # refuse delete, rename and put with overwrite (PROTOCOL.md 7.3)
     grace: float = 10.0
     fsync: bool = True
     token: str | None = field(default=None, repr=False)  # never in a log line
@@ -96,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--max-upload", type=_non_negative_int, default=None, metavar="BYTES", help="largest upload accepted (default: no limit)")
     add("--read-only", action="store_true", help="refuse every upload")
+    add(
+        "--no-delete",
+        action="store_true",
+        help="refuse to delete, rename or overwrite files ('forbidden'); new uploads and folders still work",
+    )
     add(
         "--grace",
         type=float,

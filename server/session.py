@@ -2,9 +2,9 @@
 
 Validation runs in the order PROTOCOL.md section 6 fixes: ``bad_request`` (not an
 object, no ``op``), ``unknown_op``, ``unauthorized``, ``bad_request`` (fields),
-``bad_name``, ``read_only``, then the rest. A ``FerryError`` raised anywhere in a
-handler becomes the error response and the session goes on; a connection problem
-ends the session and nothing else.
+``bad_name``, ``read_only``, ``forbidden`` (PROTOCOL.md 7.6), then the rest. A
+``FerryError`` raised anywhere in a handler becomes the error response and the
+session goes on; a connection problem ends the session and nothing else.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from shared.errors import CLOSING_CODES, ErrorCode, FerryError
 from shared.framing import HeaderBuffer, decode_header, encode_header
 from shared.limits import MAX_AUTH_FAILURES
-from shared.messages import Auth, Get, ListFiles, Put, Quit, Request, Stat, parse_request, request_op
+from shared.messages import WRITE_OPS, Auth, Get, ListFiles, Put, Quit, Request, Stat, parse_request, request_op
 
 from .config import ServerConfig
 from .connection import Connection
@@ -56,6 +56,7 @@ class ServeContext:
     library: Library
     fds: FdBudget
     greeting: bytes
+    features: frozenset[str]  # what the greeting offers (features.py)
     buffer: memoryview  # one receive buffer per worker, see connection.py
     draining: bool = False
     token: bytes | None = field(default=None, repr=False)
@@ -228,9 +229,11 @@ class Session:
         try:
             header = decode_header(line)
             op = request_op(header)
-            if not self.authorized and (op == "put" or (self.context.config.token_for == "all" and op not in ("auth", "quit"))):
+            if not self.authorized and (op in WRITE_OPS or (self.context.config.token_for == "all" and op not in ("auth", "quit"))):
                 raise FerryError(ErrorCode.UNAUTHORIZED, "send 'auth' with the server's token first")
-            await self._dispatch(parse_request(op, header))
+            request = parse_request(op, header)
+            self._check_allowed(op, request)
+            await self._dispatch(request)
         except FerryError as exc:
             if exc.code in CLOSING_CODES:
                 raise
@@ -242,6 +245,19 @@ class Session:
             if self.state is State.BODY:  # half a body went out or in: the stream is out of step
                 raise _Close() from None
             await self._send(FerryError(ErrorCode.INTERNAL, "the server failed to answer this request").to_wire())
+
+    def _check_allowed(self, op: str, request: Request) -> None:
+        """``read_only``, then ``forbidden``: a feature the greeting did not offer, or
+        what ``--no-delete`` refuses (PROTOCOL.md 7.3 and 7.6). Ranked after the
+        parse (``bad_request``, ``bad_name``) and before anything a handler finds."""
+        config = self.context.config
+        if config.read_only and op in WRITE_OPS:
+            raise FerryError(ErrorCode.READ_ONLY, "this server is read-only")
+        missing = request.features - self.context.features
+        if missing:
+            raise FerryError(ErrorCode.FORBIDDEN, f"this server does not offer the '{min(missing)}' feature")
+        if config.no_delete and isinstance(request, Put) and request.overwrite:
+            raise FerryError(ErrorCode.FORBIDDEN, "this server does not replace existing files")
 
     async def _dispatch(self, request: Request) -> None:
         if isinstance(request, ListFiles):
@@ -257,6 +273,8 @@ class Session:
         elif isinstance(request, Quit):
             await self.conn.send_all(_OK)
             raise _Close()
+        else:  # features.IMPLEMENTED offers a request nothing here answers yet
+            raise FerryError(ErrorCode.INTERNAL, f"the server cannot answer '{type(request).__name__}' yet")
 
     async def _send(self, header: dict[str, Any]) -> None:
         await self.conn.send_all(encode_header(header))
@@ -311,6 +329,8 @@ class Session:
             if request.offset > opened.size:
                 raise FerryError(ErrorCode.BAD_REQUEST, f"offset {request.offset} is past the end ({opened.size} bytes)")
             length = opened.size - request.offset
+            if request.length is not None:  # at most this many (PROTOCOL.md 7.5)
+                length = min(length, request.length)
             header = {
                 "ok": True,
                 "name": opened.name,
@@ -321,7 +341,7 @@ class Session:
             }
             await self.conn.send_all(encode_header(header), more=length > 0)  # one segment with the body's start
             self.state = State.BODY
-            position, end = request.offset, opened.size
+            position, end = request.offset, request.offset + length
             while position < end:
                 try:
                     sent = await self.conn.sendfile(opened.fd, position, end - position)
@@ -339,8 +359,6 @@ class Session:
 
     async def _put(self, request: Put) -> None:
         config = self.context.config
-        if config.read_only:
-            raise FerryError(ErrorCode.READ_ONLY, "this server is read-only")
         if config.max_upload is not None and request.size > config.max_upload:
             raise FerryError(ErrorCode.TOO_LARGE, f"uploads are limited to {config.max_upload} bytes")
         with self.context.fds.holding(Upload.fds_needed(request.size)):

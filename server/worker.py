@@ -29,6 +29,7 @@ from . import control
 from .config import ServerConfig
 from .connection import Connection
 from .fd_budget import FdBudget
+from .features import offered
 from .inherited import Inherited
 from .session import ServeContext, Session
 from .storage import Library
@@ -84,10 +85,12 @@ class Worker:
         loop = asyncio.get_running_loop()
         config = self.config
         library = Library(self.inherited.root_fd, fsync=config.fsync)
+        features = offered(config)
         self.context = ServeContext(
             config=config,
             library=library,
-            greeting=encode_header(greeting(f"ferry/{__version__}", config.auth_mode, config.max_upload)),
+            greeting=encode_header(greeting(f"ferry/{__version__}", config.auth_mode, config.max_upload, features)),
+            features=features,
             buffer=memoryview(bytearray(RECV_BUFFER_BYTES)),
             token=config.token.encode("utf-8") if config.token is not None else None,
             fds=FdBudget.of_this_process(),  # last: it counts the fds opened above as the base

@@ -1,4 +1,4 @@
-"""The protocol's error codes (PROTOCOL.md section 5) and the exception that carries one."""
+"""The protocol's error codes (PROTOCOL.md sections 5 and 7.6) and the exception that carries one."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ class ErrorCode(str, enum.Enum):
     BUSY = "busy"
     TIMEOUT = "timeout"
     INTERNAL = "internal"
+    # version 1.1 (section 7.6); the connection stays open after either
+    NOT_EMPTY = "not_empty"
+    FORBIDDEN = "forbidden"
 
     def __str__(self) -> str:
         return self.value

@@ -26,8 +26,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_sta
 from shared.errors import ErrorCode, FerryError
 from shared.framing import HeaderBuffer, decode_header, encode_header
 from shared.limits import MAX_FILE_SIZE
-from shared.messages import OPS, Get, Put, encode_request, parse_request, request_op
-from shared.names import name_problem
+from shared.messages import OPS, Get, ListFiles, Put, encode_request, parse_request, request_op
+from shared.paths import path_problem
 from tests.hardening_support import assert_valid_response, no_temp_files, sha, temp_files, visible
 from tests.server_process import ServerProcess
 from tests.wire import Wire
@@ -37,6 +37,7 @@ PARSER = settings(max_examples=300, deadline=None, derandomize=True, database=No
 # -- the parser -------------------------------------------------------------------------------
 
 FIELD_NAMES = ["op", "name", "size", "offset", "overwrite", "sha256", "token", "length", "x"]
+FIELD_NAMES += ["path", "folders", "recursive", "parents", "from", "to", "trailer", "upload_id", "mtime"]  # 1.1
 #: Any code point, lone surrogates included (a JSON "\ud800" escape decodes to one).
 any_text = st.lists(st.characters() | st.integers(0xD800, 0xDFFF).map(chr), max_size=20).map("".join)
 json_scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=20) | any_text
@@ -83,9 +84,12 @@ def check_accepted(request: object) -> None:
     if isinstance(request, FerryError):
         json.loads(encode_header(request.to_wire()))  # its answer can always be sent
         return
-    name = getattr(request, "name", None)
-    if name is not None:
-        assert name_problem(name) is None
+    for key in ("name", "source", "target"):
+        path = getattr(request, key, None)
+        if path is not None:
+            assert path_problem(path) is None
+    if isinstance(request, ListFiles) and request.path is not None:
+        assert path_problem(request.path, root_allowed=True) is None
     if isinstance(request, Put):
         assert 0 <= request.size <= MAX_FILE_SIZE and type(request.size) is int
         assert request.sha256 is None or (len(request.sha256) == 64 and request.sha256 == request.sha256.lower())
@@ -123,11 +127,11 @@ def test_parser_on_request_shaped_json_raises_only_ferry_errors(headers, cuts, d
 
 
 @PARSER
-@given(st.sampled_from(["op", "name", "token", "sha256"]), any_text, st.sampled_from(OPS), st.booleans())
+@given(st.sampled_from(["op", "name", "token", "sha256", "path", "from", "to", "upload_id"]), any_text, st.sampled_from(OPS), st.booleans())
 def test_any_string_in_any_field_gets_an_answer_that_can_be_sent(key, text, op, ascii_only):
     """Error messages quote what the client sent; even a lone surrogate must not
     make the answer unencodable (the session would die without one)."""
-    header = {"op": op, "name": "a.txt", "size": 1, "token": "t", key: text}
+    header = {"op": op, "name": "a.txt", "size": 1, "token": "t", "path": "a", "from": "a", "to": "b", key: text}
     line = json.dumps(header, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
     (result,) = parse_all(line + b"\n", [])
     check_accepted(result)
