@@ -28,6 +28,10 @@ class Plan:
     workers: tuple[int, ...]  # --workers values for the worker-scaling figure
     exactness_sizes: tuple[int, ...]  # untouched files in the folder while lists are checked
     exactness_seconds: float
+    tree_folders: int  # the tree moved whole: this many folders...
+    tree_files_per_folder: int  # ...of this many files...
+    tree_file_size: int  # ...of this size
+    tree_reps: int
 
 
 FULL = Plan(
@@ -49,6 +53,10 @@ FULL = Plan(
     workers=(1, 2),
     exactness_sizes=(4, 100_000),
     exactness_seconds=20.0,
+    tree_folders=100,
+    tree_files_per_folder=100,
+    tree_file_size=16 * 1024,
+    tree_reps=3,
 )
 
 QUICK = Plan(
@@ -70,4 +78,8 @@ QUICK = Plan(
     workers=(1, 2),
     exactness_sizes=(4, 10_000),
     exactness_seconds=5.0,
+    tree_folders=20,
+    tree_files_per_folder=50,
+    tree_file_size=16 * 1024,
+    tree_reps=2,
 )
