@@ -292,8 +292,9 @@ class Upload:
     def fds_needed(size: int, resumable: bool = False) -> int:
         """The fds an upload of ``size`` bytes holds: its temp file, from
         :data:`LARGE_BYTES` the trailing digest's duplicate of it, and for a
-        resumable one the partial it may take over (partials.py)."""
-        return (2 if size >= LARGE_BYTES else 1) + resumable
+        resumable one the partial it may take over and the copying thread's
+        duplicate of its own (partials.py)."""
+        return (2 if size >= LARGE_BYTES else 1) + 2 * resumable
 
     @property
     def large(self) -> bool:
