@@ -361,12 +361,22 @@ class Session:
         config = self.context.config
         if config.max_upload is not None and request.size > config.max_upload:
             raise FerryError(ErrorCode.TOO_LARGE, f"uploads are limited to {config.max_upload} bytes")
-        with self.context.fds.holding(Upload.fds_needed(request.size)):
+        with self.context.fds.holding(Upload.fds_needed(request.size, resumable=request.upload_id is not None)):
             await self._receive_upload(request)
 
     async def _receive_upload(self, request: Put) -> None:
-        upload = self._upload = self.context.library.begin_upload(request.name, request.size, request.overwrite)
-        await self.conn.send_all(_READY)
+        upload = self._upload = self.context.library.begin_upload(
+            request.name,
+            request.size,
+            request.overwrite,
+            upload_id=request.upload_id,
+            trailer=bool(request.trailer),
+            mtime=request.mtime,
+        )
+        if request.upload_id is None:
+            await self.conn.send_all(_READY)
+        else:  # the bytes already held, which the client does not send again (PROTOCOL.md 7.4)
+            await self._send({"ok": True, "ready": True, "offset": upload.offset})
         self.state = State.BODY
         failure = await upload.receive(_Body(self))
         self.state = State.WORKING
@@ -396,6 +406,15 @@ class _Body:
 
     def take(self, limit: int) -> bytes | memoryview:
         return self._session.headers.take(limit)
+
+    async def header(self) -> bytes:
+        headers = self._session.headers
+        while (line := headers.next_header()) is None:
+            received = await self._session.conn.recv_into(self.buffer)
+            if not received:
+                raise ConnectionResetError("client left before the end of an upload")
+            headers.feed(self.buffer[:received])
+        return line
 
     async def recv_into(self, view: memoryview) -> int:
         return await self._session.conn.recv_into(view)

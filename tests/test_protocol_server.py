@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from server.features import IMPLEMENTED
+from shared.messages import FEATURES
 from tests.wire import Wire
 
 
@@ -45,7 +47,7 @@ def test_greeting(server):
             "server": wire.greeting["server"],
             "auth": False,
             "max_upload": None,
-            "features": [],  # 1.1 (section 7); none implemented yet
+            "features": [f for f in FEATURES if f in IMPLEMENTED],  # 1.1 (section 7), in the order of FEATURES
         }
         assert wire.greeting["server"].startswith("ferry/")
 

@@ -23,7 +23,7 @@ from shared.names import check_name
 from ..fd_budget import FD_ERRNOS, OUT_OF_FDS
 from .listing import FolderListing
 from .store import DIR_FLAGS, Store, open_root, open_uploads
-from .uploads import Upload, sweep_uploads
+from .uploads import Upload, sweep_partials, sweep_uploads
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class OpenFile:
 
 
 class Library:
-    def __init__(self, root_fd: int, *, fsync: bool = True) -> None:
+    def __init__(self, root_fd: int, *, fsync: bool = True, resume_hours: float = 1.0) -> None:
         """``root_fd`` is the folder already open (the parent's, which a worker
         inherits): it is reopened through the fd, never through a path, so a
         folder renamed meanwhile is still the one served. Reopening gives this
@@ -59,7 +59,7 @@ class Library:
         process's offset."""
         dir_fd = os.open(".", DIR_FLAGS, dir_fd=root_fd)
         try:
-            self._store = Store(dir_fd, open_uploads(dir_fd), fsync)
+            self._store = Store(dir_fd, open_uploads(dir_fd), fsync, keep_partials=resume_hours * 3600)
         except BaseException:
             os.close(dir_fd)
             raise
@@ -81,8 +81,10 @@ class Library:
     def remove_stale_uploads(self) -> int:
         """Delete what uploads interrupted by a crash left behind; run once at start,
         before any worker serves. Uploads in progress (of an instance still
-        draining, or of another server on this folder) are left alone."""
-        return sweep_uploads(self._store.uploads_fd)
+        draining, or of another server on this folder) are left alone, and so are
+        partial uploads kept for a resume until they expire."""
+        store = self._store
+        return sweep_uploads(store.uploads_fd) + sweep_partials(store.uploads_fd, store.keep_partials)
 
     def listing(self) -> tuple[int, bytes]:
         """The ``list`` body: one line per regular file directly in the folder with a
@@ -127,8 +129,18 @@ class Library:
         the worker's hashing threads, once however many ask (checksums.py)."""
         return await self._store.checksums.sha256(opened.fd, opened.stat)
 
-    def begin_upload(self, name: str, size: int, overwrite: bool) -> Upload:
-        """Check that ``name`` can take ``size`` bytes and open its temp file.
+    def begin_upload(
+        self,
+        name: str,
+        size: int,
+        overwrite: bool,
+        *,
+        upload_id: str | None = None,
+        trailer: bool = False,
+        mtime: float | None = None,
+    ) -> Upload:
+        """Check that ``name`` can take ``size`` bytes and open its temp file (with
+        ``upload_id``, its kept partial: then only the bytes still to come must fit).
 
         Without ``overwrite`` any existing entry under the name is ``exists``; with it
         only a folder is (a file or link is replaced, never followed).
@@ -142,11 +154,22 @@ class Library:
             raise FerryError(ErrorCode.IO_ERROR, f"cannot check {name!r}: {exc.strerror}") from None
         if existing is not None and (not overwrite or stat_mode.S_ISDIR(existing.st_mode)):
             raise FerryError(ErrorCode.EXISTS, f"{name!r} already exists")
+        replaces = existing.st_size if existing is not None and stat_mode.S_ISREG(existing.st_mode) else 0
+        if upload_id is None:
+            self._check_space(size)
+        upload = Upload.create(self._store, name, size, overwrite, replaces, upload_id=upload_id, trailer=trailer, mtime=mtime)
+        if upload_id is not None:
+            try:  # kept partials are on the disk already: free space counts them
+                self._check_space(size - upload.offset)
+            except FerryError:
+                upload.abort()
+                raise
+        return upload
+
+    def _check_space(self, needed: int) -> None:
         try:
             fs = os.fstatvfs(self._store.uploads_fd)
         except OSError as exc:
             raise FerryError(ErrorCode.IO_ERROR, f"cannot check free space: {exc.strerror}") from None
-        if size > fs.f_bavail * fs.f_frsize:
-            raise FerryError(ErrorCode.NO_SPACE, f"not enough free space for {size} bytes")
-        replaces = existing.st_size if existing is not None and stat_mode.S_ISREG(existing.st_mode) else 0
-        return Upload.create(self._store, name, size, overwrite, replaces)
+        if needed > fs.f_bavail * fs.f_frsize:
+            raise FerryError(ErrorCode.NO_SPACE, f"not enough free space for {needed} bytes")
