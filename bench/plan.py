@@ -31,6 +31,10 @@ class Plan:
     tree_list_files: int  # files of the tree listed recursively...
     tree_list_folders: int  # ... spread over this many folders
     tree_list_reps: int
+    tree_folders: int  # the tree moved whole: this many folders...
+    tree_files_per_folder: int  # ...of this many files...
+    tree_file_size: int  # ...of this size
+    tree_reps: int
 
 
 FULL = Plan(
@@ -55,6 +59,10 @@ FULL = Plan(
     tree_list_files=100_000,
     tree_list_folders=1_000,
     tree_list_reps=7,
+    tree_folders=100,
+    tree_files_per_folder=100,
+    tree_file_size=16 * 1024,
+    tree_reps=3,
 )
 
 QUICK = Plan(
@@ -79,4 +87,8 @@ QUICK = Plan(
     tree_list_files=100_000,
     tree_list_folders=1_000,
     tree_list_reps=3,
+    tree_folders=20,
+    tree_files_per_folder=50,
+    tree_file_size=16 * 1024,
+    tree_reps=2,
 )
