@@ -319,7 +319,7 @@ def test_put_with_parents_makes_the_folders(server, tree):
     assert not (tree / "photos" / "new").exists()
 
 
-def test_put_parents_ranks_not_found_after_exists_checks_of_the_first_response(server, library):
+def test_put_parents_must_be_a_boolean_and_makes_nothing_for_a_bad_name(server, library):
     with Wire(server.address) as wire:
         assert wire.error({"op": "put", "name": "a/b", "size": 1, "parents": 1}) == "bad_request"
         assert wire.error({"op": "put", "name": "a/.b", "size": 1, "parents": True}) == "bad_name"
