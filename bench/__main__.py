@@ -29,6 +29,7 @@ SECTIONS = {
     "parallel": growth.parallel,
     "idle": idle.idle,
     "list": growth.list_latency,
+    "treelist": growth.tree_list_latency,
     "exactness": exactness.exactness,
 }
 

@@ -29,6 +29,7 @@ import secrets
 import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Protocol
 
 from shared.errors import CLOSING_CODES, ErrorCode, FerryError
@@ -258,11 +259,24 @@ def storage_error(exc: OSError | RuntimeError, name: str) -> FerryError:
     return FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: {reason}")
 
 
+@dataclass
+class Destination:
+    """Where an upload publishes: ``name`` in the folder ``fd``, which the upload
+    holds open until it is done, so the file lands in the folder its path named
+    when it began, whatever is renamed or swapped on the way meanwhile. ``fd`` is
+    None for the library folder itself (not the upload's to close). ``path`` is
+    what the client sent, for messages."""
+
+    fd: int | None
+    name: str
+    path: str
+
+
 class Upload:
     def __init__(
         self,
         store: Store,
-        name: str,
+        destination: Destination,
         size: int,
         overwrite: bool,
         temp_name: str,
@@ -272,7 +286,8 @@ class Upload:
     ) -> None:
         self.store = store
         self.replaces = replaces  # the size of the file under the name when the upload began
-        self.name = name
+        self.destination = destination
+        self.name = destination.path
         self.size = size
         self.overwrite = overwrite
         self.temp_name = temp_name
@@ -289,12 +304,18 @@ class Upload:
         self.mtime: float | None = None  # the published file's, if the client gave one
 
     @staticmethod
-    def fds_needed(size: int, resumable: bool = False) -> int:
+    def fds_needed(size: int, in_folder: bool = False, resumable: bool = False) -> int:
         """The fds an upload of ``size`` bytes holds: its temp file, from
-        :data:`LARGE_BYTES` the trailing digest's duplicate of it, and for a
-        resumable one the partial it may take over and the copying thread's
-        duplicate of its own (partials.py)."""
-        return (2 if size >= LARGE_BYTES else 1) + 2 * resumable
+        :data:`LARGE_BYTES` the trailing digest's duplicate of it, ``in_folder``
+        (a path with a ``/``) the folder it publishes into (:class:`Destination`),
+        and for a resumable one the partial it may take over and the copying
+        thread's duplicate of its own (partials.py)."""
+        return 1 + (size >= LARGE_BYTES) + in_folder + 2 * resumable
+
+    @property
+    def folder_fd(self) -> int:
+        """The folder the file is published into, and whose fsync makes that durable."""
+        return self.store.dir_fd if self.destination.fd is None else self.destination.fd
 
     @property
     def large(self) -> bool:
@@ -315,7 +336,7 @@ class Upload:
     def create(
         cls,
         store: Store,
-        name: str,
+        destination: Destination,
         size: int,
         overwrite: bool,
         replaces: int,
@@ -325,27 +346,29 @@ class Upload:
         mtime: float | None = None,
     ) -> Upload:
         """The upload's file: with ``upload_id`` its kept partial (:attr:`offset`
-        bytes long), else a new temp file; locked while this upload has it."""
+        bytes long), else a new temp file; locked while this upload has it. From
+        its return on, the upload owns ``destination.fd``."""
         _sweep_partials_now_and_then(store)
         if upload_id is None:
-            upload = cls._create_temp(store, name, size, overwrite, replaces)
+            upload = cls._create_temp(store, destination, size, overwrite, replaces)
         else:
-            upload = cls._create_resumable(store, name, size, overwrite, replaces, upload_id)
+            upload = cls._create_resumable(store, destination, size, overwrite, replaces, upload_id)
         upload.trailer = trailer
         upload.mtime = mtime
         return upload
 
     @classmethod
-    def _create_resumable(cls, store: Store, name: str, size: int, overwrite: bool, replaces: int, upload_id: str) -> Upload:
+    def _create_resumable(cls, store: Store, destination: Destination, size: int, overwrite: bool, replaces: int, upload_id: str) -> Upload:
         # Named now, used when the finished partial is moved here to be published:
         # from then on the crash sweeps treat it as the temp file it is.
+        name = destination.path
         temp_name = f"{os.getpid()}-{secrets.token_hex(8)}.part"
         try:
             held = partials.hold(store.resume_fd(), upload_id, partials.partial_name(upload_id, name, size), size)
         except OSError as exc:
             raise storage_error(exc, name) from None
         try:
-            return cls(store, name, size, overwrite, temp_name, held.fd, replaces, held)
+            return cls(store, destination, size, overwrite, temp_name, held.fd, replaces, held)
         except (OSError, RuntimeError) as exc:
             for fd in (held.fd, held.source):
                 if fd is not None:
@@ -353,8 +376,9 @@ class Upload:
             raise storage_error(exc, name) from None
 
     @classmethod
-    def _create_temp(cls, store: Store, name: str, size: int, overwrite: bool, replaces: int) -> Upload:
+    def _create_temp(cls, store: Store, destination: Destination, size: int, overwrite: bool, replaces: int) -> Upload:
         """Open a new temp file, locked while this upload has it (see :func:`_claimed`)."""
+        name = destination.path
         for _ in range(_CLAIM_ATTEMPTS):
             # The worker's pid leads the name: when a worker dies, the parent
             # sweeps the temp files named for it (remove_uploads_of).
@@ -370,7 +394,7 @@ class Upload:
             except OSError as exc:
                 raise storage_error(exc, name) from None
             try:
-                return cls(store, name, size, overwrite, temp_name, fd, replaces)
+                return cls(store, destination, size, overwrite, temp_name, fd, replaces)
             except (OSError, RuntimeError) as exc:  # a dup or a thread the digest could not have
                 _remove_temp(store, temp_name, fd)
                 raise storage_error(exc, name) from None
@@ -524,9 +548,10 @@ class Upload:
     def commit(self, expected_sha256: str | None, sync_folder: bool = True) -> str:
         """Verify, make durable, publish; return the sha256. :meth:`finish` calls it
         after the digest is done, off the event loop when :attr:`commit_may_block`.
-        Without ``sync_folder`` the caller fsyncs the folder before it answers
-        (commits.py does, once for a batch). ``expected_sha256`` None means the
-        trailer's, if any. Aborts the upload on any failure."""
+        Without ``sync_folder`` the caller fsyncs :attr:`folder_fd` before it
+        answers, then calls :meth:`release_folder` (commits.py does, once per
+        folder for a batch). ``expected_sha256`` None means the trailer's, if any.
+        Aborts the upload on any failure."""
         try:
             if self.partial is not None:
                 self._claim()
@@ -544,17 +569,19 @@ class Upload:
                 if not self.overwrite:  # drop the temp link now, so the cached stat below stays current
                     os.unlink(self.temp_name, dir_fd=self.store.uploads_fd)
                 if self.store.fsync and sync_folder:
-                    os.fsync(self.store.dir_fd)
+                    os.fsync(self.folder_fd)
             except FileExistsError:
                 raise FerryError(ErrorCode.EXISTS, f"{self.name!r} was created by another upload meanwhile") from None
             except IsADirectoryError:
                 raise FerryError(ErrorCode.EXISTS, f"{self.name!r} is a folder") from None
+            except FileNotFoundError:  # the folder it goes in (the temp file is locked, never swept)
+                raise FerryError(ErrorCode.IO_ERROR, f"cannot store {self.name!r}: its folder was removed meanwhile") from None
             except OSError as exc:
                 raise storage_error(exc, self.name) from None
             self.store.checksums.remember(os.fstat(self.fd), digest)
             return digest
         finally:
-            self._discard()
+            self._discard(keep_folder=not sync_folder)
 
     def _claim(self) -> None:
         """Take the finished partial out of the resume folder into :attr:`temp_name`,
@@ -569,22 +596,24 @@ class Upload:
         self.partial = None
 
     def _publish(self) -> None:
-        lib = self.store
+        """Into the folder's fd: the uploads folder is the library's, on its
+        filesystem, so a rename or link into any folder of it is atomic."""
+        uploads_fd, folder_fd, name = self.store.uploads_fd, self.folder_fd, self.destination.name
         if self.overwrite:
-            replaced = self._hold_large(self.name) if self.replaces >= LARGE_BYTES else None
+            replaced = self._hold_large(name) if self.replaces >= LARGE_BYTES else None
             try:
-                os.rename(self.temp_name, self.name, src_dir_fd=lib.uploads_fd, dst_dir_fd=lib.dir_fd)
+                os.rename(self.temp_name, name, src_dir_fd=uploads_fd, dst_dir_fd=folder_fd)
             finally:
                 if replaced is not None:
                     _release_later(replaced)
         else:
-            os.link(self.temp_name, self.name, src_dir_fd=lib.uploads_fd, dst_dir_fd=lib.dir_fd, follow_symlinks=False)
+            os.link(self.temp_name, name, src_dir_fd=uploads_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
 
     def _hold_large(self, name: str) -> int | None:
         """An ``O_PATH`` fd on ``name`` when it is a large regular file (see
         :func:`_release_later`); None otherwise, or if it cannot be had."""
         try:
-            fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.store.dir_fd)
+            fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.folder_fd)
         except OSError:
             return None
         try:
@@ -602,10 +631,19 @@ class Upload:
         if not self._committing:
             self._discard()
 
-    def _discard(self) -> None:
+    def release_folder(self) -> None:
+        """Close the folder's fd, if the upload holds one (see :class:`Destination`)."""
+        fd, self.destination.fd = self.destination.fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def _discard(self, keep_folder: bool = False) -> None:
         """Close and remove the temp file (after a publish, only the link that is
-        left). A partial not yet claimed stays: for a resume, or it is the newer
+        left), and close the folder unless ``keep_folder`` (its fsync is to come).
+        A partial not yet claimed stays: for a resume, or it is the newer
         upload's that took it over."""
+        if not keep_folder:
+            self.release_folder()
         if self.fd < 0:
             return
         self.digest.cancel()
