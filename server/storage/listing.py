@@ -35,6 +35,7 @@ from shared.messages import list_entry
 from shared.names import name_problem
 
 from .coalescing import Coalesced
+from .folder_locks import hold_for_reading
 
 #: What :attr:`FolderListing.entries_seen` says before the first pass: unknown, so large.
 UNKNOWN_SIZE = 1 << 62
@@ -71,6 +72,7 @@ class FolderListing:
         except OSError as exc:
             raise _io_error(exc) from None
         try:
+            hold_for_reading(fd)  # no rename in the folder while the pass runs (folder_locks.py)
             entries, lines = self._pass(fd)
         finally:
             os.close(fd)
