@@ -274,7 +274,7 @@ class Session:
             await self._change(2, self.context.library.delete, request.path, request.recursive)
             await self.conn.send_all(_OK)
         elif isinstance(request, Rename):
-            await self._change(6, self.context.library.rename, request.source, request.target, request.overwrite)
+            await self._change(7, self.context.library.rename, request.source, request.target, request.overwrite)
             await self._send({"ok": True, "from": request.source, "to": request.target})
         elif isinstance(request, Quit):
             await self.conn.send_all(_OK)

@@ -240,3 +240,17 @@ def test_a_rename_never_replaces_what_appears_meanwhile(tmp_path, lib, monkeypat
             assert linked is None and renamed.code == ErrorCode.EXISTS, (round_, renamed, linked)
             assert (tmp_path / "t").read_bytes() == b"b"
         _remove(tmp_path, "a", "b", "t")
+
+
+def test_a_trash_folder_planted_as_a_symlink_is_never_followed(tmp_path, lib):
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    os.symlink(outside, tmp_path / TRASH_DIR)
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "x").write_bytes(b"x")
+    with pytest.raises(FerryError) as caught:
+        lib.delete("f", True)
+    assert caught.value.code == ErrorCode.IO_ERROR and "cannot delete 'f'" in caught.value.message
+    assert (tmp_path / "f" / "x").read_bytes() == b"x" and os.listdir(outside) == []
+    lib.delete("f/x", False)  # what needs no trash still works
+    lib.delete("f", False)

@@ -97,32 +97,50 @@ def rename(root_fd: int, source: str, target: str, overwrite: bool, fsync: bool)
         if source == target:
             return
         with parent_of(root_fd, target) as (target_parent, target_name):
-            with renaming(source_parent, target_parent):
-                _move(source_parent, source_name, target_parent, target_name, is_folder, overwrite, source, target)
+            replaced = _open_to_replace(target_parent, target_name, target) if overwrite and not is_folder else None
+            try:
+                with renaming(source_parent, target_parent):
+                    _move(source_parent, source_name, target_parent, target_name, is_folder, replaced is not None, source, target)
+            finally:
+                if replaced is not None:
+                    os.close(replaced)  # a replaced file's space is freed here, not while the folders are held
             if fsync:
                 _make_durable(target_parent, source_parent)
 
 
-def _move(
-    source_parent: int, source_name: str, target_parent: int, target_name: str, is_folder: bool, overwrite: bool, source: str, target: str
-) -> None:
-    exists = FerryError(ErrorCode.EXISTS, f"{target!r} already exists")
+def _open_to_replace(dir_fd: int, name: str, path: str) -> int | None:
+    """The file a rename with ``overwrite`` would replace, open (so the rename does
+    not free its blocks: that waits for the close), or None when nothing is there.
+    ``exists`` when what is there is not a regular file: only a file is replaced."""
     try:
-        if is_folder:  # never replaces anything, whatever 'overwrite' says
-            rename_no_replace(source_parent, source_name, target_parent, target_name)
-        elif not overwrite:
-            move_file_no_replace(source_parent, source_name, target_parent, target_name)
-        else:  # a file may replace a file, and nothing else
-            mode = _mode(target_parent, target_name, target)
-            if mode is not None and not stat.S_ISREG(mode):
-                raise exists
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):  # a symlink; a socket or FIFO without a writer
+            raise FerryError(ErrorCode.EXISTS, f"{path!r} already exists") from None
+        raise FerryError(ErrorCode.IO_ERROR, f"cannot look at {path!r}: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise FerryError(ErrorCode.EXISTS, f"{path!r} already exists")
+    return fd
+
+
+def _move(
+    source_parent: int, source_name: str, target_parent: int, target_name: str, is_folder: bool, replace: bool, source: str, target: str
+) -> None:
+    """The rename itself: ``replace`` only when a file is to replace the file there."""
+    try:
+        if replace:
             os.rename(source_name, target_name, src_dir_fd=source_parent, dst_dir_fd=target_parent)
+        elif is_folder:
+            rename_no_replace(source_parent, source_name, target_parent, target_name)
+        else:
+            move_file_no_replace(source_parent, source_name, target_parent, target_name)
     except NoReplaceUnavailable as exc:
-        raise FerryError(
-            ErrorCode.IO_ERROR,
-            f"cannot rename the folder {source!r}: this system cannot rename without the risk of replacing ({exc.strerror})",
-        ) from None
+        reason = f"this system cannot rename without the risk of replacing ({exc.strerror})"
+        raise FerryError(ErrorCode.IO_ERROR, f"cannot rename the folder {source!r}: {reason}") from None
     except OSError as exc:
         if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR, errno.ENOTDIR):  # the kernel's own refusals
-            raise exists from None
+            raise FerryError(ErrorCode.EXISTS, f"{target!r} already exists") from None
         raise _failed("rename", exc, source) from None
