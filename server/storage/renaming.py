@@ -14,6 +14,7 @@ file has both names; a folder cannot be linked, so :exc:`NoReplaceUnavailable`.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import platform
@@ -44,19 +45,16 @@ def _bind() -> Renameat2 | None:
         libc = ctypes.CDLL(None, use_errno=True)
     except OSError:
         return None
-    function = getattr(libc, "renameat2", None)
-    if function is None:
+    call = getattr(libc, "renameat2", None)
+    if call is None:
         number = _SYSCALL_NUMBERS.get(platform.machine())
         if number is None or not hasattr(libc, "syscall"):
             return None
-        syscall = libc.syscall
-
-        def function(*args: object) -> int:
-            return syscall(ctypes.c_long(number), *args)
+        call = functools.partial(libc.syscall, ctypes.c_long(number))
 
     def renameat2(src_dir: int, src: str, dst_dir: int, dst: str, flags: int) -> None:
         args = (ctypes.c_int(src_dir), os.fsencode(src), ctypes.c_int(dst_dir), os.fsencode(dst), ctypes.c_uint(flags))
-        if function(*args) != 0:
+        if call(*args) != 0:
             code = ctypes.get_errno()
             raise OSError(code, os.strerror(code))
 

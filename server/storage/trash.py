@@ -24,6 +24,7 @@ folder's fd, and a symlink is removed as a name.
 
 from __future__ import annotations
 
+import enum
 import errno
 import fcntl
 import logging
@@ -46,6 +47,12 @@ _ENTRY_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # NON
 
 def _trash_name() -> str:
     return secrets.token_hex(8)
+
+
+class _Outcome(enum.Enum):
+    REMOVED = "removed"
+    HELD = "held by another process, which removes it"
+    NOT_REMOVED = "gone already, or could not be removed (logged)"
 
 
 class Trash:
@@ -129,36 +136,32 @@ class Trash:
         except OSError as exc:
             log.warning("cannot open the trash folder %s: %s", TRASH_DIR, exc.strerror)
             return 0, 0
-        removed = busy = 0
+        outcomes = {outcome: 0 for outcome in _Outcome}
         pending = os.listdir(trash_fd)
         while pending and not self._closed:
-            done, moved_up = self._remove(trash_fd, pending.pop())
-            removed += done is True
-            busy += done is None
-            pending += moved_up
-        return removed, busy
+            outcomes[self._remove(trash_fd, pending.pop(), pending)] += 1
+        return outcomes[_Outcome.REMOVED], outcomes[_Outcome.HELD]
 
-    def _remove(self, trash_fd: int, name: str) -> tuple[bool | None, list[str]]:
-        """Remove the trash entry ``name``: True when done, None when another process
-        holds it, False when it was gone or could not be removed; and the names of
-        the sub-folders it moved up into the trash, to be removed next."""
+    def _remove(self, trash_fd: int, name: str, pending: list[str]) -> _Outcome:
+        """Remove the trash entry ``name``; the sub-folders it moves up into the
+        trash go onto ``pending``, to be removed next."""
         try:
             fd = os.open(name, _ENTRY_FLAGS, dir_fd=trash_fd)
         except FileNotFoundError:
-            return False, []
+            return _Outcome.NOT_REMOVED
         except OSError:  # a symlink, a socket, a FIFO without a writer: a name to unlink
-            return self._unlink(trash_fd, name, os.unlink), []
+            return self._unlink(trash_fd, name, os.unlink)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                return None, []
+                return _Outcome.HELD
             if not stat.S_ISDIR(os.fstat(fd).st_mode):
-                return self._unlink(trash_fd, name, os.unlink), []
-            moved_up = self._empty(trash_fd, fd)
+                return self._unlink(trash_fd, name, os.unlink)
+            pending += self._empty(trash_fd, fd)
             if self._closed:
-                return False, moved_up
-            return self._unlink(trash_fd, name, os.rmdir), moved_up
+                return _Outcome.NOT_REMOVED
+            return self._unlink(trash_fd, name, os.rmdir)
         finally:
             os.close(fd)
 
@@ -184,12 +187,12 @@ class Trash:
         return moved_up
 
     @staticmethod
-    def _unlink(trash_fd: int, name: str, remove: Callable[..., None]) -> bool:
+    def _unlink(trash_fd: int, name: str, remove: Callable[..., None]) -> _Outcome:
         try:
             remove(name, dir_fd=trash_fd)
-            return True
+            return _Outcome.REMOVED
         except FileNotFoundError:
-            return False
+            return _Outcome.NOT_REMOVED
         except OSError as exc:
             log.warning("cannot remove %r from the trash: %s", name, exc.strerror)
-            return False
+            return _Outcome.NOT_REMOVED
