@@ -467,3 +467,22 @@ def test_two_servers_on_one_folder_race_renames_too(server_factory, library):
                     os.unlink(library / name)
     finally:
         second.__exit__(None, None, None)
+
+
+def test_another_program_locking_the_folder_hangs_neither_lists_nor_renames(server_factory, library):
+    """The lock that keeps renames and list passes apart is the kernel's, so any
+    program may take it; the server then waits a moment and goes on without it."""
+    (library / "a.txt").write_bytes(b"alpha")
+    server = server_factory("--workers", "1")
+    held = os.open(library, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with Wire(server.address) as wire:
+            started = time.monotonic()
+            assert names(wire) == ["a.txt"]
+            assert time.monotonic() - started < 1
+            assert wire.request({"op": "rename", "from": "a.txt", "to": "b.txt"})["ok"] is True
+            assert names(wire) == ["b.txt"]
+        assert server.logged("without waiting", timeout=5)
+    finally:
+        os.close(held)

@@ -9,29 +9,40 @@ folder and a rename an exclusive one on the folder(s) it changes, just for the
 rename call. The locks are the kernel's, on the folder's inode: they hold between
 workers, and between two servers on one folder.
 
-A rename never holds one folder's lock while it waits for the other's (it takes
-the first, tries the second, and else lets go and starts from the other), so a
-pass only ever waits for a rename call itself, never for another pass: that is
-what lets a small folder be listed on the event loop's thread.
+Neither waits without bound: nothing of Ferry's holds a folder's lock for long
+(a rename for one call; a pass for as long as it reads), but another program may
+take one and keep it, and a list on the event loop's thread must not hang on
+that. A pass waits at most :data:`READ_WAIT`, a rename :data:`RENAME_WAIT` (also
+its bound under a storm of overlapping passes, which a waiting exclusive lock
+does not hold back); then each goes on without the lock, as it would on a
+filesystem without ``flock``. A rename never holds one folder while it waits for
+the other, so a pass never waits for another pass.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+log = logging.getLogger(__name__)
+
 _FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+#: Longest a list pass waits for its folder: a rename holds it for one call.
+READ_WAIT = 0.005
+#: Longest a rename waits for its folders' passes to end.
+RENAME_WAIT = 2.0
+_POLL = 0.0002
 
 
 def hold_for_reading(own_fd: int) -> None:
     """Lock the folder open as ``own_fd`` (an open file of this pass's own: a lock
     belongs to the open file) for reading, until the fd is closed."""
-    try:
-        fcntl.flock(own_fd, fcntl.LOCK_SH)
-    except OSError:  # a filesystem without flock: lists as before, renames unguarded too
-        pass
+    if not _wait_for(lambda: fcntl.flock(own_fd, fcntl.LOCK_SH | fcntl.LOCK_NB), READ_WAIT):
+        log.info("listing a folder that another program keeps locked, without waiting for it")
 
 
 @contextmanager
@@ -47,10 +58,8 @@ def renaming(*dir_fds: int) -> Iterator[None]:
                 os.close(fd)
             else:
                 own[st.st_dev, st.st_ino] = fd
-        try:
-            _lock_all(list(own.values()))
-        except OSError:  # a filesystem without flock (see hold_for_reading)
-            pass
+        if not _wait_for(lambda: _lock_all(list(own.values())), RENAME_WAIT):
+            log.warning("renaming in a folder that stayed locked for %s s, without waiting longer", RENAME_WAIT)
         yield
     finally:
         for fd in own.values():
@@ -58,15 +67,29 @@ def renaming(*dir_fds: int) -> Iterator[None]:
 
 
 def _lock_all(fds: list[int]) -> None:
+    """Lock every one of ``fds`` or, holding none, raise BlockingIOError."""
+    held: list[int] = []
+    try:
+        for fd in fds:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.append(fd)
+    except BlockingIOError:
+        for fd in held:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        raise
+
+
+def _wait_for(try_lock: Callable[[], None], wait: float) -> bool:
+    """Call ``try_lock`` until it does not raise BlockingIOError, for at most
+    ``wait`` seconds; False if it never succeeded (or the filesystem has no flock)."""
+    deadline = time.monotonic() + wait
     while True:
-        fcntl.flock(fds[0], fcntl.LOCK_EX)
-        for fd in fds[1:]:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                for held in fds:
-                    fcntl.flock(held, fcntl.LOCK_UN)
-                fds = [fd] + [other for other in fds if other != fd]  # wait for the busy one, holding nothing
-                break
-        else:
-            return
+        try:
+            try_lock()
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL)
+        except OSError:  # a filesystem without flock: lists and renames go on unguarded
+            return True
