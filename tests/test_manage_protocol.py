@@ -486,3 +486,30 @@ def test_another_program_locking_the_folder_hangs_neither_lists_nor_renames(serv
         assert server.logged("without waiting", timeout=5)
     finally:
         os.close(held)
+
+
+def test_racing_deletes_and_a_rename_of_one_folder_exactly_one_succeeds(server, library):
+    deadline = time.monotonic() + 20
+    for round_ in range(30):
+        make_tree(library / "f", 2, 20)
+        answers = _race(
+            server.address,
+            [
+                {"op": "delete", "path": "f", "recursive": True},
+                {"op": "delete", "path": "f", "recursive": True},
+                {"op": "rename", "from": "f", "to": "g"},
+            ],
+        )
+        assert sorted(answer["ok"] for answer in answers) == [False, False, True], (round_, answers)
+        assert {answer["error"] for answer in answers if not answer["ok"]} == {"not_found"}
+        assert not (library / "f").exists()
+        if answers[2]["ok"]:
+            assert sorted(os.listdir(library / "g")) == ["d000", "d001"]
+            assert wire_delete(server.address, "g")
+        assert time.monotonic() < deadline
+    assert wait_for(lambda: trash_entries(library) == [], timeout=10)
+
+
+def wire_delete(address: tuple[str, int], path: str) -> bool:
+    with Wire(address) as wire:
+        return wire.request({"op": "delete", "path": path, "recursive": True})["ok"]

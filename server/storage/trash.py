@@ -25,7 +25,6 @@ folder's fd, and a symlink is removed as a name.
 from __future__ import annotations
 
 import enum
-import errno
 import fcntl
 import logging
 import os
@@ -34,8 +33,6 @@ import stat
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-
-from shared.errors import ErrorCode, FerryError
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +67,9 @@ class Trash:
 
     def take(self, parent_fd: int, name: str) -> None:
         """Move the entry ``name`` of the folder ``parent_fd`` into the trash, then
-        have it removed in the background. ``io_error`` if it cannot be moved (the
-        entry is then untouched)."""
-        try:
-            os.rename(name, _trash_name(), src_dir_fd=parent_fd, dst_dir_fd=self._folder(create=True))
-        except OSError as exc:
-            if exc.errno == errno.EXDEV:
-                raise FerryError(ErrorCode.IO_ERROR, f"cannot delete {name!r}: it is on another filesystem than the library") from None
-            raise FerryError(ErrorCode.IO_ERROR, f"cannot delete {name!r}: {exc.strerror}") from None
+        have it removed in the background. OSError if it cannot be moved (the entry
+        is then untouched)."""
+        os.rename(name, _trash_name(), src_dir_fd=parent_fd, dst_dir_fd=self._folder(create=True))
         self.sweep_later()
 
     def sweep_later(self) -> None:
