@@ -1,7 +1,8 @@
-"""Random ``mkdir``, ``put`` (with ``overwrite`` and ``parents``), ``list``, ``get`` and
-``stat`` from two connections (on two workers) against an in-memory model of the
-tree (PROTOCOL.md 7.1 to 7.4): every answer, error code and listing must be the
-model's. Each example works in a folder of its own on one server.
+"""Random ``mkdir``, ``put`` (with ``overwrite`` and ``parents``), ``delete``,
+``rename``, ``list``, ``get`` and ``stat`` from two connections (on two workers)
+against an in-memory model of the tree (PROTOCOL.md 7.1 to 7.4): every answer,
+error code and listing must be the model's. Each example works in a folder of
+its own on one server.
 """
 
 from __future__ import annotations
@@ -92,6 +93,51 @@ class Tree(RuleBasedStateMachine):
         self.make_parents(path)
         self.tree[path] = data
 
+    def below(self, path: str) -> list[str]:
+        return [entry for entry in self.tree if entry.startswith(f"{path}/")]
+
+    @rule(conn=CONNECTIONS, path=PATHS, recursive=FLAG)
+    def delete(self, conn: int, path: str, recursive: bool | None) -> None:
+        expected = None
+        if path not in self.tree:
+            expected = "not_found"
+        elif self.tree[path] is None and self.below(path) and not recursive:
+            expected = "not_empty"
+        answer = self.wires[conn].request(with_flags({"op": "delete", "path": self.full(path)}, recursive=recursive))
+        if expected is not None:
+            assert answer["error"] == expected, (path, answer)
+            return
+        assert answer == {"ok": True}, (path, answer)
+        for entry in [path, *self.below(path)]:
+            del self.tree[entry]
+
+    @rule(conn=CONNECTIONS, source=PATHS, destination=PATHS, overwrite=FLAG)
+    def rename(self, conn: int, source: str, destination: str, overwrite: bool | None) -> None:
+        folder = destination.rsplit("/", 1)[0] if "/" in destination else ""
+        if source not in self.tree:
+            expected = "not_found"
+        elif self.tree[source] is None and destination.startswith(f"{source}/"):
+            expected = "bad_request"  # a folder into itself
+        elif source == destination:
+            expected = "same"
+        elif folder and self.tree.get(folder, b"") is not None:
+            expected = "not_found"  # the folder of `to` is missing, or a file
+        elif destination in self.tree and not (overwrite and self.tree[destination] is not None and self.tree[source] is not None):
+            expected = "exists"
+        else:
+            expected = None
+        request = with_flags({"op": "rename", "from": self.full(source), "to": self.full(destination)}, overwrite=overwrite)
+        answer = self.wires[conn].request(request)
+        if expected not in (None, "same"):
+            assert answer["error"] == expected, (source, destination, answer)
+            return
+        assert answer == {"ok": True, "from": self.full(source), "to": self.full(destination)}, (source, destination, answer)
+        if expected == "same":
+            return
+        moved = {entry: self.tree.pop(entry) for entry in [source, *self.below(source)]}
+        for entry, content in moved.items():
+            self.tree[destination + entry[len(source) :]] = content
+
     @rule(conn=CONNECTIONS, path=PATHS)
     def read(self, conn: int, path: str) -> None:
         wire = self.wires[conn]
@@ -130,7 +176,7 @@ class Tree(RuleBasedStateMachine):
         assert all(type(line["mtime"]) is float for line in lines)
 
 
-def test_random_mkdir_put_and_list_from_two_connections_match_the_model(server_factory):
+def test_random_tree_changes_from_two_connections_match_the_model(server_factory):
     server = server_factory("--workers", "2", "--no-fsync")
     run_state_machine_as_test(
         lambda: Tree(server.address),
