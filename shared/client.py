@@ -161,10 +161,11 @@ def _use_kernel_timeouts(sock: socket.socket, timeout: float) -> None:
     sock.settimeout(None)
 
 
-def _remote_entry(entry: Any) -> RemoteFile | RemoteFolder:
+def _remote_entry(entry: Any) -> RemoteFile | RemoteFolder | None:
     """One ``list`` entry, type-checked: it comes from an untrusted server. ``entry``
     is a JSON object as a tuple of (key, value) pairs (``decode_pairs``); a JSON
-    array is a list, so it never passes for one."""
+    array is a list, so it never passes for one. None for a well-formed entry of a
+    ``type`` this client does not know (a later protocol's), which is left out."""
     if type(entry) is tuple and len(entry) == 3 and entry[0][0] == "name" and entry[1][0] == "size" and entry[2][0] == "mtime":
         (_, name), (_, size), (_, mtime) = entry  # the order every Ferry server writes
         kind = "file"
@@ -175,6 +176,8 @@ def _remote_entry(entry: Any) -> RemoteFile | RemoteFolder:
             return RemoteFile(name, size, mtime if type(mtime) is float else _seconds(mtime))
         if kind == "dir":
             return RemoteFolder(name, _seconds(mtime))
+        if type(kind) is str and kind not in ("file", "dir"):
+            return None
     raise FerryError(ErrorCode.BAD_REQUEST, "the server sent a malformed list entry")
 
 
@@ -350,10 +353,9 @@ class FerryClient:
                 raise FerryError(ErrorCode.BAD_REQUEST, "the server sent a malformed list")
             if len(entries) != count:
                 raise FerryError(ErrorCode.BAD_REQUEST, f"the server announced {count} files and sent {len(entries)}")
-            listed = map(_remote_entry, entries)
-            if recursive:
-                return [entry for entry in listed if path_problem(entry.name) is None and (folders or type(entry) is RemoteFile)]
-            return [entry for entry in listed if name_problem(entry.name) is None and (folders or type(entry) is RemoteFile)]
+            problem = path_problem if recursive else name_problem
+            wanted = (RemoteFile, RemoteFolder) if folders else (RemoteFile,)
+            return [entry for entry in map(_remote_entry, entries) if type(entry) in wanted and problem(entry.name) is None]
 
     def _list_header(self, response: dict[str, Any]) -> tuple[int, int]:
         """The announced count and length of a list body. A malformed one, or a
@@ -678,7 +680,12 @@ class FerryClient:
                 mtime=local.st_mtime if self.greeting.offers(MTIME) else None,
                 parents=True if parents else None,
             )
-            ready = self._call(request)
+            try:
+                ready = self._call(request)
+            except FerryError:
+                if records is not None and not self._closed:  # refused: the id was never used
+                    records.forget(self.origin, remote, local)
+                raise
             start = self._resume_offset(ready, size) if upload_id is not None else 0
             hasher = None
             if trailer:

@@ -430,3 +430,27 @@ def test_a_lost_connection_during_a_tree_transfer_raises(tmp_path):
         assert info.value.code == "connection_lost"
     fake.close()
     assert os.listdir(tmp_path) == []
+
+
+def test_a_recursive_listing_from_a_hostile_server_keeps_only_safe_entries():
+    lines = [
+        {"name": "a", "type": "dir", "mtime": OLD},
+        {"type": "file", "name": "a/b.txt", "mtime": OLD, "size": 3},
+        {"name": "a/../../etc", "type": "dir", "mtime": OLD},
+        {"name": "/abs", "type": "file", "size": 1, "mtime": OLD},
+        {"name": "a/link", "type": "symlink", "mtime": OLD},  # a later protocol's type: left out
+    ]
+    body = b"".join(header(line) for line in lines)
+    greeting = b'{"ferry":1,"server":"evil","auth":false,"max_upload":null,"features":["folders","future"]}\n'
+
+    def script(conn, reader) -> None:
+        request = json.loads(reader.readline())
+        assert request == {"op": "list", "folders": True, "recursive": True}
+        conn.sendall(header({"ok": True, "count": len(lines), "length": len(body)}) + body)
+        reader.readline()
+
+    fake = EvilServer(script, greeting=greeting)
+    with FerryClient.connect(*fake.address, timeout=5) as client:
+        assert client.greeting.features == {FOLDERS}
+        assert client.list(folders=True, recursive=True) == [RemoteFolder("a", OLD), RemoteFile("a/b.txt", 3, OLD)]
+    fake.close()
