@@ -17,12 +17,13 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from shared.errors import CLOSING_CODES, ErrorCode, FerryError
 from shared.framing import HeaderBuffer, decode_header, encode_header
 from shared.limits import MAX_AUTH_FAILURES
-from shared.messages import WRITE_OPS, Auth, Get, ListFiles, Put, Quit, Request, Stat, parse_request, request_op
+from shared.messages import WRITE_OPS, Auth, Get, ListFiles, Mkdir, Put, Quit, Request, Stat, parse_request, request_op
 
 from .config import ServerConfig
 from .connection import Connection
@@ -261,7 +262,7 @@ class Session:
 
     async def _dispatch(self, request: Request) -> None:
         if isinstance(request, ListFiles):
-            await self._list()
+            await self._list(request)
         elif isinstance(request, Get):
             await self._get(request)
         elif isinstance(request, Put):
@@ -270,6 +271,8 @@ class Session:
             await self._stat(request)
         elif isinstance(request, Auth):
             await self._auth(request)
+        elif isinstance(request, Mkdir):
+            await self._mkdir(request)
         elif isinstance(request, Quit):
             await self.conn.send_all(_OK)
             raise _Close()
@@ -294,17 +297,27 @@ class Session:
             log.warning("closing a session after %d wrong tokens", self.auth_failures)
             raise _Close()
 
-    async def _list(self) -> None:
+    async def _list(self, request: ListFiles) -> None:
         # A pass over a large folder takes a while: on a thread, the worker's other
         # sessions go on meanwhile. A small one costs less than the hop.
         self.state = State.WORKING
         library = self.context.library
-        if library.listing_is_quick:
+        if request.path or request.folders or request.recursive:  # 7.2: not the library's version 1 list
+            path = request.path or ""
+            with self.context.fds.holding(library.list_fds_needed(path, bool(request.recursive))):
+                walk = partial(library.list_folder, path, folders=bool(request.folders), recursive=bool(request.recursive))
+                count, body = await asyncio.get_running_loop().run_in_executor(None, walk)
+        elif library.listing_is_quick:
             count, body = library.listing_now()
         else:
             count, body = await asyncio.get_running_loop().run_in_executor(None, library.listing)
         self.state = State.BODY
         await self.conn.send_all(encode_header({"ok": True, "count": count, "length": len(body)}) + body)
+
+    async def _mkdir(self, request: Mkdir) -> None:
+        self.state = State.WORKING  # an fsync of each folder made, on a thread
+        await asyncio.get_running_loop().run_in_executor(None, self.context.library.mkdir, request.path, request.parents)
+        await self._send({"ok": True, "path": request.path})
 
     async def _stat(self, request: Stat) -> None:
         library = self.context.library
@@ -361,11 +374,24 @@ class Session:
         config = self.context.config
         if config.max_upload is not None and request.size > config.max_upload:
             raise FerryError(ErrorCode.TOO_LARGE, f"uploads are limited to {config.max_upload} bytes")
-        with self.context.fds.holding(Upload.fds_needed(request.size)):
+        with self.context.fds.holding(Upload.fds_needed(request.size, "/" in request.name)):
             await self._receive_upload(request)
 
+    async def _begin_upload(self, request: Put) -> Upload:
+        """The upload, its missing folders made first with ``parents`` (7.4): on a
+        thread, since each is fsynced, and only when the folder is not there."""
+        library = self.context.library
+        try:
+            return library.begin_upload(request.name, request.size, request.overwrite)
+        except FerryError as exc:
+            if not (request.parents and exc.code is ErrorCode.NOT_FOUND):
+                raise
+        self.state = State.WORKING
+        await asyncio.get_running_loop().run_in_executor(None, library.make_parents, request.name)
+        return library.begin_upload(request.name, request.size, request.overwrite)
+
     async def _receive_upload(self, request: Put) -> None:
-        upload = self._upload = self.context.library.begin_upload(request.name, request.size, request.overwrite)
+        upload = self._upload = await self._begin_upload(request)
         await self.conn.send_all(_READY)
         self.state = State.BODY
         failure = await upload.receive(_Body(self))

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from server.features import IMPLEMENTED
+from shared.messages import FEATURES
 from tests.wire import Wire
 
 
@@ -45,7 +47,7 @@ def test_greeting(server):
             "server": wire.greeting["server"],
             "auth": False,
             "max_upload": None,
-            "features": [],  # 1.1 (section 7); none implemented yet
+            "features": [name for name in FEATURES if name in IMPLEMENTED],  # 1.1 (section 7)
         }
         assert wire.greeting["server"].startswith("ferry/")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,11 +28,18 @@ def _not_found(path: str) -> FerryError:
     return FerryError(ErrorCode.NOT_FOUND, f"no folder on the way to {path!r}")
 
 
-def _enter(fd: int, name: str, path: str, create: bool) -> int:
-    """Open the folder ``name`` inside ``fd`` (made first when ``create``)."""
+def _enter(fd: int, name: str, path: str, create: bool, sync: bool) -> int:
+    """Open the folder ``name`` inside ``fd`` (made first when ``create``; and then,
+    with ``sync``, made durable by an fsync of ``fd``, which holds its entry).
+
+    A symbolic link is ``not_found`` even with ``create`` (7.1: no path passes
+    through one); another entry that is not a folder is ``exists`` with ``create``
+    (as ``mkdir`` of that name would be), ``not_found`` without."""
     if create:
         try:
             os.mkdir(name, 0o755, dir_fd=fd)
+            if sync:
+                os.fsync(fd)
         except FileExistsError:
             pass
         except OSError as exc:
@@ -40,10 +48,17 @@ def _enter(fd: int, name: str, path: str, create: bool) -> int:
         return os.open(name, FOLDER_FLAGS, dir_fd=fd)
     except OSError as exc:
         if exc.errno in _NOT_A_FOLDER:
-            if create and exc.errno != errno.ENOENT:
+            if create and exc.errno != errno.ENOENT and not _is_link(fd, name):
                 raise FerryError(ErrorCode.EXISTS, f"{name!r} on the way to {path!r} is not a folder") from None
             raise _not_found(path) from None
         raise FerryError(ErrorCode.IO_ERROR, f"cannot open a folder on the way to {path!r}: {exc.strerror}") from None
+
+
+def _is_link(fd: int, name: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -54,7 +69,7 @@ def open_folder(root_fd: int, path: str) -> Iterator[int]:
     fd = os.open(".", FOLDER_FLAGS, dir_fd=root_fd)
     try:
         for name in path_names(path):
-            inner = _enter(fd, name, path, create=False)
+            inner = _enter(fd, name, path, create=False, sync=False)
             os.close(fd)
             fd = inner
         yield fd
@@ -62,22 +77,33 @@ def open_folder(root_fd: int, path: str) -> Iterator[int]:
         os.close(fd)
 
 
-@contextmanager
-def parent_of(root_fd: int, path: str, *, create: bool = False) -> Iterator[tuple[int, str]]:
-    """(fd of the folder that holds ``path``'s last name, that name), for the
-    block. The fd is ``root_fd`` itself for a path of one name (no open at all:
-    version 1 requests cost what they did). ``create`` makes missing folders on
-    the way (``put``'s and ``mkdir``'s ``parents``)."""
+def enter_parent(root_fd: int, path: str, *, create: bool = False, sync: bool = False) -> tuple[int | None, str]:
+    """(fd of the folder that holds ``path``'s last name, that name). The fd is the
+    caller's to close; None when the folder is the library itself, ``root_fd``
+    (no open at all: version 1 requests cost what they did). ``create`` makes
+    missing folders on the way (``put``'s and ``mkdir``'s ``parents``), each
+    made durable with ``sync``."""
     names = path_names(path)
     if len(names) == 1:
-        yield root_fd, names[0]
-        return
-    fd = _enter(root_fd, names[0], path, create)
+        return None, names[0]
+    fd = _enter(root_fd, names[0], path, create, sync)
     try:
         for name in names[1:-1]:
-            inner = _enter(fd, name, path, create)
+            inner = _enter(fd, name, path, create, sync)
             os.close(fd)
             fd = inner
-        yield fd, names[-1]
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
+    return fd, names[-1]
+
+
+@contextmanager
+def parent_of(root_fd: int, path: str, *, create: bool = False, sync: bool = False) -> Iterator[tuple[int, str]]:
+    """:func:`enter_parent` for the block: (folder fd, last name), the fd closed after."""
+    fd, name = enter_parent(root_fd, path, create=create, sync=sync)
+    try:
+        yield (root_fd if fd is None else fd), name
+    finally:
+        if fd is not None:
+            os.close(fd)

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.errors import ErrorCode, FerryError
-from shared.names import check_name
+from shared.paths import check_path
 
 from ..fd_budget import FD_ERRNOS, OUT_OF_FDS
-from .listing import FolderListing
+from .folders import enter_parent, parent_of
+from .listing import FolderListing, TreeWalk
 from .store import DIR_FLAGS, Store, open_root, open_uploads
-from .uploads import Upload, sweep_uploads
+from .uploads import Destination, Upload, sweep_uploads
 
 log = logging.getLogger(__name__)
 
@@ -95,53 +96,101 @@ class Library:
         """The same, from a pass of its own that never waits for a thread's."""
         return self._listing.answer_now()
 
+    def list_folder(self, path: str, *, folders: bool, recursive: bool) -> tuple[int, bytes]:
+        """The ``list`` body of the folder ``path`` (``""``: the library) with
+        ``folders`` and ``recursive`` (PROTOCOL.md 7.2), from a pass of its own.
+        Blocking: run it on the executor, counting :meth:`list_fds_needed`."""
+        return TreeWalk(check_path(path, root_allowed=True), folders=folders, recursive=recursive).answer(self._store.dir_fd)
+
+    @staticmethod
+    def list_fds_needed(path: str, recursive: bool) -> int:
+        return TreeWalk.fds_needed(path, recursive)
+
+    @property
+    def fsync(self) -> bool:
+        return self._store.fsync
+
     @property
     def listing_is_quick(self) -> bool:
         """Cheap enough for the event loop: a small folder, whose pass takes about
         a millisecond, less than the hop to a thread and back."""
         return self._listing.entries_seen < QUICK_LISTING_ENTRIES
 
-    def open_file(self, name: str) -> OpenFile:
+    def open_file(self, path: str) -> OpenFile:
         """Open a listed file for reading: ``not_found`` for anything that is not a
-        regular file (symlinks, FIFOs, folders...), ``io_error`` if it cannot be read."""
-        check_name(name)
-        try:
-            fd = os.open(name, _OPEN_FLAGS, dir_fd=self._store.dir_fd)
-        except (FileNotFoundError, NotADirectoryError):
-            raise FerryError(ErrorCode.NOT_FOUND, f"no file named {name!r}") from None
-        except OSError as exc:
-            if exc.errno in (errno.ELOOP, errno.ENXIO):  # a symlink; a socket or FIFO without a writer
-                raise FerryError(ErrorCode.NOT_FOUND, f"no file named {name!r}") from None
-            if exc.errno in FD_ERRNOS:
-                raise FerryError(ErrorCode.IO_ERROR, f"cannot read {name!r}: {OUT_OF_FDS}") from None
-            raise FerryError(ErrorCode.IO_ERROR, f"cannot read {name!r}: {exc.strerror}") from None
+        regular file (symlinks, FIFOs, folders...) or a path whose folder is not
+        there, ``io_error`` if it cannot be read."""
+        with parent_of(self._store.dir_fd, check_path(path)) as (folder_fd, name):
+            try:
+                fd = os.open(name, _OPEN_FLAGS, dir_fd=folder_fd)
+            except (FileNotFoundError, NotADirectoryError):
+                raise FerryError(ErrorCode.NOT_FOUND, f"no file named {path!r}") from None
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENXIO):  # a symlink; a socket or FIFO without a writer
+                    raise FerryError(ErrorCode.NOT_FOUND, f"no file named {path!r}") from None
+                if exc.errno in FD_ERRNOS:
+                    raise FerryError(ErrorCode.IO_ERROR, f"cannot read {path!r}: {OUT_OF_FDS}") from None
+                raise FerryError(ErrorCode.IO_ERROR, f"cannot read {path!r}: {exc.strerror}") from None
         st = os.fstat(fd)
         if not stat_mode.S_ISREG(st.st_mode):
             os.close(fd)
-            raise FerryError(ErrorCode.NOT_FOUND, f"no file named {name!r}")
+            raise FerryError(ErrorCode.NOT_FOUND, f"no file named {path!r}")
         os.set_blocking(fd, True)
-        return OpenFile(name, fd, st.st_size, st.st_mtime, st)
+        return OpenFile(path, fd, st.st_size, st.st_mtime, st)
 
     async def sha256(self, opened: OpenFile) -> str:
         """The file's sha256, cached by inode and change times; on a miss computed on
         the worker's hashing threads, once however many ask (checksums.py)."""
         return await self._store.checksums.sha256(opened.fd, opened.stat)
 
-    def begin_upload(self, name: str, size: int, overwrite: bool) -> Upload:
-        """Check that ``name`` can take ``size`` bytes and open its temp file.
+    def mkdir(self, path: str, parents: bool) -> None:
+        """Make the folder ``path`` (PROTOCOL.md 7.3): ``exists`` when anything is
+        there, except a folder with ``parents``; a missing folder on the way is
+        ``not_found`` without ``parents``, made with it. Blocks on fsync: for the executor."""
+        sync = self._store.fsync
+        with parent_of(self._store.dir_fd, check_path(path), create=parents, sync=sync) as (folder_fd, name):
+            try:
+                os.mkdir(name, 0o755, dir_fd=folder_fd)
+            except FileExistsError:
+                if parents and _is_folder(folder_fd, name):
+                    return
+                raise FerryError(ErrorCode.EXISTS, f"{path!r} already exists") from None
+            except OSError as exc:
+                raise FerryError(ErrorCode.IO_ERROR, f"cannot make the folder {path!r}: {exc.strerror}") from None
+            if sync:
+                os.fsync(folder_fd)
+
+    def make_parents(self, path: str) -> None:
+        """Make the missing folders on the way to ``path``, as ``mkdir`` with
+        ``parents`` (``put``'s ``parents``, 7.4). Blocks on fsync: for the executor."""
+        with parent_of(self._store.dir_fd, check_path(path), create=True, sync=self._store.fsync):
+            pass
+
+    def begin_upload(self, path: str, size: int, overwrite: bool) -> Upload:
+        """Check that ``path`` can take ``size`` bytes and open its temp file; the
+        upload keeps the fd of the folder it publishes into (``not_found`` when
+        that folder is not there) until it is done.
 
         Without ``overwrite`` any existing entry under the name is ``exists``; with it
         only a folder is (a file or link is replaced, never followed).
         """
-        check_name(name)
+        folder_fd, name = enter_parent(self._store.dir_fd, check_path(path))
         try:
-            existing = os.stat(name, dir_fd=self._store.dir_fd, follow_symlinks=False)
+            return self._begin_upload(folder_fd, name, path, size, overwrite)
+        except BaseException:
+            if folder_fd is not None:
+                os.close(folder_fd)
+            raise
+
+    def _begin_upload(self, folder_fd: int | None, name: str, path: str, size: int, overwrite: bool) -> Upload:
+        try:
+            existing = os.stat(name, dir_fd=self._store.dir_fd if folder_fd is None else folder_fd, follow_symlinks=False)
         except FileNotFoundError:
             existing = None
         except OSError as exc:
-            raise FerryError(ErrorCode.IO_ERROR, f"cannot check {name!r}: {exc.strerror}") from None
+            raise FerryError(ErrorCode.IO_ERROR, f"cannot check {path!r}: {exc.strerror}") from None
         if existing is not None and (not overwrite or stat_mode.S_ISDIR(existing.st_mode)):
-            raise FerryError(ErrorCode.EXISTS, f"{name!r} already exists")
+            raise FerryError(ErrorCode.EXISTS, f"{path!r} already exists")
         try:
             fs = os.fstatvfs(self._store.uploads_fd)
         except OSError as exc:
@@ -149,4 +198,11 @@ class Library:
         if size > fs.f_bavail * fs.f_frsize:
             raise FerryError(ErrorCode.NO_SPACE, f"not enough free space for {size} bytes")
         replaces = existing.st_size if existing is not None and stat_mode.S_ISREG(existing.st_mode) else 0
-        return Upload.create(self._store, name, size, overwrite, replaces)
+        return Upload.create(self._store, Destination(folder_fd, name, path), size, overwrite, replaces)
+
+
+def _is_folder(folder_fd: int, name: str) -> bool:
+    try:
+        return stat_mode.S_ISDIR(os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False

@@ -23,18 +23,30 @@ An earlier version kept the whole answer and patched it from ``readdir`` entries
 without an ``lstat``, refreshing sizes by a full pass every few seconds; under
 concurrent lists, uploads and outside changes it left out untouched files and
 showed sizes seconds old (docs/performance.md says what that speed cost).
+
+A list of another folder, with folders, or of a whole subtree (PROTOCOL.md 7.2)
+is a :class:`TreeWalk`: the same fresh ``readdir`` and ``lstat`` of every folder
+it covers, so each folder's part is exact by the same rule, with no cache at
+all (a 100,000-file tree is listed well inside its second without one). It goes
+down one ``openat`` (``O_NOFOLLOW | O_DIRECTORY``) at a time from the folder
+above, holding one fd per level, so a folder swapped for a symlink meanwhile is
+skipped, never followed.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
 from shared.errors import ErrorCode, FerryError
-from shared.messages import list_entry
+from shared.limits import MAX_PATH_BYTES, MAX_PATH_NAMES
+from shared.messages import folder_entry, list_entry
 from shared.names import name_problem
+from shared.paths import path_names
 
 from .coalescing import Coalesced
+from .folders import FOLDER_FLAGS, open_folder
 
 #: What :attr:`FolderListing.entries_seen` says before the first pass: unknown, so large.
 UNKNOWN_SIZE = 1 << 62
@@ -107,6 +119,85 @@ class FolderListing:
                 elif name_problem(name) is None:
                     lines[name] = (st.st_ino, st.st_size, st.st_mtime_ns, list_entry(name, st.st_size, st.st_mtime))
         return entries, lines
+
+
+class TreeWalk:
+    """One ``list`` of the folder ``path`` with ``folders`` and ``recursive`` (7.2).
+
+    Names are relative to that folder; an entry whose path from the library's
+    root would break 7.1's limits (4,096 bytes, 64 names) is left out, since no
+    request could name it. Blocking: for executor threads."""
+
+    def __init__(self, path: str, *, folders: bool, recursive: bool) -> None:
+        self.path = path
+        self.folders = folders
+        self.recursive = recursive
+        self._lines: list[tuple[str, bytes]] = []
+
+    @staticmethod
+    def fds_needed(path: str, recursive: bool) -> int:
+        """Fds a walk holds at most: one per level it may go down, and ``scandir``'s duplicate."""
+        return 2 + (MAX_PATH_NAMES - len(path_names(path)) if recursive else 0)
+
+    def answer(self, root_fd: int) -> tuple[int, bytes]:
+        """(count, body) of the ``list`` response; ``not_found`` when ``path`` is not a folder."""
+        depth = len(path_names(self.path))
+        with open_folder(root_fd, self.path) as fd:
+            self._folder(fd, "", depth, len(self.path.encode()) + 1 if depth else 0)
+        self._lines.sort()  # names are unique: only they are compared, by code point
+        return len(self._lines), b"".join([line for _, line in self._lines])
+
+    def _folder(self, fd: int, prefix: str, depth: int, path_bytes: int) -> None:
+        """List the folder ``fd``, whose path is ``depth`` names and ``path_bytes``
+        bytes with its trailing ``/``; then, when recursive, each folder in it."""
+        if depth >= MAX_PATH_NAMES:
+            return
+        below: list[str] = []
+        for name, st in _entries(fd):
+            if path_bytes + 4 * len(name) > MAX_PATH_BYTES and path_bytes + len(name.encode()) > MAX_PATH_BYTES:
+                continue
+            shown = prefix + name
+            if stat.S_ISREG(st.st_mode):
+                self._lines.append((shown, list_entry(shown, st.st_size, st.st_mtime, typed=self.folders)))
+            else:
+                if self.folders:
+                    self._lines.append((shown, folder_entry(shown, st.st_mtime)))
+                if self.recursive and depth + 1 < MAX_PATH_NAMES:
+                    below.append(name)
+        for name in below:
+            try:
+                inner = os.open(name, FOLDER_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                    continue  # removed, or swapped for something else, since readdir
+                raise _io_error(exc) from None
+            try:
+                self._folder(inner, f"{prefix}{name}/", depth + 1, path_bytes + len(name.encode()) + 1)
+            finally:
+                os.close(inner)
+
+
+def _entries(fd: int) -> list[tuple[str, os.stat_result]]:
+    """(name, lstat) of the regular files and folders in the folder ``fd`` whose
+    names are valid, from a ``readdir`` of its own (``fd`` is this pass's)."""
+    found = []
+    try:
+        scan = os.scandir(fd)
+    except OSError as exc:
+        raise _io_error(exc) from None
+    with scan:
+        for entry in scan:
+            try:
+                if not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
+                    continue
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # removed since readdir
+                continue
+            except OSError as exc:
+                raise _io_error(exc) from None
+            if (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)) and name_problem(entry.name) is None:
+                found.append((entry.name, st))
+    return found
 
 
 def _io_error(exc: OSError) -> FerryError:

@@ -56,7 +56,7 @@ class Store:
         """The worker's committing thread with fsync on (made at first use, on the
         event loop, whose futures it settles); None without fsync."""
         if self._commits is None and self.fsync:
-            self._commits = GroupCommit(self.dir_fd)
+            self._commits = GroupCommit()
         return self._commits
 
     def close(self) -> None:

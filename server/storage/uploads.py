@@ -23,6 +23,7 @@ import os
 import secrets
 import stat
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Protocol
 
 from shared.errors import ErrorCode, FerryError
@@ -191,11 +192,25 @@ def storage_error(exc: OSError | RuntimeError, name: str) -> FerryError:
     return FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: {reason}")
 
 
+@dataclass
+class Destination:
+    """Where an upload publishes: ``name`` in the folder ``fd``, which the upload
+    holds open until it is done, so the file lands in the folder its path named
+    when it began, whatever is renamed or swapped on the way meanwhile. ``fd`` is
+    None for the library folder itself (not the upload's to close). ``path`` is
+    what the client sent, for messages."""
+
+    fd: int | None
+    name: str
+    path: str
+
+
 class Upload:
-    def __init__(self, store: Store, name: str, size: int, overwrite: bool, temp_name: str, fd: int, replaces: int) -> None:
+    def __init__(self, store: Store, destination: Destination, size: int, overwrite: bool, temp_name: str, fd: int, replaces: int) -> None:
         self.store = store
         self.replaces = replaces  # the size of the file under the name when the upload began
-        self.name = name
+        self.destination = destination
+        self.name = destination.path
         self.size = size
         self.overwrite = overwrite
         self.temp_name = temp_name
@@ -205,10 +220,16 @@ class Upload:
         self._committing = False  # from then on the commit owns the upload and cleans up after it
 
     @staticmethod
-    def fds_needed(size: int) -> int:
-        """The fds an upload of ``size`` bytes holds: its temp file, and from
-        :data:`LARGE_BYTES` the trailing digest's duplicate of it."""
-        return 2 if size >= LARGE_BYTES else 1
+    def fds_needed(size: int, in_folder: bool = False) -> int:
+        """The fds an upload of ``size`` bytes holds: its temp file, from
+        :data:`LARGE_BYTES` the trailing digest's duplicate of it, and ``in_folder``
+        (a path with a ``/``) the folder it publishes into (:class:`Destination`)."""
+        return 1 + (size >= LARGE_BYTES) + in_folder
+
+    @property
+    def folder_fd(self) -> int:
+        """The folder the file is published into, and whose fsync makes that durable."""
+        return self.store.dir_fd if self.destination.fd is None else self.destination.fd
 
     @property
     def large(self) -> bool:
@@ -226,8 +247,10 @@ class Upload:
         return self.digest.reads_file
 
     @classmethod
-    def create(cls, store: Store, name: str, size: int, overwrite: bool, replaces: int) -> Upload:
-        """Open a new temp file, locked while this upload has it (see :func:`_claimed`)."""
+    def create(cls, store: Store, destination: Destination, size: int, overwrite: bool, replaces: int) -> Upload:
+        """Open a new temp file, locked while this upload has it (see :func:`_claimed`).
+        From its return on, the upload owns ``destination.fd``."""
+        name = destination.path
         for _ in range(_CLAIM_ATTEMPTS):
             # The worker's pid leads the name: when a worker dies, the parent
             # sweeps the temp files named for it (remove_uploads_of).
@@ -243,7 +266,7 @@ class Upload:
             except OSError as exc:
                 raise storage_error(exc, name) from None
             try:
-                return cls(store, name, size, overwrite, temp_name, fd, replaces)
+                return cls(store, destination, size, overwrite, temp_name, fd, replaces)
             except (OSError, RuntimeError) as exc:  # a dup or a thread the digest could not have
                 _remove_temp(store, temp_name, fd)
                 raise storage_error(exc, name) from None
@@ -343,8 +366,9 @@ class Upload:
     def commit(self, expected_sha256: str | None, sync_folder: bool = True) -> str:
         """Verify, make durable, publish; return the sha256. :meth:`finish` calls it
         after the digest is done, off the event loop when :attr:`commit_may_block`.
-        Without ``sync_folder`` the caller fsyncs the folder before it answers
-        (commits.py does, once for a batch). Aborts the upload on any failure."""
+        Without ``sync_folder`` the caller fsyncs :attr:`folder_fd` before it
+        answers, then calls :meth:`release_folder` (commits.py does, once per
+        folder for a batch). Aborts the upload on any failure."""
         try:
             digest = self.digest.hexdigest()
             if expected_sha256 is not None and digest != expected_sha256:
@@ -356,7 +380,7 @@ class Upload:
                 if not self.overwrite:  # drop the temp link now, so the cached stat below stays current
                     os.unlink(self.temp_name, dir_fd=self.store.uploads_fd)
                 if self.store.fsync and sync_folder:
-                    os.fsync(self.store.dir_fd)
+                    os.fsync(self.folder_fd)
             except FileExistsError:
                 raise FerryError(ErrorCode.EXISTS, f"{self.name!r} was created by another upload meanwhile") from None
             except IsADirectoryError:
@@ -366,25 +390,27 @@ class Upload:
             self.store.checksums.remember(os.fstat(self.fd), digest)
             return digest
         finally:
-            self._discard()
+            self._discard(keep_folder=not sync_folder)
 
     def _publish(self) -> None:
-        lib = self.store
+        """Into the folder's fd: the uploads folder is the library's, on its
+        filesystem, so a rename or link into any folder of it is atomic."""
+        uploads_fd, folder_fd, name = self.store.uploads_fd, self.folder_fd, self.destination.name
         if self.overwrite:
-            replaced = self._hold_large(self.name) if self.replaces >= LARGE_BYTES else None
+            replaced = self._hold_large(name) if self.replaces >= LARGE_BYTES else None
             try:
-                os.rename(self.temp_name, self.name, src_dir_fd=lib.uploads_fd, dst_dir_fd=lib.dir_fd)
+                os.rename(self.temp_name, name, src_dir_fd=uploads_fd, dst_dir_fd=folder_fd)
             finally:
                 if replaced is not None:
                     _release_later(replaced)
         else:
-            os.link(self.temp_name, self.name, src_dir_fd=lib.uploads_fd, dst_dir_fd=lib.dir_fd, follow_symlinks=False)
+            os.link(self.temp_name, name, src_dir_fd=uploads_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
 
     def _hold_large(self, name: str) -> int | None:
         """An ``O_PATH`` fd on ``name`` when it is a large regular file (see
         :func:`_release_later`); None otherwise, or if it cannot be had."""
         try:
-            fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.store.dir_fd)
+            fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.folder_fd)
         except OSError:
             return None
         try:
@@ -402,8 +428,17 @@ class Upload:
         if not self._committing:
             self._discard()
 
-    def _discard(self) -> None:
-        """Close and remove the temp file (after a publish, only the link that is left)."""
+    def release_folder(self) -> None:
+        """Close the folder's fd, if the upload holds one (see :class:`Destination`)."""
+        fd, self.destination.fd = self.destination.fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def _discard(self, keep_folder: bool = False) -> None:
+        """Close and remove the temp file (after a publish, only the link that is
+        left), and close the folder unless ``keep_folder`` (its fsync is to come)."""
+        if not keep_folder:
+            self.release_folder()
         if self.fd < 0:
             return
         self.digest.cancel()
