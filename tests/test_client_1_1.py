@@ -243,8 +243,8 @@ def test_an_impossible_mtime_from_a_server_still_downloads(tmp_path):
 # -- folders and file management ---------------------------------------------------
 
 
-def test_list_mkdir_delete_rename(client, library, tmp_path):
-    needs(client, FOLDERS, MANAGE)
+def test_list_and_mkdir(client, library, tmp_path):
+    needs(client, FOLDERS)
     client.mkdir("a/b", parents=True)
     client.mkdir("a/b", parents=True)  # as mkdir -p
     with pytest.raises(FerryError) as info:
@@ -265,6 +265,21 @@ def test_list_mkdir_delete_rename(client, library, tmp_path):
     ]
     assert [e.name for e in client.list(recursive=True)] == ["a/b/f.txt", "new/deep/f.txt"]
     assert [e.name for e in client.list("a", folders=True)] == ["b"]
+    with pytest.raises(FerryError) as info:
+        client.list("nowhere")
+    assert info.value.code is ErrorCode.NOT_FOUND
+    out = tmp_path / "out"
+    out.mkdir()
+    assert client.get("new/deep/f.txt", out) == out.resolve() / "f.txt"
+
+
+def test_delete_and_rename(client, library, tmp_path):
+    needs(client, FOLDERS, MANAGE)
+    client.mkdir("a/b", parents=True)
+    client.mkdir("new/deep", parents=True)
+    (tmp_path / "f.txt").write_bytes(b"f")
+    client.put(tmp_path / "f.txt", name="a/b/f.txt")
+    client.put(tmp_path / "f.txt", name="new/deep/f.txt")
     client.rename("a/b/f.txt", "a/g.txt")
     assert (library / "a" / "g.txt").read_bytes() == b"f"
     with pytest.raises(FerryError) as info:
@@ -273,10 +288,6 @@ def test_list_mkdir_delete_rename(client, library, tmp_path):
     client.delete("a", recursive=True)
     client.delete("new/deep/f.txt")
     assert [e.name for e in client.list(folders=True, recursive=True)] == ["new", "new/deep"]
-    out = tmp_path / "out"
-    out.mkdir()
-    client.put(tmp_path / "f.txt", name="new/deep/f.txt")
-    assert client.get("new/deep/f.txt", out) == out.resolve() / "f.txt"
 
 
 # -- tree transfers ----------------------------------------------------------------
@@ -342,26 +353,54 @@ def test_put_tree_reports_each_failure_and_goes_on(client, library, tmp_path):
     assert client.list("t/d0")  # the session is still fine
 
 
-def test_put_tree_to_a_server_without_folders(server_factory, library, tmp_path):
+def version_1_server(files: dict[str, bytes]) -> EvilServer:
+    """A version 1 server over ``files`` (no ``features`` in its greeting): list,
+    get and put of plain names, answered in order, as pipelined as they come."""
+
+    def script(conn: socket.socket, reader) -> None:
+        while line := reader.readline():
+            request = json.loads(line)
+            if request["op"] == "list":
+                body = b"".join(header({"name": n, "size": len(d), "mtime": OLD}) for n, d in sorted(files.items()))
+                conn.sendall(header({"ok": True, "count": len(files), "length": len(body)}) + body)
+            elif request["op"] == "get":
+                data = files[request["name"]]
+                conn.sendall(
+                    header({"ok": True, "name": request["name"], "size": len(data), "mtime": OLD, "offset": 0, "length": len(data)}) + data
+                )
+            elif request["op"] == "put":
+                assert set(request) <= {"op", "name", "size", "sha256", "overwrite"}, request
+                conn.sendall(header({"ok": True, "ready": True}))
+                data = files[request["name"]] = reader.read(request["size"])
+                conn.sendall(header({"ok": True, "name": request["name"], "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}))
+            else:
+                conn.sendall(header({"ok": True}))
+                return
+
+    return EvilServer(script)
+
+
+def test_put_tree_to_a_server_without_folders(tmp_path):
     """Flat: pipelined version 1 puts into the root. A subfolder: refused up front."""
-    server = server_factory()
     flat = tmp_path / "flat"
     flat.mkdir()
     for index in range(20):
         (flat / f"f{index}.txt").write_bytes(b"x" * index)
-    with FerryClient.connect(*server.address) as client:
-        if client.greeting.offers(FOLDERS):
-            pytest.skip("this server offers folders")
+    stored: dict[str, bytes] = {}
+    fake = version_1_server(stored)
+    with FerryClient.connect(*fake.address, timeout=5) as client:
         report = client.put_tree(flat, "")
         assert report.ok and len(report.done) == 20
         (flat / "sub").mkdir()
         with pytest.raises(FerryError) as info:
             client.put_tree(flat, "")
         assert info.value.code is ErrorCode.FORBIDDEN
+        assert stored == {f"f{index}.txt": b"x" * index for index in range(20)}
         out = tmp_path / "out"
         out.mkdir()
         assert client.get_tree("", out).ok
-    assert sorted(os.listdir(out)) == sorted(f"f{index}.txt" for index in range(20))
+    fake.close()
+    assert {name: (out / name).read_bytes() for name in os.listdir(out)} == stored
 
 
 def test_get_tree_names_that_are_one_local_file_are_reported(client, library, tmp_path):
@@ -389,7 +428,7 @@ def test_get_tree_never_follows_a_symlink_in_the_destination(client, library, tm
     (out / "sub").symlink_to(outside)
     report = client.get_tree("", out)
     assert report.done == ["y.txt"]
-    assert [f.path for f in report.failed] == ["sub/x.txt"]
+    assert [(f.path, f.code) for f in report.failed] == [("sub", "exists"), ("sub/x.txt", "exists")]
     assert os.listdir(outside) == []
 
 
