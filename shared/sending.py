@@ -154,10 +154,10 @@ def _send_spliced(
             if n == 0:
                 raise _shrank()
             sent += n
+            if progress:  # before the hashing thread may read these bytes: a test changes them here
+                progress(sent, size)
             if behind is not None:
                 behind.advance(sent)
-            if progress:
-                progress(sent, size)
     except BaseException:
         if behind is not None:
             with contextlib.suppress(BaseException):
