@@ -687,11 +687,7 @@ class FerryClient:
                     records.forget(self.origin, remote, local)
                 raise
             start = self._resume_offset(ready, size) if upload_id is not None else 0
-            hasher = None
-            if trailer:
-                source.seek(0)
-                with _local_io(f"cannot read {path}"):
-                    hasher = _sha256_of(source.fileno(), limit=start, cancel=cancel)
+            hasher = hashlib.sha256() if trailer else None
             self._send_upload(source.fileno(), start, size, hasher, progress, cancel)
             response = raise_for_error(self._read_header())
         uploaded = Uploaded(remote, field(response, "size", int), field(response, "sha256", str).lower())

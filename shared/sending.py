@@ -48,10 +48,12 @@ def _shrank() -> FerryError:
 
 
 class _HashBehind:
-    """A thread that hashes ``fd`` from ``start`` up to what the sender says it has sent."""
+    """A thread that hashes ``fd`` from its first byte up to what the sender says
+    it has sent. A resumed upload starts sending at ``start``: the bytes before it
+    (already on the server) are hashed at once, while the rest goes out."""
 
     def __init__(self, fd: int, start: int, hasher: hashlib._Hash) -> None:
-        self._fd, self._done, self._hasher = fd, start, hasher
+        self._fd, self._done, self._hasher = fd, 0, hasher
         self._sent = start
         self._finished = False
         self._error: BaseException | None = None
@@ -120,7 +122,8 @@ def send_file(
     wait_writable: Callable[[], None],
 ) -> None:
     """Send bytes ``start`` to ``size`` of the open file ``fd``, feeding ``hasher``
-    (a hashlib object, or None) with exactly them. ``wait_writable`` is called when a
+    (a fresh hashlib object, or None) with the whole file, bytes 0 to ``size``: the
+    first ``start`` are the part of a resumed upload the server already holds. ``wait_writable`` is called when a
     send would block (the kernel's send timeout, or a non-blocking socket)."""
     if progress:
         progress(start, size)
@@ -176,9 +179,17 @@ def _send_copied(
     progress: Progress | None,
     cancel: threading.Event | None,
 ) -> None:
-    buffer = memoryview(bytearray(min(COPY_CHUNK, max(size - start, 1))))
+    buffer = memoryview(bytearray(min(COPY_CHUNK, max(size, 1))))
     source = os.fdopen(os.dup(fd), "rb", buffering=0)  # its own position: the caller's fd is untouched
     with source:
+        if hasher is not None:  # the part the server holds: hashed, not sent
+            done = 0
+            while done < start:
+                n = source.readinto(buffer[: min(len(buffer), start - done)])
+                if not n:
+                    raise _shrank()
+                hasher.update(buffer[:n])
+                done += n
         source.seek(start)
         sent = start
         while sent < size:

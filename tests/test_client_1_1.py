@@ -166,7 +166,12 @@ def test_put_with_checksum_off_sends_no_digest(client, tmp_path, library):
     assert client.put(tmp_path / "n.bin", checksum=False).sha256 == hashlib.sha256(b"n" * 1000).hexdigest()
 
 
-def test_an_interrupted_upload_resumes_where_the_server_left_it(server, tmp_path, library):
+@pytest.mark.parametrize("sendfile", [True, False], ids=["sendfile", "no-sendfile"])
+def test_an_interrupted_upload_resumes_where_the_server_left_it(server, tmp_path, library, monkeypatch, sendfile):
+    """The digest of the whole file goes in the trailer: the part the server held
+    is hashed from the local file while the rest is sent (or first, without sendfile)."""
+    if not sendfile:
+        monkeypatch.delattr(os, "sendfile")
     data = os.urandom(24 << 20)
     source = tmp_path / "r.bin"
     source.write_bytes(data)
