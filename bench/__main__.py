@@ -28,6 +28,7 @@ SECTIONS = {
     "parallel": growth.parallel,
     "idle": idle.idle,
     "list": growth.list_latency,
+    "tree": growth.tree_list_latency,
     "exactness": exactness.exactness,
 }
 

@@ -78,9 +78,10 @@ def probe_put(client: FerryClient, path: Path, name: str, sha256: str) -> int:
     return size
 
 
-def probe_list(port: int, repeats: int) -> list[float]:
-    """Seconds from sending ``list`` to the body's last byte, ``repeats`` times on
-    one fresh connection; no JSON parsing on this side."""
+def probe_list(port: int, repeats: int, request: dict | None = None) -> list[float]:
+    """Seconds from sending ``list`` (``request``: one with 1.1 fields) to the
+    body's last byte, ``repeats`` times on one fresh connection; no JSON parsing
+    on this side."""
     import time
 
     latencies = []
@@ -98,7 +99,7 @@ def probe_list(port: int, repeats: int) -> list[float]:
             return decode_header(line)
 
         header()  # greeting
-        request = encode_header({"op": "list"})
+        request = encode_header(request or {"op": "list"})
         for _ in range(repeats):
             t0 = time.perf_counter()
             sock.sendall(request)

@@ -1,4 +1,5 @@
 """Growth (issue 4, item 6): list latency as the library grows to 100,000 files,
+a recursive list of a tree as large (issue 11: 100,000 files in 1,000 folders),
 small-operation throughput with 1 and 2 workers, and the aggregate throughput
 of 1, 4 and 16 parallel downloads (each moves 1/k of the file, so every round
 moves the same bytes)."""
@@ -70,6 +71,51 @@ def list_latency(plan: Plan, ws: Workspace, results: Results) -> None:
             f" unchanged {sorted(s.value for s in warm)[len(warm) // 2]:.1f} ms",
             flush=True,
         )
+
+
+def tree_list_latency(plan: Plan, ws: Workspace, results: Results) -> None:
+    """A recursive list of ``plan.tree_files`` files in ``plan.tree_folders``
+    folders, without and with folder lines, each after a change of every folder
+    (nothing the server might keep could answer it)."""
+    folder = ws.folder("tree")
+    per_folder = plan.tree_files // plan.tree_folders
+    subfolders = [folder / f"folder-{i:04d}" for i in range(plan.tree_folders)]
+    for sub in subfolders:
+        sub.mkdir()
+        make_empty_files(sub, per_folder)
+    server = FerryServer(folder).start()
+    requests = {
+        "recursive": {"op": "list", "recursive": True},
+        "recursive.folders": {"op": "list", "recursive": True, "folders": True},
+    }
+    samples: dict[str, list[Sample]] = {key: [] for key in requests}
+    try:
+        for _ in range(plan.tree_reps):
+            for key, request in requests.items():
+                for sub in subfolders:
+                    _touch(sub)
+                seconds, sample = measure(lambda request=request: probe_list(server.port, 1, request)[0], server.pid)
+                samples[key].append(Sample(sample.value * 1000, sample.server_cores, sample.client_cores))
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    size = f"{plan.tree_files:,} files in {plan.tree_folders:,} folders"
+    results.add(
+        Figure("list.tree.recursive", "list latency", f"recursive list of {size}", "ms", samples["recursive"], higher_is_better=False)
+    )
+    results.add(
+        Figure(
+            "list.tree.recursive.folders",
+            "list latency",
+            f"recursive list of {size}, with folder lines",
+            "ms",
+            samples["recursive.folders"],
+            higher_is_better=False,
+            baseline="list.tree.recursive",
+        )
+    )
+    for key, values in samples.items():
+        print(f"  {key}: median {sorted(s.value for s in values)[len(values) // 2]:.0f} ms", flush=True)
 
 
 def workers(plan: Plan, ws: Workspace, results: Results) -> None:

@@ -28,6 +28,9 @@ class Plan:
     workers: tuple[int, ...]  # --workers values for the worker-scaling figure
     exactness_sizes: tuple[int, ...]  # untouched files in the folder while lists are checked
     exactness_seconds: float
+    tree_files: int  # files of the tree listed recursively...
+    tree_folders: int  # ... spread over this many folders
+    tree_reps: int
 
 
 FULL = Plan(
@@ -49,6 +52,9 @@ FULL = Plan(
     workers=(1, 2),
     exactness_sizes=(4, 100_000),
     exactness_seconds=20.0,
+    tree_files=100_000,
+    tree_folders=1_000,
+    tree_reps=7,
 )
 
 QUICK = Plan(
@@ -70,4 +76,7 @@ QUICK = Plan(
     workers=(1, 2),
     exactness_sizes=(4, 10_000),
     exactness_seconds=5.0,
+    tree_files=100_000,
+    tree_folders=1_000,
+    tree_reps=3,
 )

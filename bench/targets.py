@@ -65,6 +65,7 @@ def _targets() -> list[Check]:
         Check("idle.n10000.ferry.per_session", "idle.n10000.ftp.per_session", "<=", 0.5, "pyftpdlib async"),
         Check("idle.n10000.ferry.list_p99", None, "<=", 20.0, " ms"),
         Check("list.n100000.raw", None, "<=", 300.0, " ms"),
+        Check("list.tree.recursive", None, "<=", 1000.0, " ms"),
         Check("exactness.n4.wrong", None, "<=", 0, " wrong lists"),
         Check("exactness.n100000.wrong", None, "<=", 0, " wrong lists"),
     ]

@@ -34,7 +34,8 @@ def _enter(fd: int, name: str, path: str, create: bool, sync: bool) -> int:
 
     A symbolic link is ``not_found`` even with ``create`` (7.1: no path passes
     through one); another entry that is not a folder is ``exists`` with ``create``
-    (as ``mkdir`` of that name would be), ``not_found`` without."""
+    (as ``mkdir`` of that name would be), ``not_found`` without. So is a folder
+    ``fd`` that was removed meanwhile."""
     if create:
         try:
             os.mkdir(name, 0o755, dir_fd=fd)
@@ -42,23 +43,29 @@ def _enter(fd: int, name: str, path: str, create: bool, sync: bool) -> int:
                 os.fsync(fd)
         except FileExistsError:
             pass
+        except FileNotFoundError:  # fd's folder was removed
+            raise _not_found(path) from None
         except OSError as exc:
             raise FerryError(ErrorCode.IO_ERROR, f"cannot make a folder on the way to {path!r}: {exc.strerror}") from None
     try:
         return os.open(name, FOLDER_FLAGS, dir_fd=fd)
     except OSError as exc:
         if exc.errno in _NOT_A_FOLDER:
-            if create and exc.errno != errno.ENOENT and not _is_link(fd, name):
+            if create and exc.errno != errno.ENOENT and _is_other(fd, name):
                 raise FerryError(ErrorCode.EXISTS, f"{name!r} on the way to {path!r} is not a folder") from None
             raise _not_found(path) from None
         raise FerryError(ErrorCode.IO_ERROR, f"cannot open a folder on the way to {path!r}: {exc.strerror}") from None
 
 
-def _is_link(fd: int, name: str) -> bool:
+def _is_other(fd: int, name: str) -> bool:
+    """Is ``name`` in ``fd`` (still) there, and neither a folder nor a symlink? What
+    failed to open as a folder may have been swapped meanwhile: only an entry seen
+    to be something else is ``exists``."""
     try:
-        return stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode)
+        mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
     except OSError:
         return False
+    return not (stat.S_ISLNK(mode) or stat.S_ISDIR(mode))
 
 
 @contextmanager

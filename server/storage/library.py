@@ -155,6 +155,8 @@ class Library:
                 if parents and _is_folder(folder_fd, name):
                     return
                 raise FerryError(ErrorCode.EXISTS, f"{path!r} already exists") from None
+            except FileNotFoundError:  # the folder it goes in was removed meanwhile
+                raise FerryError(ErrorCode.NOT_FOUND, f"the folder of {path!r} was removed") from None
             except OSError as exc:
                 raise FerryError(ErrorCode.IO_ERROR, f"cannot make the folder {path!r}: {exc.strerror}") from None
             if sync:

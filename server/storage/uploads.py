@@ -385,6 +385,8 @@ class Upload:
                 raise FerryError(ErrorCode.EXISTS, f"{self.name!r} was created by another upload meanwhile") from None
             except IsADirectoryError:
                 raise FerryError(ErrorCode.EXISTS, f"{self.name!r} is a folder") from None
+            except FileNotFoundError:  # the folder it goes in (the temp file is locked, never swept)
+                raise FerryError(ErrorCode.IO_ERROR, f"cannot store {self.name!r}: its folder was removed meanwhile") from None
             except OSError as exc:
                 raise storage_error(exc, self.name) from None
             self.store.checksums.remember(os.fstat(self.fd), digest)
