@@ -278,6 +278,22 @@ def test_list_and_mkdir(client, library, tmp_path):
     assert client.get("new/deep/f.txt", out) == out.resolve() / "f.txt"
 
 
+def test_delete_and_rename_in_the_root(client, library, tmp_path):
+    needs(client, MANAGE)
+    (library / "a.txt").write_bytes(b"a")
+    (library / "b.txt").write_bytes(b"b")
+    with pytest.raises(FerryError) as info:
+        client.rename("a.txt", "b.txt")
+    assert info.value.code is ErrorCode.EXISTS
+    client.rename("a.txt", "b.txt", overwrite=True)
+    assert (library / "b.txt").read_bytes() == b"a" and not (library / "a.txt").exists()
+    client.delete("b.txt")
+    with pytest.raises(FerryError) as info:
+        client.delete("b.txt")
+    assert info.value.code is ErrorCode.NOT_FOUND
+    assert client.list() == []
+
+
 def test_delete_and_rename(client, library, tmp_path):
     needs(client, FOLDERS, MANAGE)
     client.mkdir("a/b", parents=True)
