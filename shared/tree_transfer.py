@@ -343,6 +343,9 @@ def _walk(directory: Path, report: TreeReport) -> tuple[list[str], list[_Upload]
                 continue  # gone since the walk saw it
             if stat.S_ISREG(info.st_mode):
                 files.append(_Upload(_join(prefix, name), path, info.st_size))
+            else:
+                kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+                report.failed.append(TreeFailure(_join(prefix, name), ErrorCode.BAD_NAME.value, f"not sent: {kind}"))
     return folders, files
 
 
