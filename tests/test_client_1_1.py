@@ -436,12 +436,14 @@ def test_get_tree_names_that_are_one_local_file_are_reported(client, library, tm
     (library / "CON").write_bytes(b"device name")
     (library / "_CON").write_bytes(b"plain")
     (library / "ok").write_bytes(b"ok")
+    os.utime(library / "ok", (OLD, OLD))
     out = tmp_path / "out"
     out.mkdir()
     report = client.get_tree("", out)
     assert report.done == ["CON", "ok"]
     assert [(f.path, f.code) for f in report.failed] == [("_CON", "exists")]
     assert (out / "_CON").read_bytes() == b"device name"
+    assert (out / "ok").stat().st_mtime == OLD  # dated as on the server
 
 
 def test_get_tree_never_follows_a_symlink_in_the_destination(client, library, tmp_path):
