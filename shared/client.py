@@ -404,7 +404,7 @@ class FerryClient:
         cancel: threading.Event | None = None,
     ) -> TreeReport:
         """Download the folder ``remote_path`` ("" : the whole library) into
-        ``directory``, pipelined (tree_transfer.py). One file's failure goes into
+        ``directory`` (made if missing; files there are replaced), pipelined (tree_transfer.py). One file's failure goes into
         the report; a lost connection raises."""
         return get_tree(self, remote_path, Path(directory), progress=progress, cancel=cancel)
 

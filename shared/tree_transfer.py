@@ -134,6 +134,10 @@ class _LocalTree:
     """The destination: folders made one name at a time, names claimed once."""
 
     def __init__(self, root: Path) -> None:
+        try:  # made if missing, as rsync and mirror make it: the user named it
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FerryError("local_io", f"cannot make the folder {root}: {exc.strerror or exc}") from None
         self.root = root.resolve()
         if not self.root.is_dir():
             raise FerryError("local_io", f"{root} is not a folder")

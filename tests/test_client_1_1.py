@@ -344,8 +344,7 @@ def test_put_tree_and_get_tree_round_trip(client, library, tmp_path):
     for relative, data in files.items():
         assert (library / "up" / "here" / relative).read_bytes() == data
     assert (library / "up" / "here" / "empty").is_dir()
-    out = tmp_path / "out"
-    out.mkdir()
+    out = tmp_path / "out" / "new"  # made by get_tree
     seen.clear()
     report = client.get_tree("up", out, progress=seen.append)
     assert report.ok, report.lines()
