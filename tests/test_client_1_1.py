@@ -358,6 +358,25 @@ def test_put_tree_and_get_tree_round_trip(client, library, tmp_path):
     assert [n for n in os.listdir(out / "here" / "d0") if n.startswith(".")] == []  # no temp file left
 
 
+def test_a_flat_tree_into_the_root_works_on_any_server(client, library, tmp_path):
+    """Whatever the server offers (trailer, mtime, folders, or none)."""
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    files = {f"f{index}.bin": os.urandom(index * 1000) for index in range(30)}
+    files["large.bin"] = os.urandom(2 << 20)
+    for name, data in files.items():
+        (flat / name).write_bytes(data)
+        os.utime(flat / name, (OLD, OLD))
+    report = client.put_tree(flat, "")
+    assert report.ok and sorted(report.done) == sorted(files)
+    assert {name: (library / name).read_bytes() for name in files} == files
+    if client.greeting.offers(MTIME):
+        assert {(library / name).stat().st_mtime for name in files} == {OLD}
+    out = tmp_path / "out"
+    report = client.get_tree("", out)
+    assert report.ok and {name: (out / name).read_bytes() for name in os.listdir(out)} == files
+
+
 def test_put_tree_reports_each_failure_and_goes_on(client, library, tmp_path):
     needs(client, FOLDERS)
     source = tmp_path / "source"
