@@ -58,7 +58,7 @@ from .messages import (
 from .names import name_problem
 from .partial_downloads import Partial, PartialRecords, create_temp, default_records, open_recorded, publish_temp, remove_recorded
 from .paths import check_path, path_problem
-from .sending import Cancelled, send_file
+from .sending import Progress, file_sha256, send_file
 from .tls import KnownServers, TlsSettings, client_context, default_known_servers, fingerprint
 from .transfer_errors import ConnectionLost, TransferCancelled
 from .tree_transfer import TreeProgress, TreeReport, get_tree, put_tree
@@ -70,9 +70,6 @@ RECV_CHUNK = 1 << 20
 #: one from the start cost 0.7 ms of page faults per connection (a short session's
 #: largest client-side cost); it is made when the first larger body comes.
 HEADER_CHUNK = 1 << 16
-
-Progress = Callable[[int, int], None]
-"""Called with (bytes done, bytes total) as a transfer moves."""
 
 
 class RemoteFile(NamedTuple):
@@ -117,23 +114,6 @@ class Greeting:
 
     def offers(self, feature: str) -> bool:
         return self.features is not None and feature in self.features
-
-
-def _sha256_of(path: Path | int, limit: int | None = None, cancel: threading.Event | None = None) -> hashlib._Hash:
-    """A sha256 fed with the file's first ``limit`` bytes (all of it when None).
-    ``path`` may be an open fd, read from its current position and left open."""
-    digest = hashlib.sha256()
-    if limit == 0:
-        return digest
-    with open(path, "rb", closefd=not isinstance(path, int)) as f:
-        remaining = limit
-        while chunk := f.read(RECV_CHUNK if remaining is None else min(RECV_CHUNK, remaining)):
-            if cancel is not None and cancel.is_set():
-                raise TransferCancelled()
-            digest.update(chunk)
-            if remaining is not None:
-                remaining -= len(chunk)
-    return digest
 
 
 class _Hashing:
@@ -591,7 +571,7 @@ class FerryClient:
             with _local_io(f"cannot write {temp}"):
                 hasher = None
                 if expected is not None:  # hash as the bytes arrive: no second pass over the file
-                    hasher = _sha256_of(fd, limit=offset, cancel=cancel)
+                    hasher = file_sha256(fd, limit=offset, cancel=cancel)
                 # Never a truncate: the file is new, or exactly as long as recorded. On
                 # ext4 a truncate marks the file for writeback when it is closed
                 # (auto_da_alloc), which stalled every download about a second per GiB.
@@ -669,7 +649,7 @@ class FerryClient:
             sha256 = None
             if checksum and not trailer:
                 with _local_io(f"cannot read {path}"):
-                    sha256 = _sha256_of(source.fileno(), cancel=cancel).hexdigest()
+                    sha256 = file_sha256(source.fileno(), cancel=cancel).hexdigest()
             request = Put(
                 remote,
                 size,
@@ -714,9 +694,6 @@ class FerryClient:
             send_file(self._sock, fd, start, size, hasher=hasher, progress=progress, cancel=cancel, wait_writable=self._wait_writable)
             if hasher is not None:
                 self._sock.sendall(encode_header(encode_trailer(hasher.hexdigest())))
-        except Cancelled:
-            self.close()
-            raise TransferCancelled() from None
         except OSError as exc:
             self.close()
             raise self._lost(exc) from None

@@ -22,8 +22,10 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from .errors import FerryError
+from .transfer_errors import TransferCancelled
 
 #: Bytes per sendfile() call or read: progress and cancel are looked at between them.
 SEND_CHUNK = 1 << 22
@@ -31,10 +33,25 @@ SEND_CHUNK = 1 << 22
 COPY_CHUNK = 1 << 20
 
 Progress = Callable[[int, int], None]
+"""Called with (bytes done, bytes total) as a transfer moves."""
 
 
-class Cancelled(Exception):
-    """The cancel event was set; the caller turns it into its own error."""
+def file_sha256(path: Path | int, limit: int | None = None, cancel: threading.Event | None = None) -> hashlib._Hash:
+    """A sha256 fed with the file's first ``limit`` bytes (all of it when None):
+    the version 1 way, before the request, and a resumed download's kept part.
+    ``path`` may be an open fd, read from its current position and left open."""
+    digest = hashlib.sha256()
+    if limit == 0:
+        return digest
+    with open(path, "rb", closefd=not isinstance(path, int)) as f:
+        remaining = limit
+        while chunk := f.read(COPY_CHUNK if remaining is None else min(COPY_CHUNK, remaining)):
+            if cancel is not None and cancel.is_set():
+                raise TransferCancelled()
+            digest.update(chunk)
+            if remaining is not None:
+                remaining -= len(chunk)
+    return digest
 
 
 def can_splice(sock: socket.socket) -> bool:
@@ -148,7 +165,7 @@ def _send_spliced(
     try:
         while sent < size:
             if cancel is not None and cancel.is_set():
-                raise Cancelled()
+                raise TransferCancelled()
             try:
                 n = os.sendfile(out, fd, sent, min(SEND_CHUNK, size - sent))
             except BlockingIOError:
@@ -194,7 +211,7 @@ def _send_copied(
         sent = start
         while sent < size:
             if cancel is not None and cancel.is_set():
-                raise Cancelled()
+                raise TransferCancelled()
             n = source.readinto(buffer[: min(len(buffer), size - sent)])
             if not n:
                 raise _shrank()

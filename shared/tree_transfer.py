@@ -43,6 +43,7 @@ from .messages import field as header_field
 from .names import name_problem
 from .partial_downloads import create_temp, publish_temp
 from .paths import check_path
+from .sending import file_sha256
 from .transfer_errors import TransferCancelled
 
 if TYPE_CHECKING:
@@ -433,7 +434,7 @@ def _start_put(
             size = len(data)
             digest = None if trailer else hashlib.sha256(data).hexdigest()
         else:
-            digest = None if trailer else _hash_file(item.local)
+            digest = None if trailer else file_sha256(item.local).hexdigest()
     except OSError as exc:
         report.failed.append(TreeFailure(item.remote, "local_io", f"cannot read {item.local}: {exc.strerror or exc}"))
         return None
@@ -448,14 +449,6 @@ def _start_put(
     )
     client._send_request(request)
     return request, data
-
-
-def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _send_put_body(
