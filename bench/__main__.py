@@ -11,7 +11,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import bulk, exactness, growth, idle, smallops
+from . import bulk, exactness, growth, idle, smallops, trees
 from .files import Workspace
 from .plan import FULL, QUICK
 from .report import Results, git_commit, render, write_json
@@ -24,11 +24,12 @@ SECTIONS = {
     "download": bulk.downloads,
     "upload": bulk.uploads,
     "small": smallops.smallops,
+    "tree": trees.trees,
     "workers": growth.workers,
     "parallel": growth.parallel,
     "idle": idle.idle,
     "list": growth.list_latency,
-    "tree": growth.tree_list_latency,
+    "treelist": growth.tree_list_latency,
     "exactness": exactness.exactness,
 }
 

@@ -74,12 +74,12 @@ def list_latency(plan: Plan, ws: Workspace, results: Results) -> None:
 
 
 def tree_list_latency(plan: Plan, ws: Workspace, results: Results) -> None:
-    """A recursive list of ``plan.tree_files`` files in ``plan.tree_folders``
+    """A recursive list of ``plan.tree_list_files`` files in ``plan.tree_list_folders``
     folders, without and with folder lines, each after a change of every folder
     (nothing the server might keep could answer it)."""
-    folder = ws.folder("tree")
-    per_folder = plan.tree_files // plan.tree_folders
-    subfolders = [folder / f"folder-{i:04d}" for i in range(plan.tree_folders)]
+    folder = ws.folder("tree-list")
+    per_folder = plan.tree_list_files // plan.tree_list_folders
+    subfolders = [folder / f"folder-{i:04d}" for i in range(plan.tree_list_folders)]
     for sub in subfolders:
         sub.mkdir()
         make_empty_files(sub, per_folder)
@@ -90,7 +90,7 @@ def tree_list_latency(plan: Plan, ws: Workspace, results: Results) -> None:
     }
     samples: dict[str, list[Sample]] = {key: [] for key in requests}
     try:
-        for _ in range(plan.tree_reps):
+        for _ in range(plan.tree_list_reps):
             for key, request in requests.items():
                 for sub in subfolders:
                     _touch(sub)
@@ -99,7 +99,7 @@ def tree_list_latency(plan: Plan, ws: Workspace, results: Results) -> None:
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    size = f"{plan.tree_files:,} files in {plan.tree_folders:,} folders"
+    size = f"{plan.tree_list_files:,} files in {plan.tree_list_folders:,} folders"
     results.add(
         Figure("list.tree.recursive", "list latency", f"recursive list of {size}", "ms", samples["recursive"], higher_is_better=False)
     )

@@ -126,6 +126,28 @@ class FtpServer(_Subprocess):
         return ftp
 
 
+class RsyncDaemon(_Subprocess):
+    """rsync's own daemon (``rsync://``) on one module, read-write: the tree
+    transfer everyone compares with. It does not fsync."""
+
+    def __init__(self, root: Path, scratch: Path) -> None:
+        self.root, self.scratch = root, scratch
+
+    def start(self) -> RsyncDaemon:
+        program = ensure_program("rsync", "rsync")
+        self.port = _free_port()
+        conf = self.scratch / "rsyncd.conf"
+        conf.write_text(
+            f"use chroot = no\nmax connections = 0\npid file = {self.scratch / 'rsyncd.pid'}\n"
+            f"[tree]\npath = {self.root}\nread only = no\nuid = root\ngid = root\n"
+        )
+        _wait_for_port(self.port, self._spawn([program, "--daemon", "--no-detach", f"--port={self.port}", f"--config={conf}"]))
+        return self
+
+    def url(self, path: str = "") -> str:
+        return f"rsync://127.0.0.1:{self.port}/tree/{path}"
+
+
 _NGINX_CONF = """\
 user root;
 worker_processes auto;

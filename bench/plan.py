@@ -28,8 +28,12 @@ class Plan:
     workers: tuple[int, ...]  # --workers values for the worker-scaling figure
     exactness_sizes: tuple[int, ...]  # untouched files in the folder while lists are checked
     exactness_seconds: float
-    tree_files: int  # files of the tree listed recursively...
-    tree_folders: int  # ... spread over this many folders
+    tree_list_files: int  # files of the tree listed recursively...
+    tree_list_folders: int  # ... spread over this many folders
+    tree_list_reps: int
+    tree_folders: int  # the tree moved whole: this many folders...
+    tree_files_per_folder: int  # ...of this many files...
+    tree_file_size: int  # ...of this size
     tree_reps: int
 
 
@@ -52,9 +56,13 @@ FULL = Plan(
     workers=(1, 2),
     exactness_sizes=(4, 100_000),
     exactness_seconds=20.0,
-    tree_files=100_000,
-    tree_folders=1_000,
-    tree_reps=7,
+    tree_list_files=100_000,
+    tree_list_folders=1_000,
+    tree_list_reps=7,
+    tree_folders=100,
+    tree_files_per_folder=100,
+    tree_file_size=16 * 1024,
+    tree_reps=3,
 )
 
 QUICK = Plan(
@@ -76,7 +84,11 @@ QUICK = Plan(
     workers=(1, 2),
     exactness_sizes=(4, 10_000),
     exactness_seconds=5.0,
-    tree_files=100_000,
-    tree_folders=1_000,
-    tree_reps=3,
+    tree_list_files=100_000,
+    tree_list_folders=1_000,
+    tree_list_reps=3,
+    tree_folders=20,
+    tree_files_per_folder=50,
+    tree_file_size=16 * 1024,
+    tree_reps=2,
 )

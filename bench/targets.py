@@ -67,6 +67,10 @@ def _targets() -> list[Check]:
         Check("list.n100000.raw", None, "<=", 300.0, " ms"),
         Check("list.tree.recursive", None, "<=", 1000.0, " ms"),
         Check("exactness.n4.wrong", None, "<=", 0, " wrong lists"),
+        Check("tree.upload.ferry.nofsync", "tree.upload.rsync", ">=", 1.0, "rsync daemon"),
+        Check("tree.download.ferry.nofsync", "tree.download.rsync", ">=", 1.0, "rsync daemon"),
+        Check("tree.upload.ferry.nofsync", "tree.upload.lftp", ">=", 3.0, "lftp mirror"),
+        Check("tree.download.ferry.nofsync", "tree.download.lftp", ">=", 3.0, "lftp mirror"),
         Check("exactness.n100000.wrong", None, "<=", 0, " wrong lists"),
     ]
     return checks

@@ -23,10 +23,16 @@ reads those marks before it sends its request and again after the answer:
 
 Used by tests/test_list_exactness.py at a size that runs in seconds and by the
 benchmark (``python -m bench --only exactness``) for longer and at 100,000 files.
+
+:class:`FolderListStress` runs the same workload in a subfolder, listed through
+its path (PROTOCOL.md 7.2), or recursively from the folder above it, beside
+sibling folders of untouched files: each folder's part of the answer is held to
+the same rule.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import threading
@@ -37,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.client import FerryClient, RemoteFile
+from tests.wire import Wire
 
 #: Churned files alive at once: ``churn-N-r`` is removed when N+KEEP is renamed.
 KEEP = 16
@@ -251,6 +258,91 @@ class ListStress:
                 source.write_bytes(b"u" * size)
                 name = f"up-{index}-{sequence:06d}"
                 client.put(source, name=name)
+                with self.lock:
+                    self.acked[name] = size
+                    self.report.uploads += 1
+                sequence += 1
+
+
+class FolderListStress(ListStress):
+    """The workload in ``work``, a subfolder of ``outer`` in the library at ``root``.
+
+    Listers ask for ``outer/work``, or with ``recursive`` for all of ``outer``
+    with folder lines, where ``sibling_folders`` folders of untouched files sit
+    beside ``work``: those files and folders must always be listed, exactly.
+    Uploads go to ``outer/work/...`` by path. Raw requests: the client library's
+    folder support is not what is tested here."""
+
+    def __init__(
+        self, address: tuple[str, int], root: Path, plan: StressPlan, scratch: Path, *, recursive: bool, sibling_folders: int = 3
+    ) -> None:
+        (root / "outer" / "work").mkdir(parents=True)
+        super().__init__(lambda: FerryClient.connect(*address, timeout=30), root / "outer" / "work", plan, scratch)
+        self.address = address
+        self.recursive = recursive
+        self.siblings: dict[str, tuple[int, float]] = {}  # path under outer -> (size, mtime)
+        if recursive:
+            for index in range(sibling_folders):
+                folder = root / "outer" / f"sibling-{index}"
+                folder.mkdir()
+                for name, made in make_stable_files(folder, max(2, plan.stable // 4)).items():
+                    self.siblings[f"{folder.name}/{name}"] = made
+
+    def _listing(self, wire: Wire) -> tuple[list[RemoteFile], list[tuple[str, str]]]:
+        """The workload folder's files, named as in it, and what is wrong with the rest."""
+        request = (
+            {"op": "list", "path": "outer", "recursive": True, "folders": True} if self.recursive else {"op": "list", "path": "outer/work"}
+        )
+        answer = wire.request(request)
+        if not answer["ok"]:
+            return [], [("error", str(answer))]
+        lines = [json.loads(line) for line in wire.body(answer["length"]).splitlines()]
+        if not self.recursive:
+            return [RemoteFile(line["name"], line["size"], line["mtime"]) for line in lines], []
+        wrong: list[tuple[str, str]] = []
+        names = [line["name"] for line in lines]
+        if names != sorted(set(names)):
+            wrong.append(("order", "names of the recursive list not sorted or not unique"))
+        listed = {line["name"]: line for line in lines}
+        for folder in ["work"] + sorted({path.split("/")[0] for path in self.siblings}):
+            if listed.get(folder, {}).get("type") != "dir":
+                wrong.append(("folder missing", f"folder {folder} not listed as a folder"))
+        for path, (size, mtime) in self.siblings.items():
+            line = listed.get(path)
+            if line is None or line["type"] != "file" or line["size"] != size or abs(line["mtime"] - mtime) > 1e-6:
+                wrong.append(("sibling wrong", f"{path}: listed as {line}, is {size} B at {mtime}"))
+                break
+        files = [
+            RemoteFile(line["name"][5:], line["size"], line["mtime"])
+            for line in lines
+            if line["name"].startswith("work/") and line["type"] == "file"
+        ]
+        return files, wrong
+
+    def _lister(self, deadline: float) -> None:
+        with Wire(self.address, timeout=30) as wire:
+            while time.monotonic() < deadline:
+                check = _Check(self)
+                files, wrong = self._listing(wire)
+                wrong += check.against(files)
+                with self.lock:
+                    self.report.lists += 1
+                    for kind, text in wrong:
+                        self.report.violation(kind, text)
+
+    def _uploader(self, deadline: float, index: int) -> None:
+        sequence = 0
+        with Wire(self.address, timeout=30) as wire:
+            while time.monotonic() < deadline:
+                size = 1 + sequence % 300
+                name = f"up-{index}-{sequence:06d}"
+                answer = wire.request({"op": "put", "name": f"outer/work/{name}", "size": size})
+                if not answer.get("ready"):
+                    raise RuntimeError(f"upload refused: {answer}")
+                wire.send(b"u" * size)
+                answer = wire.header()
+                if not answer["ok"]:
+                    raise RuntimeError(f"upload failed: {answer}")
                 with self.lock:
                     self.acked[name] = size
                     self.report.uploads += 1

@@ -26,15 +26,24 @@ def fds_of(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def test_large_uploads_beyond_the_fds_are_refused_clearly_and_no_client_is_dropped(server_factory, library):
+@pytest.mark.parametrize(
+    ("folder", "size"),
+    [
+        pytest.param("", LARGE, id="large"),
+        # A small upload into a folder holds as many: its temp file and the folder it publishes into.
+        pytest.param("sub/", 200_000, id="into-a-folder"),
+    ],
+)
+def test_large_uploads_beyond_the_fds_are_refused_clearly_and_no_client_is_dropped(server_factory, library, folder, size):
+    (library / "sub").mkdir()
     server = server_factory("--workers", "1", preexec_fn=fd_limit(LIMIT))
     (worker,) = server.children()
     idle = fds_of(worker)
-    data = os.urandom(LARGE)
+    data = os.urandom(size)
     uploaders = [Wire(server.address) for _ in range(38)]
     started, refused = [], []
     for wire in uploaders:
-        answer = wire.request({"op": "put", "name": f"u{len(started) + len(refused)}.bin", "size": LARGE})
+        answer = wire.request({"op": "put", "name": f"{folder}u{len(started) + len(refused)}.bin", "size": size})
         if answer.get("ready"):
             wire.send(data[:100_000])
             started.append(wire)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -318,7 +319,7 @@ def test_put_with_parents_makes_the_folders(server, tree):
     assert not (tree / "photos" / "new").exists()
 
 
-def test_put_parents_ranks_not_found_after_exists_checks_of_the_first_response(server, library):
+def test_put_parents_must_be_a_boolean_and_makes_nothing_for_a_bad_name(server, library):
     with Wire(server.address) as wire:
         assert wire.error({"op": "put", "name": "a/b", "size": 1, "parents": 1}) == "bad_request"
         assert wire.error({"op": "put", "name": "a/.b", "size": 1, "parents": True}) == "bad_name"
@@ -335,3 +336,41 @@ def test_a_failed_upload_into_a_folder_leaves_nothing(server, library):
         assert answer["error"] == "checksum_mismatch"
         assert names(wire, recursive=True) == []
     assert os.listdir(library / "f") == [] and os.listdir(library / ".ferry-uploads") == []
+
+
+def test_large_uploads_into_a_folder_publish_and_replace_there(server, library):
+    """From 8 MiB an upload hashes on a thread, commits on the thread pool and holds a
+    file it replaces open across the rename: all of it relative to the folder's fd."""
+    (library / "big").mkdir()
+    first, second = os.urandom(9 << 20), os.urandom(9 << 20)
+    with Wire(server.address, timeout=60) as wire:
+        assert upload(wire, "big/f.bin", first)["sha256"] == sha(first)
+        assert upload(wire, "big/f.bin", second, overwrite=True)["sha256"] == sha(second)
+        assert upload(wire, "big/new/g.bin", first, parents=True)["sha256"] == sha(first)
+        assert names(wire, recursive=True) == ["big/f.bin", "big/new/g.bin"]
+    assert (library / "big" / "f.bin").read_bytes() == second
+    assert (library / "big" / "new" / "g.bin").read_bytes() == first
+    assert os.listdir(library / ".ferry-uploads") == []
+
+
+def test_an_upload_lands_in_the_folder_it_began_in_even_when_moved_or_removed(server, library):
+    (library / "d").mkdir()
+    (library / "gone").mkdir()
+    with Wire(server.address) as wire:
+        assert wire.request({"op": "put", "name": "d/x.txt", "size": 4}) == {"ok": True, "ready": True}
+        wire.send(b"ab")
+        time.sleep(0.2)
+        os.rename(library / "d", library / "e")  # the folder moves mid-upload
+        wire.send(b"cd")
+        assert wire.header()["ok"] is True
+        assert wire.request({"op": "put", "name": "gone/x.txt", "size": 4}) == {"ok": True, "ready": True}
+        wire.send(b"ab")
+        time.sleep(0.2)
+        os.rmdir(library / "gone")  # the folder goes away mid-upload
+        wire.send(b"cd")
+        answer = wire.header()
+        assert answer["error"] == "io_error" and "removed" in answer["message"], answer
+        assert wire.error({"op": "mkdir", "path": "gone/y"}) == "not_found"
+    assert (library / "e" / "x.txt").read_bytes() == b"abcd"
+    assert sorted(os.listdir(library)) == [".ferry-uploads", "e"]
+    assert os.listdir(library / ".ferry-uploads") == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from shared.client import FerryClient
-from tests.list_stress import ListStress, StressPlan
+from tests.list_stress import FolderListStress, ListStress, StressPlan
 
 
 @pytest.mark.parametrize(
@@ -30,4 +30,17 @@ def test_every_list_is_exact_while_others_change_the_folder(server, library, tmp
         report.described
     )
     # The run must have raced for real, or it proves nothing.
+    assert report.lists >= 20 and report.uploads >= 20 and report.churned >= 50 and report.appended >= 50, report
+
+
+@pytest.mark.parametrize("recursive", [False, True], ids=["subfolder", "recursive"])
+def test_every_folder_of_a_list_is_exact_while_others_change_it(server, library, tmp_path, recursive):
+    """The same through paths (PROTOCOL.md 7.2): a list of a subfolder, and a recursive
+    list of the folder above it with folders of untouched files beside it."""
+    plan = StressPlan(stable=400, seconds=4.0, listers=3, uploaders=2)
+    report = FolderListStress(server.address, library, plan, tmp_path, recursive=recursive).run()
+    assert not report.errors, report.errors[:5]
+    assert report.violations == 0, f"{report.violations} wrong in {report.lists} lists {dict(report.kinds)}:\n" + "\n".join(
+        report.described
+    )
     assert report.lists >= 20 and report.uploads >= 20 and report.churned >= 50 and report.appended >= 50, report

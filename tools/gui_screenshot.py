@@ -6,7 +6,7 @@ Starts a private Xvfb (unless DISPLAY is set), a real server on a temporary
 library with sample files, and the app; downloads one file, uploads one, leaves
 a large download half way (the server's workers are paused with SIGSTOP for
 the picture) and one queued, selects an image for the preview, then captures
-the screen with ImageMagick's ``import -window root``.
+the screen with Pillow's ``ImageGrab`` (X11 through XCB: no ImageMagick needed).
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def main() -> int:
     server = None
     workers: list[int] = []
     try:
+        from PIL import ImageGrab
+
         from gui_client import os_dialogs
         from gui_client.app import create_root
         from gui_client.main_window import MainWindow
@@ -129,7 +131,7 @@ def main() -> int:
         end = time.monotonic() + 0.4
         pump(root, lambda: time.monotonic() > end)
         output.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["import", "-window", "root", "-crop", f"{WIDTH}x{HEIGHT}+0+0", str(output)], check=True)
+        ImageGrab.grab(bbox=(0, 0, WIDTH, HEIGHT), xdisplay=os.environ["DISPLAY"]).save(output)
         print(f"wrote {output}")
         for pid in workers:
             os.kill(pid, signal.SIGCONT)

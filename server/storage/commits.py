@@ -5,8 +5,8 @@ into) around a rename or link. On the event loop's thread pool every commit
 paid a hand-off of its own both ways, and an fsync of the folder. Here one
 thread takes every commit that is waiting, fsyncs and publishes each file in
 turn, fsyncs each folder they went into once for all of them, and hands all the
-answers back to the loop in one call. No answer goes out before the folder's fsync, so each
-is as durable as before. (Small operations, N=100, fsync on: server CPU per
+answers back to the loop in one call. No answer goes out before its folder's
+fsync, so each is as durable as before. (Small operations, N=100, fsync on: server CPU per
 cycle 2.71 -> 2.31 ms; docs/performance.md.)
 
 Large uploads keep the thread pool: the fsync of a big file can take seconds,

@@ -107,10 +107,6 @@ class Library:
         return TreeWalk.fds_needed(path, recursive)
 
     @property
-    def fsync(self) -> bool:
-        return self._store.fsync
-
-    @property
     def listing_is_quick(self) -> bool:
         """Cheap enough for the event loop: a small folder, whose pass takes about
         a millisecond, less than the hop to a thread and back."""
@@ -151,6 +147,8 @@ class Library:
         with parent_of(self._store.dir_fd, check_path(path), create=parents, sync=sync) as (folder_fd, name):
             try:
                 os.mkdir(name, 0o755, dir_fd=folder_fd)
+                if sync:
+                    os.fsync(folder_fd)
             except FileExistsError:
                 if parents and _is_folder(folder_fd, name):
                     return
@@ -159,8 +157,6 @@ class Library:
                 raise FerryError(ErrorCode.NOT_FOUND, f"the folder of {path!r} was removed") from None
             except OSError as exc:
                 raise FerryError(ErrorCode.IO_ERROR, f"cannot make the folder {path!r}: {exc.strerror}") from None
-            if sync:
-                os.fsync(folder_fd)
 
     def make_parents(self, path: str) -> None:
         """Make the missing folders on the way to ``path``, as ``mkdir`` with
