@@ -720,9 +720,12 @@ class FerryClient:
         """Send one request's header without waiting for its answer (tree
         transfers pipeline them). A request the greeting did not offer every
         feature of is refused here, as the server would: ``forbidden``."""
+        self._send_raw(self._encode_request(request))
+
+    def _encode_request(self, request: Request) -> bytes:
         if not can_send(request, self.greeting.features):
             raise self._not_offered(request)
-        self._send_raw(encode_header(encode_request(request)))
+        return encode_header(encode_request(request))
 
     def _send_raw(self, data: bytes) -> None:
         if self._closed:

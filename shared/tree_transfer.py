@@ -3,13 +3,17 @@
 Many small files are round trips, not bytes, so requests are pipelined:
 
 - downloads send up to :data:`WINDOW` ``get`` requests (and at most
-  :data:`WINDOW_BYTES` of them) before reading the first answer, then one more
-  per answer read. The bound keeps the unread requests inside the socket
-  buffers, so neither side can block the other.
+  :data:`WINDOW_BYTES` of them) before reading the first answer, and refill the
+  window when half of it is answered. The bound keeps the unread requests
+  inside the socket buffers, so neither side can block the other.
 - uploads cannot send a body before ``ready`` (after a refusal the body would
   be read as headers), so each file costs one round trip: the next ``put`` goes
-  out right after the previous body, and the previous final answer is read
-  together with the next ``ready``, instead of two round trips per file.
+  out with the previous body, and the previous final answer is read together
+  with the next ``ready``, instead of two round trips per file.
+
+What goes out waits in an :class:`_Outbox` until the next answer is read, so
+a small file's body, its trailer and the next request are one ``sendall``: on
+loopback every send also runs the receiver's side of TCP and wakes it.
 
 One file's failure (``exists``, ``not_found``, a name that cannot be saved
 here, a local file that cannot be read) goes into the :class:`TreeReport` and
@@ -33,12 +37,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import ErrorCode, FerryError
 from .framing import encode_header
 from .local_names import destination_rules, safe_local_name
-from .messages import FOLDERS, MTIME, TRAILER, Get, Mkdir, Put, encode_request, encode_trailer, raise_for_error
+from .messages import FOLDERS, MTIME, TRAILER, Get, Mkdir, Put, Request, encode_trailer, raise_for_error
 from .messages import field as header_field
 from .names import name_problem
 from .partial_downloads import create_temp, publish_temp
@@ -109,6 +113,33 @@ class _Tally:
         self.files_done += 1
         self.bytes_done += size
         self.report()
+
+
+class _Outbox:
+    """Requests and small bodies, sent together when the next answer is needed."""
+
+    def __init__(self, client: FerryClient) -> None:
+        self.client = client
+        self._data = bytearray()
+
+    def request(self, request: Request) -> int:
+        """Queue ``request`` (refused if not offered, as the client refuses it); its size."""
+        data = self.client._encode_request(request)
+        self._data += data
+        return len(data)
+
+    def add(self, data: bytes) -> None:
+        self._data += data
+
+    def flush(self) -> None:
+        if self._data:
+            self.client._send_raw(bytes(self._data))
+            self._data.clear()
+
+    def answer(self) -> dict[str, Any]:
+        """The next response (the server's error raised), after sending what waits."""
+        self.flush()
+        return raise_for_error(self.client._read_header())
 
 
 def _join(base: str, relative: str) -> str:
@@ -242,29 +273,31 @@ def get_tree(
             _fail(client, report, entry.name, exc)
     tally = _Tally(progress, len(plan), sum(item.size for item in plan))
     tally.report()
+    outbox = _Outbox(client)
     waiting: deque[tuple[_Download, int]] = deque()
     unread = 0
     queue = iter(plan)
     pending = next(queue, None)
     while pending is not None or waiting:
         _check_cancel(client, cancel)
-        while pending is not None and len(waiting) < WINDOW and unread < WINDOW_BYTES:
-            header = encode_header(encode_request(Get(_join(remote_path, pending.remote))))
-            client._send_raw(header)
-            waiting.append((pending, len(header)))
-            unread += len(header)
-            pending = next(queue, None)
+        if len(waiting) <= WINDOW // 2:
+            while pending is not None and len(waiting) < WINDOW and unread < WINDOW_BYTES:
+                sent = outbox.request(Get(_join(remote_path, pending.remote)))
+                waiting.append((pending, sent))
+                unread += sent
+                pending = next(queue, None)
         item, sent = waiting.popleft()
         unread -= sent
-        _receive_one(client, local, item, tally, report, cancel)
+        _receive_one(outbox, local, item, tally, report, cancel)
     return report
 
 
 def _receive_one(
-    client: FerryClient, local: _LocalTree, item: _Download, tally: _Tally, report: TreeReport, cancel: threading.Event | None
+    outbox: _Outbox, local: _LocalTree, item: _Download, tally: _Tally, report: TreeReport, cancel: threading.Event | None
 ) -> None:
+    client = outbox.client
     try:
-        response = raise_for_error(client._read_header())
+        response = outbox.answer()
     except FerryError as exc:
         _fail(client, report, item.remote, exc)
         tally.file(0)
@@ -370,33 +403,35 @@ def put_tree(
     folders, files = _walk(directory, report)
     if not client.greeting.offers(FOLDERS) and (remote_path or folders):
         raise client._not_offered(Mkdir(remote_path or folders[0]))
-    _make_folders(client, [remote_path] if remote_path else [], folders, remote_path, report)
+    outbox = _Outbox(client)
+    _make_folders(outbox, [remote_path] if remote_path else [], folders, remote_path, report)
     tally = _Tally(progress, len(files), sum(item.size for item in files))
     tally.report()
     previous: tuple[_Upload, str | None] | None = None
     for item in files:
         _check_cancel(client, cancel)
-        started = _start_put(client, item, remote_path, overwrite, report)
+        started = _start_put(outbox, item, remote_path, overwrite, report)
         if previous is not None:
-            _finish_put(client, *previous, tally, report)
+            _finish_put(outbox, *previous, tally, report)
             previous = None
         if started is None:
             tally.file(0)
             continue
         request, data = started
         try:
-            raise_for_error(client._read_header())
+            outbox.answer()  # ready
         except FerryError as exc:
             _fail(client, report, item.remote, exc)
             tally.file(0)
             continue
-        previous = (item, _send_put_body(client, item, request, data, tally, cancel))
+        previous = (item, _send_put_body(outbox, item, request, data, tally, cancel))
     if previous is not None:
-        _finish_put(client, *previous, tally, report)
+        _finish_put(outbox, *previous, tally, report)
+    outbox.flush()
     return report
 
 
-def _make_folders(client: FerryClient, base: list[str], folders: list[str], remote_path: str, report: TreeReport) -> None:
+def _make_folders(outbox: _Outbox, base: list[str], folders: list[str], remote_path: str, report: TreeReport) -> None:
     """``mkdir -p`` the remote folder and every local folder under it, pipelined
     (``mkdir`` has one answer and no body)."""
     requests = [Mkdir(path, parents=True) for path in base] + [Mkdir(_join(remote_path, folder), parents=True) for folder in folders]
@@ -405,25 +440,24 @@ def _make_folders(client: FerryClient, base: list[str], folders: list[str], remo
     unread = 0
     index = 0
     while index < len(requests) or waiting:
-        while index < len(requests) and len(waiting) < WINDOW and unread < WINDOW_BYTES:
-            header = encode_header(encode_request(requests[index]))
-            client._send_raw(header)
-            waiting.append((names[index], len(header)))
-            unread += len(header)
-            index += 1
+        if len(waiting) <= WINDOW // 2:
+            while index < len(requests) and len(waiting) < WINDOW and unread < WINDOW_BYTES:
+                sent = outbox.request(requests[index])
+                waiting.append((names[index], sent))
+                unread += sent
+                index += 1
         name, sent = waiting.popleft()
         unread -= sent
         try:
-            raise_for_error(client._read_header())
+            outbox.answer()
         except FerryError as exc:
-            _fail(client, report, name, exc)
+            _fail(outbox.client, report, name, exc)
 
 
-def _start_put(
-    client: FerryClient, item: _Upload, remote_path: str, overwrite: bool, report: TreeReport
-) -> tuple[Put, bytes | None] | None:
-    """Send ``item``'s ``put`` (a small file is read and hashed first); None when
+def _start_put(outbox: _Outbox, item: _Upload, remote_path: str, overwrite: bool, report: TreeReport) -> tuple[Put, bytes | None] | None:
+    """Queue ``item``'s ``put`` (a small file is read and hashed first); None when
     the local file cannot be read (reported)."""
+    client = outbox.client
     trailer = client.greeting.offers(TRAILER)
     data: bytes | None = None
     try:
@@ -447,21 +481,23 @@ def _start_put(
         trailer=True if trailer else None,
         mtime=mtime if client.greeting.offers(MTIME) else None,
     )
-    client._send_request(request)
+    outbox.request(request)
     return request, data
 
 
 def _send_put_body(
-    client: FerryClient, item: _Upload, request: Put, data: bytes | None, tally: _Tally, cancel: threading.Event | None
+    outbox: _Outbox, item: _Upload, request: Put, data: bytes | None, tally: _Tally, cancel: threading.Event | None
 ) -> str | None:
-    """Send the body (and trailer) after ``ready``; the digest the server must answer with."""
+    """Queue or send the body (and trailer) after ``ready``; the digest the server must answer with."""
     if data is not None:
+        outbox.add(data)
         if request.trailer:
             digest = hashlib.sha256(data).hexdigest()
-            client._send_raw(data + encode_header(encode_trailer(digest)))
+            outbox.add(encode_header(encode_trailer(digest)))
             return digest
-        client._send_raw(data)
         return request.sha256
+    client = outbox.client
+    outbox.flush()
     hasher = hashlib.sha256() if request.trailer else None
     try:
         with open(item.local, "rb") as source:
@@ -472,9 +508,10 @@ def _send_put_body(
     return hasher.hexdigest() if hasher is not None else request.sha256
 
 
-def _finish_put(client: FerryClient, item: _Upload, digest: str | None, tally: _Tally, report: TreeReport) -> None:
+def _finish_put(outbox: _Outbox, item: _Upload, digest: str | None, tally: _Tally, report: TreeReport) -> None:
+    client = outbox.client
     try:
-        response = raise_for_error(client._read_header())
+        response = outbox.answer()
         stored = header_field(response, "sha256", str).lower()
         if digest is not None and stored != digest:
             raise FerryError(ErrorCode.CHECKSUM_MISMATCH, "the server stored different bytes than were sent")
