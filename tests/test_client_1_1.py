@@ -541,3 +541,22 @@ def test_a_recursive_listing_from_a_hostile_server_keeps_only_safe_entries():
         assert client.greeting.features == {FOLDERS}
         assert client.list(folders=True, recursive=True) == [RemoteFolder("a", OLD), RemoteFile("a/b.txt", 3, OLD)]
     fake.close()
+
+
+def test_a_resume_offset_beyond_the_file_is_refused(tmp_path):
+    greeting = b'{"ferry":1,"server":"evil","auth":false,"max_upload":null,"features":["trailer","resume"]}\n'
+    seen: list[dict] = []
+
+    def script(conn, reader) -> None:
+        seen.append(json.loads(reader.readline()))
+        conn.sendall(header({"ok": True, "ready": True, "offset": 10**9}))
+        reader.readline()
+
+    (tmp_path / "s.bin").write_bytes(b"small")
+    fake = EvilServer(script, greeting=greeting)
+    client = FerryClient.connect(*fake.address, timeout=5)
+    with pytest.raises(FerryError) as info:
+        client.put(tmp_path / "s.bin", resume=True)
+    assert info.value.code is ErrorCode.BAD_REQUEST and client.closed
+    fake.close()
+    assert seen[0]["trailer"] is True and len(seen[0]["upload_id"]) == 32 and "sha256" not in seen[0]
