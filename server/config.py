@@ -30,6 +30,7 @@ class ServerConfig:
     tls_key: Path | None = None
     header_timeout: float = 60.0
     worker_timeout: float = 30.0
+    resume_hours: float = 1.0  # how long an interrupted resumable upload's bytes are kept (PROTOCOL.md 7.4)
     log_level: str = "info"
 
     @property
@@ -135,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=ServerConfig.worker_timeout,
         help="seconds a worker may go without a heartbeat before it is killed and replaced (default %(default)s)",
+    )
+    add(
+        "--resume-hours",
+        type=_positive_float,
+        default=ServerConfig.resume_hours,
+        help="hours the bytes of an interrupted resumable upload are kept for its resume (default %(default)s)",
     )
     add("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     return parser

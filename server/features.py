@@ -8,13 +8,13 @@ of ``shared.messages.FEATURES``, to :data:`IMPLEMENTED`; nothing else changes.
 
 from __future__ import annotations
 
-from shared.messages import FOLDERS, MANAGE
+from shared.messages import FOLDERS, MANAGE, MTIME, RESUME, TRAILER
 
 from .config import ServerConfig
 
 #: Features whose requests the session can answer. ``get``'s ``length`` (7.5) is
 #: no feature: every 1.1 server honours it, and this one does.
-IMPLEMENTED: frozenset[str] = frozenset({FOLDERS})
+IMPLEMENTED: frozenset[str] = frozenset({FOLDERS, TRAILER, RESUME, MTIME})
 
 
 def offered(config: ServerConfig) -> frozenset[str]:

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(config.log_level)
     try:
         root_fd = open_root(config.root)
-        library = Library(root_fd, fsync=config.fsync)
+        library = Library(root_fd, fsync=config.fsync, resume_hours=config.resume_hours)
     except OSError as exc:
         log.error("cannot use %s as the library: %s", config.root, exc.strerror or exc)
         return 2

@@ -374,25 +374,37 @@ class Session:
         config = self.context.config
         if config.max_upload is not None and request.size > config.max_upload:
             raise FerryError(ErrorCode.TOO_LARGE, f"uploads are limited to {config.max_upload} bytes")
-        with self.context.fds.holding(Upload.fds_needed(request.size, "/" in request.name)):
+        with self.context.fds.holding(Upload.fds_needed(request.size, "/" in request.name, request.upload_id is not None)):
             await self._receive_upload(request)
 
     async def _begin_upload(self, request: Put) -> Upload:
         """The upload, its missing folders made first with ``parents`` (7.4): on a
         thread, since each is fsynced, and only when the folder is not there."""
         library = self.context.library
+        begin = partial(
+            library.begin_upload,
+            request.name,
+            request.size,
+            request.overwrite,
+            upload_id=request.upload_id,
+            trailer=bool(request.trailer),
+            mtime=request.mtime,
+        )
         try:
-            return library.begin_upload(request.name, request.size, request.overwrite)
+            return begin()
         except FerryError as exc:
             if not (request.parents and exc.code is ErrorCode.NOT_FOUND):
                 raise
         self.state = State.WORKING
         await asyncio.get_running_loop().run_in_executor(None, library.make_parents, request.name)
-        return library.begin_upload(request.name, request.size, request.overwrite)
+        return begin()
 
     async def _receive_upload(self, request: Put) -> None:
         upload = self._upload = await self._begin_upload(request)
-        await self.conn.send_all(_READY)
+        if request.upload_id is None:
+            await self.conn.send_all(_READY)
+        else:  # the bytes already held, which the client does not send again (PROTOCOL.md 7.4)
+            await self._send({"ok": True, "ready": True, "offset": upload.offset})
         self.state = State.BODY
         failure = await upload.receive(_Body(self))
         self.state = State.WORKING
@@ -422,6 +434,15 @@ class _Body:
 
     def take(self, limit: int) -> bytes | memoryview:
         return self._session.headers.take(limit)
+
+    async def header(self) -> bytes:
+        headers = self._session.headers
+        while (line := headers.next_header()) is None:
+            received = await self._session.conn.recv_into(self.buffer)
+            if not received:
+                raise ConnectionResetError("client left before the end of an upload")
+            headers.feed(self.buffer[:received])
+        return line
 
     async def recv_into(self, view: memoryview) -> int:
         return await self._session.conn.recv_into(view)

@@ -84,7 +84,7 @@ class Worker:
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
         config = self.config
-        library = Library(self.inherited.root_fd, fsync=config.fsync)
+        library = Library(self.inherited.root_fd, fsync=config.fsync, resume_hours=config.resume_hours)
         features = offered(config)
         self.context = ServeContext(
             config=config,

@@ -47,7 +47,7 @@ def test_greeting(server):
             "server": wire.greeting["server"],
             "auth": False,
             "max_upload": None,
-            "features": [name for name in FEATURES if name in IMPLEMENTED],  # 1.1 (section 7)
+            "features": [f for f in FEATURES if f in IMPLEMENTED],  # 1.1 (section 7), in the order of FEATURES
         }
         assert wire.greeting["server"].startswith("ferry/")
 

@@ -24,7 +24,7 @@ from ..fd_budget import FD_ERRNOS, OUT_OF_FDS
 from .folders import enter_parent, parent_of
 from .listing import FolderListing, TreeWalk
 from .store import DIR_FLAGS, Store, open_root, open_uploads
-from .uploads import Destination, Upload, sweep_uploads
+from .uploads import Destination, Upload, sweep_partials, sweep_uploads
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class OpenFile:
 
 
 class Library:
-    def __init__(self, root_fd: int, *, fsync: bool = True) -> None:
+    def __init__(self, root_fd: int, *, fsync: bool = True, resume_hours: float = 1.0) -> None:
         """``root_fd`` is the folder already open (the parent's, which a worker
         inherits): it is reopened through the fd, never through a path, so a
         folder renamed meanwhile is still the one served. Reopening gives this
@@ -60,7 +60,7 @@ class Library:
         process's offset."""
         dir_fd = os.open(".", DIR_FLAGS, dir_fd=root_fd)
         try:
-            self._store = Store(dir_fd, open_uploads(dir_fd), fsync)
+            self._store = Store(dir_fd, open_uploads(dir_fd), fsync, keep_partials=resume_hours * 3600)
         except BaseException:
             os.close(dir_fd)
             raise
@@ -82,8 +82,10 @@ class Library:
     def remove_stale_uploads(self) -> int:
         """Delete what uploads interrupted by a crash left behind; run once at start,
         before any worker serves. Uploads in progress (of an instance still
-        draining, or of another server on this folder) are left alone."""
-        return sweep_uploads(self._store.uploads_fd)
+        draining, or of another server on this folder) are left alone, and so are
+        partial uploads kept for a resume until they expire."""
+        store = self._store
+        return sweep_uploads(store.uploads_fd) + sweep_partials(store.uploads_fd, store.keep_partials)
 
     def listing(self) -> tuple[int, bytes]:
         """The ``list`` body: one line per regular file directly in the folder with a
@@ -164,39 +166,64 @@ class Library:
         with parent_of(self._store.dir_fd, check_path(path), create=True, sync=self._store.fsync):
             pass
 
-    def begin_upload(self, path: str, size: int, overwrite: bool) -> Upload:
-        """Check that ``path`` can take ``size`` bytes and open its temp file; the
-        upload keeps the fd of the folder it publishes into (``not_found`` when
-        that folder is not there) until it is done.
+    def begin_upload(
+        self,
+        path: str,
+        size: int,
+        overwrite: bool,
+        *,
+        upload_id: str | None = None,
+        trailer: bool = False,
+        mtime: float | None = None,
+    ) -> Upload:
+        """Check that ``path`` can take ``size`` bytes and open its temp file (with
+        ``upload_id``, its kept partial: then only the bytes still to come must
+        fit). The upload keeps the fd of the folder it publishes into
+        (``not_found`` when that folder is not there) until it is done.
 
         Without ``overwrite`` any existing entry under the name is ``exists``; with it
         only a folder is (a file or link is replaced, never followed).
         """
         folder_fd, name = enter_parent(self._store.dir_fd, check_path(path))
+        destination = Destination(folder_fd, name, path)
         try:
-            return self._begin_upload(folder_fd, name, path, size, overwrite)
+            replaces = self._replaces(destination, overwrite)
+            if upload_id is None:
+                self._check_space(size)
+            upload = Upload.create(self._store, destination, size, overwrite, replaces, upload_id=upload_id, trailer=trailer, mtime=mtime)
         except BaseException:
             if folder_fd is not None:
                 os.close(folder_fd)
             raise
+        if upload_id is not None:  # from here the upload owns the folder's fd
+            try:  # kept partials are on the disk already: free space counts them
+                self._check_space(size - upload.offset)
+            except FerryError:
+                upload.abort()
+                raise
+        return upload
 
-    def _begin_upload(self, folder_fd: int | None, name: str, path: str, size: int, overwrite: bool) -> Upload:
+    def _replaces(self, destination: Destination, overwrite: bool) -> int:
+        """The size of the file the upload would replace (0 if none); ``exists``
+        when it may not."""
+        folder_fd = self._store.dir_fd if destination.fd is None else destination.fd
         try:
-            existing = os.stat(name, dir_fd=self._store.dir_fd if folder_fd is None else folder_fd, follow_symlinks=False)
+            existing = os.stat(destination.name, dir_fd=folder_fd, follow_symlinks=False)
         except FileNotFoundError:
-            existing = None
+            return 0
         except OSError as exc:
-            raise FerryError(ErrorCode.IO_ERROR, f"cannot check {path!r}: {exc.strerror}") from None
-        if existing is not None and (not overwrite or stat_mode.S_ISDIR(existing.st_mode)):
-            raise FerryError(ErrorCode.EXISTS, f"{path!r} already exists")
+            raise FerryError(ErrorCode.IO_ERROR, f"cannot check {destination.path!r}: {exc.strerror}") from None
+        if not overwrite or stat_mode.S_ISDIR(existing.st_mode):
+            raise FerryError(ErrorCode.EXISTS, f"{destination.path!r} already exists")
+        return existing.st_size if stat_mode.S_ISREG(existing.st_mode) else 0
+
+    def _check_space(self, needed: int) -> None:
         try:
             fs = os.fstatvfs(self._store.uploads_fd)
         except OSError as exc:
             raise FerryError(ErrorCode.IO_ERROR, f"cannot check free space: {exc.strerror}") from None
-        if size > fs.f_bavail * fs.f_frsize:
-            raise FerryError(ErrorCode.NO_SPACE, f"not enough free space for {size} bytes")
-        replaces = existing.st_size if existing is not None and stat_mode.S_ISREG(existing.st_mode) else 0
-        return Upload.create(self._store, Destination(folder_fd, name, path), size, overwrite, replaces)
+        if needed > fs.f_bavail * fs.f_frsize:
+            raise FerryError(ErrorCode.NO_SPACE, f"not enough free space for {needed} bytes")
 
 
 def _is_folder(folder_fd: int, name: str) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import splicing
 from .checksums import ChecksumCache
 from .commits import GroupCommit
+from .partials import open_resume_dir
 
 #: Uploads in progress live here: hidden (never listed), on the library's filesystem
 #: (so publishing is an atomic rename), and swept of what nobody writes at start.
@@ -46,11 +47,14 @@ class Store:
     dir_fd: int  # the library folder: every path is opened relative to it
     uploads_fd: int  # its uploads folder
     fsync: bool
+    keep_partials: float = 3600.0  # seconds an interrupted resumable upload is kept (--resume-hours)
     checksums: ChecksumCache = field(default_factory=ChecksumCache)
     # Made now, not at first use: a worker counts the fds it holds before its
     # first session as its base (fd_budget.py).
     pipe: splicing.SplicePipe | None = field(default_factory=lambda: splicing.SplicePipe() if splicing.available else None)
     _commits: GroupCommit | None = None
+    _resume_fd: int = -1
+    partials_swept_at: float = 0.0  # time.monotonic() of the last sweep of expired partials (uploads.py)
 
     def group_commit(self) -> GroupCommit | None:
         """The worker's committing thread with fsync on (made at first use, on the
@@ -59,8 +63,17 @@ class Store:
             self._commits = GroupCommit()
         return self._commits
 
+    def resume_fd(self) -> int:
+        """The folder of partial uploads (partials.py), made at the first resumable
+        upload: until then the uploads folder holds only temp files."""
+        if self._resume_fd < 0:
+            self._resume_fd = open_resume_dir(self.uploads_fd)
+        return self._resume_fd
+
     def close(self) -> None:
         self.checksums.close()
+        if self._resume_fd >= 0:
+            os.close(self._resume_fd)
         if self.pipe is not None:
             self.pipe.close()
         os.close(self.uploads_fd)

@@ -11,6 +11,11 @@ replaced (readers see the old file or the new one, never a mix); where that runs
 the protocol around it. Every failure path unlinks the temp file. The temp file
 is locked while it is written, and only temp files nobody holds a lock on are
 ever swept (:func:`sweep_uploads`).
+
+It owns the 1.1 parts of a transfer too (PROTOCOL.md 7.4): the trailing digest
+header after the body, the modification time set before publishing, and resumable
+uploads, which write into a partial kept across interruptions (partials.py) and
+move it to the temp folder only to publish it.
 """
 
 from __future__ import annotations
@@ -22,13 +27,17 @@ import logging
 import os
 import secrets
 import stat
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from shared.errors import ErrorCode, FerryError
+from shared.errors import CLOSING_CODES, ErrorCode, FerryError
+from shared.framing import decode_header
+from shared.messages import parse_trailer
 
 from ..fd_budget import FD_ERRNOS
+from . import partials
 from .digests import InlineDigest, TrailingDigest
 from .splicing import SplicePipe
 from .store import UPLOADS_DIR, Store
@@ -44,6 +53,11 @@ LARGE_BYTES = 8 << 20
 _releaser: ThreadPoolExecutor | None = None
 #: New temp files tried before giving up, should sweeps keep taking them.
 _CLAIM_ATTEMPTS = 3
+#: A resumable upload checks this often (in bytes received) that no newer upload
+#: of its id took its partial over: a ``stat`` per MiB costs nothing measurable.
+_OWNER_CHECK_BYTES = 1 << 20
+#: Expired partials are swept at most this often, at the start of an upload.
+_PARTIAL_SWEEP_SECONDS = 60.0
 
 
 def _release_later(fd: int) -> None:
@@ -121,9 +135,50 @@ def sweep_uploads(uploads_fd: int, prefix: str = "") -> int:
     it unlinked and starts over with a new one."""
     removed = 0
     for entry in os.scandir(uploads_fd):
+        if entry.name == partials.RESUME_DIR:  # kept partials: only sweep_partials removes those
+            continue
         if entry.name.startswith(prefix) and _remove_if_unclaimed(uploads_fd, entry.name):
             removed += 1
     return removed
+
+
+def sweep_partials(uploads_fd: int, keep_seconds: float) -> int:
+    """Delete the partial uploads (partials.py) untouched for over ``keep_seconds``
+    that no upload holds; return how many. Run at start-up and, at most every
+    :data:`_PARTIAL_SWEEP_SECONDS` (or a quarter of ``keep_seconds``), at the start
+    of an upload (:func:`_sweep_partials_now_and_then`). A partial being sent is
+    locked, and its mtime moves with every write, so only abandoned ones go."""
+    try:
+        resume_fd = os.open(partials.RESUME_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=uploads_fd)
+    except FileNotFoundError:
+        return 0  # no resumable upload yet
+    removed = 0
+    try:
+        now = time.time()
+        for entry in os.scandir(resume_fd):
+            try:
+                age = now - entry.stat(follow_symlinks=False).st_mtime
+            except FileNotFoundError:
+                continue
+            if age > keep_seconds and _remove_if_unclaimed(resume_fd, entry.name):
+                removed += 1
+    finally:
+        os.close(resume_fd)
+    return removed
+
+
+def _sweep_partials_now_and_then(store: Store) -> None:
+    now = time.monotonic()
+    if now - store.partials_swept_at < min(_PARTIAL_SWEEP_SECONDS, store.keep_partials / 4):
+        return
+    store.partials_swept_at = now
+    try:
+        removed = sweep_partials(store.uploads_fd, store.keep_partials)
+    except OSError as exc:
+        log.warning("cannot sweep expired partial uploads: %s", exc.strerror)
+        return
+    if removed:
+        log.info("removed %d partial uploads kept past --resume-hours", removed)
 
 
 def remove_uploads_of(root_fd: int, pid: int) -> int:
@@ -166,6 +221,14 @@ def _remove_if_unclaimed(uploads_fd: int, name: str) -> bool:
             os.close(fd)
 
 
+def _copy_and_close(source: int, target: int, count: int) -> None:
+    try:
+        partials.copy_prefix(source, target, count)
+    finally:
+        os.close(source)
+        os.close(target)
+
+
 class BodyStream(Protocol):
     """Where an upload's body comes from: bytes the session has already buffered,
     then its connection (the session's adapter, see session.py)."""
@@ -174,6 +237,10 @@ class BodyStream(Protocol):
     can_splice: bool  # a plain TCP socket, whose bytes can go to a pipe unseen
 
     def take(self, limit: int) -> bytes | memoryview: ...
+
+    async def header(self) -> bytes:
+        """The next header line (a ``put`` trailer), read as every request is."""
+        ...
 
     async def recv_into(self, view: memoryview) -> int: ...
 
@@ -206,7 +273,17 @@ class Destination:
 
 
 class Upload:
-    def __init__(self, store: Store, destination: Destination, size: int, overwrite: bool, temp_name: str, fd: int, replaces: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        destination: Destination,
+        size: int,
+        overwrite: bool,
+        temp_name: str,
+        fd: int,
+        replaces: int,
+        partial: partials.Held | None = None,
+    ) -> None:
         self.store = store
         self.replaces = replaces  # the size of the file under the name when the upload began
         self.destination = destination
@@ -218,13 +295,22 @@ class Upload:
         self.received = 0
         self.digest = TrailingDigest(fd) if size >= LARGE_BYTES else InlineDigest()
         self._committing = False  # from then on the commit owns the upload and cleans up after it
+        # Resumable: the kept partial written (fd is its file) until the commit moves it to temp_name.
+        self.partial = partial
+        self.offset = partial.offset if partial is not None else 0  # bytes kept from before, not sent again
+        self._owner_checked = 0
+        self.trailer = False  # the digest comes in a header after the body
+        self._trailer_sha256: str | None = None
+        self.mtime: float | None = None  # the published file's, if the client gave one
 
     @staticmethod
-    def fds_needed(size: int, in_folder: bool = False) -> int:
+    def fds_needed(size: int, in_folder: bool = False, resumable: bool = False) -> int:
         """The fds an upload of ``size`` bytes holds: its temp file, from
-        :data:`LARGE_BYTES` the trailing digest's duplicate of it, and ``in_folder``
-        (a path with a ``/``) the folder it publishes into (:class:`Destination`)."""
-        return 1 + (size >= LARGE_BYTES) + in_folder
+        :data:`LARGE_BYTES` the trailing digest's duplicate of it, ``in_folder``
+        (a path with a ``/``) the folder it publishes into (:class:`Destination`),
+        and for a resumable one the partial it may take over and the copying
+        thread's duplicate of its own (partials.py)."""
+        return 1 + (size >= LARGE_BYTES) + in_folder + 2 * resumable
 
     @property
     def folder_fd(self) -> int:
@@ -247,9 +333,51 @@ class Upload:
         return self.digest.reads_file
 
     @classmethod
-    def create(cls, store: Store, destination: Destination, size: int, overwrite: bool, replaces: int) -> Upload:
-        """Open a new temp file, locked while this upload has it (see :func:`_claimed`).
-        From its return on, the upload owns ``destination.fd``."""
+    def create(
+        cls,
+        store: Store,
+        destination: Destination,
+        size: int,
+        overwrite: bool,
+        replaces: int,
+        *,
+        upload_id: str | None = None,
+        trailer: bool = False,
+        mtime: float | None = None,
+    ) -> Upload:
+        """The upload's file: with ``upload_id`` its kept partial (:attr:`offset`
+        bytes long), else a new temp file; locked while this upload has it. From
+        its return on, the upload owns ``destination.fd``."""
+        _sweep_partials_now_and_then(store)
+        if upload_id is None:
+            upload = cls._create_temp(store, destination, size, overwrite, replaces)
+        else:
+            upload = cls._create_resumable(store, destination, size, overwrite, replaces, upload_id)
+        upload.trailer = trailer
+        upload.mtime = mtime
+        return upload
+
+    @classmethod
+    def _create_resumable(cls, store: Store, destination: Destination, size: int, overwrite: bool, replaces: int, upload_id: str) -> Upload:
+        # Named now, used when the finished partial is moved here to be published:
+        # from then on the crash sweeps treat it as the temp file it is.
+        name = destination.path
+        temp_name = f"{os.getpid()}-{secrets.token_hex(8)}.part"
+        try:
+            held = partials.hold(store.resume_fd(), upload_id, partials.partial_name(upload_id, name, size), size)
+        except OSError as exc:
+            raise storage_error(exc, name) from None
+        try:
+            return cls(store, destination, size, overwrite, temp_name, held.fd, replaces, held)
+        except (OSError, RuntimeError) as exc:
+            for fd in (held.fd, held.source):
+                if fd is not None:
+                    os.close(fd)
+            raise storage_error(exc, name) from None
+
+    @classmethod
+    def _create_temp(cls, store: Store, destination: Destination, size: int, overwrite: bool, replaces: int) -> Upload:
+        """Open a new temp file, locked while this upload has it (see :func:`_claimed`)."""
         name = destination.path
         for _ in range(_CLAIM_ATTEMPTS):
             # The worker's pid leads the name: when a worker dies, the parent
@@ -273,16 +401,16 @@ class Upload:
         raise FerryError(ErrorCode.IO_ERROR, f"cannot store {name!r}: its temp files kept being removed")
 
     async def receive(self, body: BodyStream) -> FerryError | None:
-        """Read exactly :attr:`size` bytes from ``body`` and store them; the error
-        that stopped storing, if any. The rest is still read (and dropped) after a
-        failure, so the session stays in step; a client that leaves is
-        ``ConnectionResetError``.
+        """Read the body, :attr:`size` less :attr:`offset` bytes, from ``body`` and
+        store them, then the trailer if there is one; the error that stopped
+        storing, if any. The rest is still read (and dropped) after a failure, so
+        the session stays in step; a client that leaves is ``ConnectionResetError``.
 
         Large uploads on plain TCP are spliced socket -> pipe -> file, their sha256
         computed by a trailing thread (digests.py); the rest is received into the
         worker's buffer, hashed and written here."""
-        failure: FerryError | None = None
-        remaining = self.size
+        failure = await self._take_kept()
+        remaining = self.size - self.offset
         buffer = body.buffer
         pipe = self.store.pipe if self.takes_splice and body.can_splice else None
         while remaining:
@@ -296,6 +424,7 @@ class Upload:
                     self.splice_from(pipe, moved)
                 except FerryError as exc:
                     failure = self._store_failed(exc)
+                failure = failure or self._taken_over()
                 continue
             if not chunk:
                 received = await body.recv_into(buffer[: min(remaining, len(buffer))])
@@ -308,7 +437,60 @@ class Upload:
                     self.write(chunk)
                 except FerryError as exc:
                     failure = self._store_failed(exc)
+                failure = failure or self._taken_over()
+        if self.trailer:
+            try:
+                self._trailer_sha256 = parse_trailer(decode_header(await body.header()))
+            except FerryError as exc:
+                if exc.code in CLOSING_CODES:  # header_too_large: the session ends, the partial stays
+                    raise
+                failure = failure or exc
         return failure
+
+    async def _take_kept(self) -> FerryError | None:
+        """Bring in the :attr:`offset` bytes kept from before: copied from the partial
+        of an upload this one took over (on a thread), hashed, and the file
+        positioned after them. The error, if that fails."""
+        held = self.partial
+        if held is None:
+            return None
+        try:
+            if held.source is not None:
+                source, held.source = held.source, None
+                try:
+                    target = os.dup(self.fd)  # the thread's own: this upload may close its fd meanwhile
+                except OSError:
+                    os.close(source)
+                    raise
+                await asyncio.get_running_loop().run_in_executor(None, _copy_and_close, source, target, self.offset)
+            if self.digest.reads_file:
+                self.digest.stored(self.offset)
+            else:  # small (< LARGE_BYTES): read back here
+                position = 0
+                while position < self.offset:
+                    block = os.pread(self.fd, min(self.offset - position, 1 << 20), position)
+                    if not block:
+                        raise OSError(errno.EIO, "the kept part of the upload is shorter than it was")
+                    self.digest.wrote(memoryview(block))
+                    position += len(block)
+            os.lseek(self.fd, self.offset, os.SEEK_SET)
+        except OSError as exc:
+            return self._store_failed(storage_error(exc, self.name))
+        return None
+
+    def _taken_over(self) -> FerryError | None:
+        """``io_error`` once a newer upload of the same ``upload_id`` has taken this
+        one's partial (partials.py): checked every :data:`_OWNER_CHECK_BYTES`."""
+        held = self.partial
+        if held is None or self.received - self._owner_checked < _OWNER_CHECK_BYTES:
+            return None
+        self._owner_checked = self.received
+        if partials.owns(self.store.resume_fd(), held.name, held.ino):
+            return None
+        return self._store_failed(self._superseded())
+
+    def _superseded(self) -> FerryError:
+        return FerryError(ErrorCode.IO_ERROR, f"a newer upload of {self.name!r} with the same upload_id took over")
 
     def _store_failed(self, exc: FerryError) -> FerryError:
         log.warning("upload of %r failed: %s", self.name, exc.message)
@@ -368,12 +550,19 @@ class Upload:
         after the digest is done, off the event loop when :attr:`commit_may_block`.
         Without ``sync_folder`` the caller fsyncs :attr:`folder_fd` before it
         answers, then calls :meth:`release_folder` (commits.py does, once per
-        folder for a batch). Aborts the upload on any failure."""
+        folder for a batch). ``expected_sha256`` None means the trailer's, if any.
+        Aborts the upload on any failure."""
         try:
+            if self.partial is not None:
+                self._claim()
             digest = self.digest.hexdigest()
+            if expected_sha256 is None:
+                expected_sha256 = self._trailer_sha256
             if expected_sha256 is not None and digest != expected_sha256:
                 raise FerryError(ErrorCode.CHECKSUM_MISMATCH, f"received bytes have sha256 {digest}, not {expected_sha256}")
             try:
+                if self.mtime is not None:  # before the fsync, which makes it durable with the bytes
+                    os.utime(self.fd, (time.time(), self.mtime))
                 if self.store.fsync:
                     os.fsync(self.fd)
                 self._publish()
@@ -393,6 +582,18 @@ class Upload:
             return digest
         finally:
             self._discard(keep_folder=not sync_folder)
+
+    def _claim(self) -> None:
+        """Take the finished partial out of the resume folder into :attr:`temp_name`,
+        to be published (or, failing that, discarded) as any temp file is."""
+        assert self.partial is not None
+        try:
+            claimed = partials.claim(self.store.resume_fd(), self.partial, self.store.uploads_fd, self.temp_name)
+        except OSError as exc:
+            raise storage_error(exc, self.name) from None
+        if not claimed:
+            raise self._superseded()
+        self.partial = None
 
     def _publish(self) -> None:
         """Into the folder's fd: the uploads folder is the library's, on its
@@ -438,7 +639,9 @@ class Upload:
 
     def _discard(self, keep_folder: bool = False) -> None:
         """Close and remove the temp file (after a publish, only the link that is
-        left), and close the folder unless ``keep_folder`` (its fsync is to come)."""
+        left), and close the folder unless ``keep_folder`` (its fsync is to come).
+        A partial not yet claimed stays: for a resume, or it is the newer
+        upload's that took it over."""
         if not keep_folder:
             self.release_folder()
         if self.fd < 0:
@@ -446,6 +649,11 @@ class Upload:
         self.digest.cancel()
         os.close(self.fd)
         self.fd = -1
+        if self.partial is not None:
+            if self.partial.source is not None:
+                os.close(self.partial.source)
+                self.partial.source = None
+            return
         try:
             os.unlink(self.temp_name, dir_fd=self.store.uploads_fd)
         except FileNotFoundError:  # renamed into place
