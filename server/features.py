@@ -14,7 +14,7 @@ from .config import ServerConfig
 
 #: Features whose requests the session can answer. ``get``'s ``length`` (7.5) is
 #: no feature: every 1.1 server honours it, and this one does.
-IMPLEMENTED: frozenset[str] = frozenset({FOLDERS, TRAILER, RESUME, MTIME})
+IMPLEMENTED: frozenset[str] = frozenset({FOLDERS, MANAGE, TRAILER, RESUME, MTIME})
 
 
 def offered(config: ServerConfig) -> frozenset[str]:

@@ -23,7 +23,7 @@ from typing import Any
 from shared.errors import CLOSING_CODES, ErrorCode, FerryError
 from shared.framing import HeaderBuffer, decode_header, encode_header
 from shared.limits import MAX_AUTH_FAILURES
-from shared.messages import WRITE_OPS, Auth, Get, ListFiles, Mkdir, Put, Quit, Request, Stat, parse_request, request_op
+from shared.messages import WRITE_OPS, Auth, Delete, Get, ListFiles, Mkdir, Put, Quit, Rename, Request, Stat, parse_request, request_op
 
 from .config import ServerConfig
 from .connection import Connection
@@ -273,6 +273,12 @@ class Session:
             await self._auth(request)
         elif isinstance(request, Mkdir):
             await self._mkdir(request)
+        elif isinstance(request, Delete):
+            await self._change(2, self.context.library.delete, request.path, request.recursive)
+            await self.conn.send_all(_OK)
+        elif isinstance(request, Rename):
+            await self._change(7, self.context.library.rename, request.source, request.target, request.overwrite)
+            await self._send({"ok": True, "from": request.source, "to": request.target})
         elif isinstance(request, Quit):
             await self.conn.send_all(_OK)
             raise _Close()
@@ -296,6 +302,14 @@ class Session:
         if self.auth_failures >= MAX_AUTH_FAILURES:
             log.warning("closing a session after %d wrong tokens", self.auth_failures)
             raise _Close()
+
+    async def _change(self, fds: int, change: Callable[..., None], *args: Any) -> None:
+        """``delete`` or ``rename``: a few calls on folders (each path's folders held
+        open on the way; a rename may wait for a list pass of its folders), then
+        with fsync the folders' fsync: on the thread pool."""
+        with self.context.fds.holding(fds):
+            self.state = State.WORKING
+            await asyncio.get_running_loop().run_in_executor(None, change, *args)
 
     async def _list(self, request: ListFiles) -> None:
         # A pass over a large folder takes a while: on a thread, the worker's other

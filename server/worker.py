@@ -95,6 +95,7 @@ class Worker:
             token=config.token.encode("utf-8") if config.token is not None else None,
             fds=FdBudget.of_this_process(),  # last: it counts the fds opened above as the base
         )
+        library.resume_removals()  # what earlier deletes left in the trash, on its own thread
         self._done: asyncio.Future[None] = loop.create_future()
         self.control.setblocking(False)
         loop.add_reader(self.control.fileno(), self._on_control)

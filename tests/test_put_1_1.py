@@ -299,6 +299,25 @@ def test_client_hanging_up_then_resume(server, library, size):
     assert partials(library) == [] and os.listdir(library / ".ferry-uploads") == ["resume"]
 
 
+@pytest.mark.parametrize("size", BODY_SIZES)
+def test_resume_into_a_folder_made_with_parents(server, library, size):
+    """The features together: a resumable put into folders it makes, interrupted,
+    then resumed with a trailer and an mtime, lands whole in its folder."""
+    data = os.urandom(size)
+    sent = size // 2
+    with Wire(server.address) as wire:
+        assert ready(wire, name="d/e/r.bin", size=size, upload_id=ID_B, parents=True)["offset"] == 0
+        wire.send(data[:sent])
+        assert wait_for(lambda: partial_size(library) == sent, timeout=10)
+    assert wait_for(lambda: unlocked(library), timeout=10)
+    assert not (library / "d" / "e" / "r.bin").exists()
+    final = resume(server.address, "d/e/r.bin", data, ID_B, sent=sent, trailer=True, mtime=1_600_000_000, parents=True)
+    assert final == {"ok": True, "name": "d/e/r.bin", "size": size, "sha256": sha(data)}
+    published = library / "d" / "e" / "r.bin"
+    assert published.read_bytes() == data and published.stat().st_mtime == 1_600_000_000
+    assert partials(library) == []
+
+
 def test_resume_with_trailer_and_mtime_and_a_wrong_digest(server, library):
     data = os.urandom(2 * MiB)
     interrupt(server.address, library, "w.bin", data, ID_A, MiB)

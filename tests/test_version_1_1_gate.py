@@ -20,10 +20,6 @@ USES_A_FEATURE = [
     {"op": "list", "recursive": True},
     {"op": "mkdir", "path": "a"},
     {"op": "mkdir", "path": "a/b", "parents": True},
-    {"op": "delete", "path": "a.txt"},
-    {"op": "delete", "path": "a", "recursive": True},
-    {"op": "rename", "from": "a.txt", "to": "b.txt"},
-    {"op": "rename", "from": "a.txt", "to": "b.txt", "overwrite": True},
     {"op": "stat", "name": "a/a.txt"},
     {"op": "get", "name": "a/a.txt"},
     {"op": "put", "name": "a/b.txt", "size": 1},
@@ -32,12 +28,19 @@ USES_A_FEATURE = [
     {"op": "put", "name": "b.txt", "size": 1, "mtime": 1_700_000_000.5},
     {"op": "put", "name": "b.txt", "size": 1, "parents": True},
 ]
-#: Those of them whose feature this server does not offer yet.
-NOT_OFFERED = [r for r in USES_A_FEATURE if parse_request(r["op"], r).features - IMPLEMENTED]
+#: Requests that use ``manage``, which ``--no-delete`` leaves out of the greeting.
+USES_MANAGE = [
+    {"op": "delete", "path": "a.txt"},
+    {"op": "delete", "path": "a", "recursive": True},
+    {"op": "rename", "from": "a.txt", "to": "b.txt"},
+    {"op": "rename", "from": "a.txt", "to": "b.txt", "overwrite": True},
+    {"op": "rename", "from": "a/a.txt", "to": "b.txt"},
+]
 
 
-def not_offered(request: dict) -> bool:
-    return bool(parse_request(request["op"], request).features - IMPLEMENTED)
+def test_this_server_offers_every_feature_the_requests_use():
+    for request in USES_A_FEATURE + USES_MANAGE:
+        assert parse_request(request["op"], request).features <= IMPLEMENTED, request
 
 
 def refusal(wire: Wire, request: dict) -> tuple[str, str]:
@@ -52,12 +55,14 @@ def test_greeting_names_the_offered_features(server):
         assert wire.greeting["features"] == [f for f in FEATURES if f in IMPLEMENTED]
 
 
-@pytest.mark.parametrize("request_", NOT_OFFERED)
-def test_requests_using_a_feature_not_offered_are_forbidden(server, library, request_):
+@pytest.mark.parametrize("request_", USES_MANAGE)
+def test_requests_using_a_feature_not_offered_are_forbidden(server_factory, library, request_):
     (library / "a.txt").write_bytes(b"alpha")
     (library / "a").mkdir()
     (library / "a" / "a.txt").write_bytes(b"hidden in a folder")
+    server = server_factory("--workers", "1", "--no-delete")
     with Wire(server.address) as wire:
+        assert "manage" not in wire.greeting["features"]
         code, message = refusal(wire, request_)
         assert code == "forbidden"
         assert "feature" in message
@@ -84,7 +89,7 @@ def test_forbidden_ranks_after_bad_request_and_bad_name(server):
 def test_forbidden_ranks_after_unauthorized(server_factory, tmp_path):
     (tmp_path / "token").write_text("s3cret")
     every = server_factory("--workers", "1", "--token-file", str(tmp_path / "token"))
-    writes = server_factory("--workers", "1", "--token-file", str(tmp_path / "token"), "--token-for", "write")
+    writes = server_factory("--workers", "1", "--token-file", str(tmp_path / "token"), "--token-for", "write", "--no-delete")
     with Wire(every.address) as wire:
         assert wire.error({"op": "list", "path": "a"}) == "unauthorized"
         assert wire.error({"op": "delete", "path": "a"}) == "unauthorized"

@@ -21,9 +21,11 @@ from shared.errors import ErrorCode, FerryError
 from shared.paths import check_path
 
 from ..fd_budget import FD_ERRNOS, OUT_OF_FDS
+from . import manage
 from .folders import enter_parent, parent_of
 from .listing import FolderListing, TreeWalk
 from .store import DIR_FLAGS, Store, open_root, open_uploads
+from .trash import Trash
 from .uploads import Destination, Upload, sweep_partials, sweep_uploads
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class Library:
             os.close(dir_fd)
             raise
         self._listing = FolderListing(dir_fd)
+        self._trash = Trash(dir_fd)
 
     @classmethod
     def at(cls, root: Path, *, fsync: bool = True) -> Library:
@@ -77,6 +80,7 @@ class Library:
             os.close(root_fd)
 
     def close(self) -> None:
+        self._trash.close()
         self._store.close()
 
     def remove_stale_uploads(self) -> int:
@@ -224,6 +228,22 @@ class Library:
             raise FerryError(ErrorCode.IO_ERROR, f"cannot check free space: {exc.strerror}") from None
         if needed > fs.f_bavail * fs.f_frsize:
             raise FerryError(ErrorCode.NO_SPACE, f"not enough free space for {needed} bytes")
+
+    def delete(self, path: str, recursive: bool) -> None:
+        """Delete a file, an empty folder, or with ``recursive`` a folder and all it
+        holds (gone at once, its space freed in the background). Blocking (with
+        fsync, the folder's): run it on the executor."""
+        manage.delete(self._store.dir_fd, self._trash, path, recursive, self._store.fsync)
+
+    def rename(self, source: str, target: str, overwrite: bool) -> None:
+        """Move a file or folder in one step; only a file replaces, and only a file.
+        Blocking (with fsync, the folders'): run it on the executor."""
+        manage.rename(self._store.dir_fd, source, target, overwrite, self._store.fsync)
+
+    def resume_removals(self) -> None:
+        """Have the background remover finish what earlier deletes left in the trash
+        (a crash, a worker killed): once in each worker, as it starts."""
+        self._trash.sweep_later()
 
 
 def _is_folder(folder_fd: int, name: str) -> bool:

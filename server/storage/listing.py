@@ -46,6 +46,7 @@ from shared.names import name_problem
 from shared.paths import path_names
 
 from .coalescing import Coalesced
+from .folder_locks import hold_for_reading
 from .folders import FOLDER_FLAGS, open_folder
 
 #: What :attr:`FolderListing.entries_seen` says before the first pass: unknown, so large.
@@ -83,6 +84,7 @@ class FolderListing:
         except OSError as exc:
             raise _io_error(exc) from None
         try:
+            hold_for_reading(fd)  # no rename in the folder while the pass runs (folder_locks.py)
             entries, lines = self._pass(fd)
         finally:
             os.close(fd)
@@ -152,6 +154,7 @@ class TreeWalk:
         bytes with its trailing ``/``; then, when recursive, each folder in it."""
         if depth >= MAX_PATH_NAMES:
             return
+        hold_for_reading(fd)  # this walk's own open file: no rename in the folder while it is read
         below: list[str] = []
         for name, st in _entries(fd):
             if path_bytes + 4 * len(name) > MAX_PATH_BYTES and path_bytes + len(name.encode()) > MAX_PATH_BYTES:
