@@ -71,7 +71,7 @@ def probe_put(client: FerryClient, path: Path, name: str, sha256: str) -> int:
     size = path.stat().st_size
     with open(path, "rb") as source:
         client._call(Put(name, size, True, sha256))
-        client._send_body(source, size, None, None)
+        client._send_upload(source.fileno(), 0, size, None, None, None)
         response = raise_for_error(client._read_header())
     if response.get("sha256") != sha256:
         raise RuntimeError("server stored different bytes")

@@ -34,10 +34,35 @@ from .errors import ErrorCode, FerryError
 from .framing import HeaderBuffer, decode_header, decode_pairs, encode_header
 from .limits import DEFAULT_PORT, MAX_LIST_BODY, PROTOCOL_VERSION
 from .local_names import local_path
-from .messages import Auth, Get, ListFiles, Put, Quit, Request, Stat, encode_request, field, raise_for_error
-from .names import check_name, name_problem
-from .partial_downloads import Partial, PartialRecords, create_temp, default_records, open_recorded, remove_recorded
+from .messages import (
+    MTIME,
+    RESUME,
+    TRAILER,
+    Auth,
+    Delete,
+    Get,
+    ListFiles,
+    Mkdir,
+    Put,
+    Quit,
+    Rename,
+    Request,
+    Stat,
+    can_send,
+    encode_request,
+    encode_trailer,
+    field,
+    offered_features,
+    raise_for_error,
+)
+from .names import name_problem
+from .partial_downloads import Partial, PartialRecords, create_temp, default_records, open_recorded, publish_temp, remove_recorded
+from .paths import check_path, path_problem
+from .sending import Progress, file_sha256, send_file
 from .tls import KnownServers, TlsSettings, client_context, default_known_servers, fingerprint
+from .transfer_errors import ConnectionLost, TransferCancelled
+from .tree_transfer import TreeProgress, TreeReport, get_tree, put_tree
+from .upload_records import default_upload_records
 
 #: Reused receive buffer size: large reads keep a Python receiver near the kernel's speed.
 RECV_CHUNK = 1 << 20
@@ -45,31 +70,22 @@ RECV_CHUNK = 1 << 20
 #: one from the start cost 0.7 ms of page faults per connection (a short session's
 #: largest client-side cost); it is made when the first larger body comes.
 HEADER_CHUNK = 1 << 16
-#: Bytes per sendfile() call of an upload: progress and cancel are looked at between calls.
-SEND_CHUNK = 1 << 22
-
-Progress = Callable[[int, int], None]
-"""Called with (bytes done, bytes total) as a transfer moves."""
-
-
-class ConnectionLost(FerryError):
-    """The connection failed or closed before the server finished answering."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("connection_lost", message)
-
-
-class TransferCancelled(FerryError):
-    def __init__(self) -> None:
-        super().__init__("cancelled", "the transfer was cancelled")
 
 
 class RemoteFile(NamedTuple):
     """One file of a listing. A named tuple: a 100,000-file listing makes as many,
-    and a frozen dataclass took twice as long to build."""
+    and a frozen dataclass took twice as long to build. ``name`` is a path relative
+    to the listed folder in a recursive listing."""
 
     name: str
     size: int
+    mtime: float
+
+
+class RemoteFolder(NamedTuple):
+    """One folder of a listing with ``folders=True`` (it has no size)."""
+
+    name: str
     mtime: float
 
 
@@ -93,23 +109,11 @@ class Greeting:
     server: str
     auth: bool | str
     max_upload: int | None
+    #: The 1.1 features offered (PROTOCOL.md 7); None for a version 1 server.
+    features: frozenset[str] | None = None
 
-
-def _sha256_of(path: Path | int, limit: int | None = None, cancel: threading.Event | None = None) -> hashlib._Hash:
-    """A sha256 fed with the file's first ``limit`` bytes (all of it when None).
-    ``path`` may be an open fd, read from its current position and left open."""
-    digest = hashlib.sha256()
-    if limit == 0:
-        return digest
-    with open(path, "rb", closefd=not isinstance(path, int)) as f:
-        remaining = limit
-        while chunk := f.read(RECV_CHUNK if remaining is None else min(RECV_CHUNK, remaining)):
-            if cancel is not None and cancel.is_set():
-                raise TransferCancelled()
-            digest.update(chunk)
-            if remaining is not None:
-                remaining -= len(chunk)
-    return digest
+    def offers(self, feature: str) -> bool:
+        return self.features is not None and feature in self.features
 
 
 class _Hashing:
@@ -137,30 +141,35 @@ def _use_kernel_timeouts(sock: socket.socket, timeout: float) -> None:
     sock.settimeout(None)
 
 
-def _remote_file(entry: Any) -> RemoteFile:
+def _remote_entry(entry: Any) -> RemoteFile | RemoteFolder | None:
     """One ``list`` entry, type-checked: it comes from an untrusted server. ``entry``
     is a JSON object as a tuple of (key, value) pairs (``decode_pairs``); a JSON
-    array is a list, so it never passes for one."""
+    array is a list, so it never passes for one. None for a well-formed entry of a
+    ``type`` this client does not know (a later protocol's), which is left out."""
     if type(entry) is tuple and len(entry) == 3 and entry[0][0] == "name" and entry[1][0] == "size" and entry[2][0] == "mtime":
         (_, name), (_, size), (_, mtime) = entry  # the order every Ferry server writes
+        kind = "file"
     else:
-        name, size, mtime = _entry_fields(entry)
-    if type(name) is str and type(size) is int and size >= 0:
-        if type(mtime) is float and isfinite(mtime):
-            return RemoteFile(name, size, mtime)
-        if type(mtime) is int:
-            return RemoteFile(name, size, _seconds(mtime))
+        name, size, mtime, kind = _entry_fields(entry)
+    if type(name) is str and (type(mtime) is float and isfinite(mtime) or type(mtime) is int):
+        if kind == "file" and type(size) is int and size >= 0:
+            return RemoteFile(name, size, mtime if type(mtime) is float else _seconds(mtime))
+        if kind == "dir":
+            return RemoteFolder(name, _seconds(mtime))
+        if type(kind) is str and kind not in ("file", "dir"):
+            return None
     raise FerryError(ErrorCode.BAD_REQUEST, "the server sent a malformed list entry")
 
 
-def _entry_fields(entry: Any) -> tuple[Any, Any, Any]:
-    """name, size and mtime of an entry in any order, among unknown fields."""
+def _entry_fields(entry: Any) -> tuple[Any, Any, Any, Any]:
+    """name, size, mtime and type of an entry in any order, among unknown fields;
+    a line without ``type`` is a file's (version 1, or ``folders`` not asked for)."""
     if type(entry) is not tuple:
         raise FerryError(ErrorCode.BAD_REQUEST, "the server sent a list entry that is not an object")
     fields = dict(entry)
     if len(fields) != len(entry):
         raise FerryError(ErrorCode.BAD_REQUEST, "the server sent a list entry with a duplicate key")
-    return fields.get("name"), fields.get("size"), fields.get("mtime")
+    return fields.get("name"), fields.get("size"), fields.get("mtime"), fields.get("type", "file")
 
 
 def _seconds(value: int | float) -> float:
@@ -297,19 +306,26 @@ class FerryClient:
             server=str(header.get("server", "")),
             auth=auth if auth in (True, False, "write") else True,
             max_upload=max_upload if type(max_upload) is int else None,
+            features=offered_features(header),
         )
 
     def auth(self, token: str) -> None:
         self._call(Auth(token))
 
-    def list(self) -> list[RemoteFile]:
-        """The server's files, sorted by name. Entries with names that break the
-        protocol's rules are dropped: nothing can be done with them safely."""
-        response = self._call(ListFiles())
+    def list(self, path: str = "", *, folders: bool = False, recursive: bool = False) -> list[RemoteFile | RemoteFolder]:
+        """The files of the folder ``path`` (default: the root), sorted by name;
+        with ``folders`` its folders too (:class:`RemoteFolder`), with
+        ``recursive`` its whole subtree, named by paths relative to ``path``.
+        Anything but the root's plain listing needs feature ``folders``. Entries
+        whose names break the protocol's rules are dropped: nothing can be done
+        with them safely."""
+        check_path(path, root_allowed=True)
+        request = ListFiles(path or None, folders or None, recursive or None)
+        response = self._call(request)
         count, length = self._list_header(response)
         body = self._read_body(length)
         with _cyclic_gc_paused():
-            try:  # one parse for the whole body, in C; _remote_file refuses what the parser let through
+            try:  # one parse for the whole body, in C; _remote_entry refuses what the parser let through
                 entries = decode_pairs(b"[" + body.rstrip(b"\n").replace(b"\n", b",") + b"]")
             except FerryError as exc:
                 raise FerryError(ErrorCode.BAD_REQUEST, f"the server sent a malformed list: {exc.message}") from None
@@ -317,7 +333,9 @@ class FerryClient:
                 raise FerryError(ErrorCode.BAD_REQUEST, "the server sent a malformed list")
             if len(entries) != count:
                 raise FerryError(ErrorCode.BAD_REQUEST, f"the server announced {count} files and sent {len(entries)}")
-            return [file for file in map(_remote_file, entries) if name_problem(file.name) is None]
+            problem = path_problem if recursive else name_problem
+            wanted = (RemoteFile, RemoteFolder) if folders else (RemoteFile,)
+            return [entry for entry in map(_remote_entry, entries) if type(entry) in wanted and problem(entry.name) is None]
 
     def _list_header(self, response: dict[str, Any]) -> tuple[int, int]:
         """The announced count and length of a list body. A malformed one, or a
@@ -333,13 +351,56 @@ class FerryClient:
         return count, length
 
     def stat(self, name: str) -> RemoteStat:
-        response = self._call(Stat(check_name(name)))
+        """``name`` may be a path (feature ``folders``)."""
+        response = self._call(Stat(check_path(name)))
         return RemoteStat(
             name=name,
             size=field(response, "size", int),
             mtime=_seconds(field(response, "mtime", float)),
             sha256=field(response, "sha256", str).lower(),
         )
+
+    def mkdir(self, path: str, *, parents: bool = False) -> None:
+        """Create the folder ``path`` (feature ``folders``); with ``parents`` its
+        missing parents too, and an existing folder is fine (``mkdir -p``)."""
+        self._call(Mkdir(check_path(path), parents))
+
+    def delete(self, path: str, *, recursive: bool = False) -> None:
+        """Delete a file or an empty folder (feature ``manage``); with
+        ``recursive`` a folder and everything in it."""
+        self._call(Delete(check_path(path), recursive))
+
+    def rename(self, source: str, target: str, *, overwrite: bool = False) -> None:
+        """Move ``source`` to ``target`` atomically (feature ``manage``, and
+        ``folders`` for paths); ``overwrite`` replaces a file, never a folder."""
+        self._call(Rename(check_path(source), check_path(target), overwrite))
+
+    def get_tree(
+        self,
+        remote_path: str,
+        directory: str | os.PathLike[str],
+        *,
+        progress: Callable[[TreeProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> TreeReport:
+        """Download the folder ``remote_path`` ("" : the whole library) into
+        ``directory`` (made if missing; files there are replaced), pipelined (tree_transfer.py). One file's failure goes into
+        the report; a lost connection raises."""
+        return get_tree(self, remote_path, Path(directory), progress=progress, cancel=cancel)
+
+    def put_tree(
+        self,
+        directory: str | os.PathLike[str],
+        remote_path: str,
+        *,
+        overwrite: bool = False,
+        progress: Callable[[TreeProgress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> TreeReport:
+        """Upload the local folder ``directory`` as ``remote_path`` ("": into the
+        root), pipelined (tree_transfer.py). One file's failure goes into the
+        report; a lost connection raises."""
+        return put_tree(self, Path(directory), remote_path, overwrite=overwrite, progress=progress, cancel=cancel)
 
     def quit(self) -> None:
         """Say goodbye politely, then close. Never raises for a dead connection."""
@@ -351,6 +412,11 @@ class FerryClient:
             pass
         finally:
             self.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection is gone (closed, aborted, or lost)."""
+        return self._closed
 
     def close(self) -> None:
         self._closed = True
@@ -390,19 +456,41 @@ class FerryClient:
         Returns the response header (``size``, ``mtime``, ``length``...).
         ``check`` sees that header before any byte is written, and may refuse
         the body by raising (the connection is then closed: a body cannot be stopped)."""
-        response = self._call(Get(check_name(name), offset))
+        response = self._call(Get(check_path(name), offset))
+        size, length = self._get_header(response, offset)
+        try:
+            if check is not None:
+                check(response)
+            self._receive_body(length, sink.write if sink is not None else None, offset, size, progress, cancel)
+        except BaseException:
+            self.close()
+            raise
+        return response
+
+    def _get_header(self, response: dict[str, Any], offset: int) -> tuple[int, int]:
+        """The size and body length of a ``get`` answer, checked to agree."""
         size = field(response, "size", int)
         length = field(response, "length", int)
         if field(response, "offset", int) != offset or length != size - offset:
             self.close()
             raise FerryError(ErrorCode.BAD_REQUEST, "the server announced an inconsistent body")
-        write = sink.write if sink is not None else None
+        return size, length
+
+    def _receive_body(
+        self,
+        length: int,
+        write: Callable[[Any], int | None] | None,
+        offset: int,
+        size: int,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        """Receive a ``length``-byte body into ``write`` (None discards it),
+        reporting ``offset + done`` of ``size``. A short body is :class:`ConnectionLost`."""
         done = 0
         recv_into, view = self._sock.recv_into, self._receive_view(length)
         chunk = len(view)
         try:
-            if check is not None:
-                check(response)
             if progress:
                 progress(offset, size)
             leftover = self._headers.take(length)
@@ -425,10 +513,6 @@ class FerryClient:
         except OSError as exc:
             self.close()
             raise self._lost(exc) from None
-        except BaseException:
-            self.close()
-            raise
-        return response
 
     def get(
         self,
@@ -451,9 +535,11 @@ class FerryClient:
         same name to the same place from the same ``origin`` (default: this
         connection's host:port) continues it if the remote file has the same size
         and mtime. With ``verify`` the result's sha256 is checked against ``stat``
-        and a mismatch is deleted.
+        and a mismatch is deleted. ``name`` may be a path (feature ``folders``);
+        the local name defaults to its last name. The local file gets the
+        remote file's mtime.
         """
-        final = local_path(directory, local_name or name)
+        final = local_path(directory, local_name or check_path(name).rpartition("/")[2])
         origin = origin or self.origin
         records = default_records() if resume else None
         recorded = records.take(origin, name, final) if records is not None else None
@@ -485,7 +571,7 @@ class FerryClient:
             with _local_io(f"cannot write {temp}"):
                 hasher = None
                 if expected is not None:  # hash as the bytes arrive: no second pass over the file
-                    hasher = _sha256_of(fd, limit=offset, cancel=cancel)
+                    hasher = file_sha256(fd, limit=offset, cancel=cancel)
                 # Never a truncate: the file is new, or exactly as long as recorded. On
                 # ext4 a truncate marks the file for writeback when it is closed
                 # (auto_da_alloc), which stalled every download about a second per GiB.
@@ -504,7 +590,7 @@ class FerryClient:
                 raise FerryError(ErrorCode.CHECKSUM_MISMATCH, f"{name}: downloaded bytes do not match the server's sha256")
             sink.close()
             with _local_io(f"cannot save {final}"):
-                os.replace(temp, final)
+                publish_temp(temp, final, remote[0][1])
         except BaseException:
             sink.close()
             if not keep:
@@ -535,57 +621,85 @@ class FerryClient:
         name: str | None = None,
         overwrite: bool = False,
         checksum: bool = True,
+        resume: bool = False,
+        parents: bool = False,
         progress: Progress | None = None,
         cancel: threading.Event | None = None,
     ) -> Uploaded:
-        """Upload the local file ``path`` as ``name`` (default: its own name).
+        """Upload the local file ``path`` as ``name`` (default: its own name; a
+        path needs feature ``folders``, and ``parents`` creates its missing folders).
 
-        With ``checksum`` the file's sha256 travels in the request, so the server
-        refuses to publish bytes that changed on the way.
+        With ``checksum`` the server refuses to publish bytes that changed on the
+        way: the file is hashed while it is sent and the digest follows the body
+        (feature ``trailer``), or, from a version 1 server, hashed first and sent
+        in the request. With ``resume`` (feature ``resume``) an interrupted upload
+        of the same, unchanged file is continued where the server left it
+        (upload_records.py). The file's mtime travels along (feature ``mtime``).
         """
         path = Path(path)
-        remote_name = check_name(name if name is not None else path.name)
+        remote = check_path(name if name is not None else path.name)
         with _local_io(f"cannot read {path}"):
             source = open(path, "rb")
         with source:
-            size = os.fstat(source.fileno()).st_size
-            sha256 = _sha256_of(path, cancel=cancel).hexdigest() if checksum else None
-            self._call(Put(remote_name, size, overwrite, sha256))  # "ready", or the refusal
+            local = os.fstat(source.fileno())
+            size = local.st_size
+            trailer = checksum and self.greeting.offers(TRAILER)
+            records = default_upload_records() if resume and self.greeting.offers(RESUME) else None
+            upload_id = records.upload_id(self.origin, remote, local) if records is not None else None
+            sha256 = None
+            if checksum and not trailer:
+                with _local_io(f"cannot read {path}"):
+                    sha256 = file_sha256(source.fileno(), cancel=cancel).hexdigest()
+            request = Put(
+                remote,
+                size,
+                overwrite,
+                sha256,
+                trailer=True if trailer else None,
+                upload_id=upload_id,
+                mtime=local.st_mtime if self.greeting.offers(MTIME) else None,
+                parents=True if parents else None,
+            )
             try:
-                self._send_body(source, size, progress, cancel)
-            except OSError as exc:
-                self.close()
-                raise self._lost(exc) from None
-            except BaseException:
-                self.close()
+                ready = self._call(request)
+            except FerryError:
+                if records is not None and not self._closed:  # refused: the id was never used
+                    records.forget(self.origin, remote, local)
                 raise
+            start = self._resume_offset(ready, size) if upload_id is not None else 0
+            hasher = hashlib.sha256() if trailer else None
+            self._send_upload(source.fileno(), start, size, hasher, progress, cancel)
             response = raise_for_error(self._read_header())
-        uploaded = Uploaded(remote_name, field(response, "size", int), field(response, "sha256", str).lower())
-        if sha256 is not None and uploaded.sha256 != sha256:
+        uploaded = Uploaded(remote, field(response, "size", int), field(response, "sha256", str).lower())
+        sent_digest = sha256 or (hasher.hexdigest() if hasher is not None else None)
+        if sent_digest is not None and uploaded.sha256 != sent_digest:
             raise FerryError(ErrorCode.CHECKSUM_MISMATCH, "the server stored different bytes than were sent")
+        if records is not None:
+            records.forget(self.origin, remote, local)
         return uploaded
 
-    def _send_body(self, source: BinaryIO, size: int, progress: Progress | None, cancel: threading.Event | None) -> None:
-        if isinstance(self._sock, ssl.SSLSocket):  # sendfile cannot encrypt
-            self._send_body_copying(source, size, progress, cancel)
-            return
-        out, src = self._sock.fileno(), source.fileno()
-        sent = 0
-        if progress:
-            progress(0, size)
-        while sent < size:
-            if cancel is not None and cancel.is_set():
-                raise TransferCancelled()
-            try:
-                n = os.sendfile(out, src, sent, min(SEND_CHUNK, size - sent))
-            except BlockingIOError:
-                self._wait_writable()
-                continue
-            if n == 0:
-                raise FerryError("local_io", "the local file shrank while it was being sent")
-            sent += n
-            if progress:
-                progress(sent, size)
+    def _resume_offset(self, ready: dict[str, Any], size: int) -> int:
+        """``ready``'s ``offset``: how much of an interrupted upload the server holds."""
+        offset = field(ready, "offset", int, optional=True, default=0)
+        if offset > size:
+            self.close()
+            raise FerryError(ErrorCode.BAD_REQUEST, "the server claims more bytes than the file has")
+        return offset
+
+    def _send_upload(
+        self, fd: int, start: int, size: int, hasher: hashlib._Hash | None, progress: Progress | None, cancel: threading.Event | None
+    ) -> None:
+        """Send the body (sending.py), then the trailer when ``hasher`` computed one."""
+        try:
+            send_file(self._sock, fd, start, size, hasher=hasher, progress=progress, cancel=cancel, wait_writable=self._wait_writable)
+            if hasher is not None:
+                self._sock.sendall(encode_header(encode_trailer(hasher.hexdigest())))
+        except OSError as exc:
+            self.close()
+            raise self._lost(exc) from None
+        except BaseException:
+            self.close()
+            raise
 
     def _wait_writable(self) -> None:
         """After a send that would block: the kernel's send timeout ran out, or the
@@ -596,32 +710,39 @@ class FerryClient:
             if not selector.select(self._timeout):
                 raise TimeoutError("the server stopped reading") from None
 
-    def _send_body_copying(self, source: BinaryIO, size: int, progress: Progress | None, cancel: threading.Event | None) -> None:
-        sent = 0
-        if progress:
-            progress(0, size)
-        while sent < size:
-            if cancel is not None and cancel.is_set():
-                raise TransferCancelled()
-            chunk = source.read(min(RECV_CHUNK, size - sent))
-            if not chunk:
-                raise FerryError("local_io", "the local file shrank while it was being sent")
-            self._sock.sendall(chunk)
-            sent += len(chunk)
-            if progress:
-                progress(sent, size)
-
     # -- plumbing ----------------------------------------------------------
 
     def _call(self, request: Request) -> dict[str, Any]:
+        self._send_request(request)
+        return raise_for_error(self._read_header())
+
+    def _send_request(self, request: Request) -> None:
+        """Send one request's header without waiting for its answer (tree
+        transfers pipeline them). A request the greeting did not offer every
+        feature of is refused here, as the server would: ``forbidden``."""
+        self._send_raw(self._encode_request(request))
+
+    def _encode_request(self, request: Request) -> bytes:
+        if not can_send(request, self.greeting.features):
+            raise self._not_offered(request)
+        return encode_header(encode_request(request))
+
+    def _send_raw(self, data: bytes) -> None:
         if self._closed:
             raise ConnectionLost("the connection is closed")
         try:
-            self._sock.sendall(encode_header(encode_request(request)))
+            self._sock.sendall(data)
         except OSError as exc:
             self.close()
             raise self._lost(exc) from None
-        return raise_for_error(self._read_header())
+
+    def _not_offered(self, request: Request) -> FerryError:
+        if self.greeting.features is None:
+            if isinstance(request, (Stat, Get, Put)) and "/" in request.name:  # version 1: not a name at all
+                return FerryError(ErrorCode.BAD_NAME, f"{request.name[:60]!r} is a path, and the server has no folders (protocol 1.0)")
+            return FerryError(ErrorCode.FORBIDDEN, "the server speaks protocol 1.0, without folders, delete or rename")
+        missing = ", ".join(sorted(request.features - self.greeting.features))
+        return FerryError(ErrorCode.FORBIDDEN, f"the server does not offer {missing}")
 
     def _read_header(self) -> dict[str, Any]:
         try:

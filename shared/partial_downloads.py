@@ -20,8 +20,6 @@ a download that fails again records it again.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import re
 import secrets
@@ -29,6 +27,8 @@ import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from .state_records import RecordFolder, state_folder
 
 #: The temp files' names: nothing a server can send (names never start with a
 #: dot), and what a record must point to.
@@ -87,6 +87,15 @@ def create_temp(folder: Path) -> tuple[int, Path]:
     raise FileExistsError(f"no free temp file name in {folder}")
 
 
+def publish_temp(temp: Path, final: Path, mtime: float) -> None:
+    """Give a complete download the remote file's mtime, then rename it into place:
+    the file appears whole and already dated, as the server had it. A time the
+    local system cannot store (a hostile server's 1e300) leaves the file dated now."""
+    with contextlib.suppress(OSError, OverflowError, ValueError):
+        os.utime(temp, (mtime, mtime))
+    os.replace(temp, final)
+
+
 def open_recorded(partial: Partial) -> int | None:
     """The recorded temp file opened for reading and writing, or None when it is
     gone or is no longer exactly what the client left (another file, written since)."""
@@ -117,26 +126,20 @@ def remove_recorded(partial: Partial) -> None:
 
 
 class PartialRecords:
-    """The records, one JSON file each, in one folder."""
+    """The records, one JSON file each, in one folder (state_records.py)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._records = RecordFolder(folder)
 
-    def _path(self, origin: str, remote: str, final: Path) -> Path:
-        key = json.dumps([origin, remote, os.fspath(final)]).encode("utf-8", "surrogatepass")
-        return self.folder / (hashlib.sha256(key).hexdigest()[:40] + ".json")
+    @staticmethod
+    def _key(origin: str, remote: str, final: Path) -> list[str]:
+        return [origin, remote, os.fspath(final)]
 
     def take(self, origin: str, remote: str, final: Path) -> Partial | None:
         """The record of this download, removed from the folder; None if there is
         none (or it is unreadable, or another client took it first)."""
-        path = self._path(origin, remote, final)
-        try:
-            with open(path, "rb") as f:
-                raw = f.read(64 * 1024)
-            os.unlink(path)
-        except OSError:
-            return None
-        partial = _parse(raw)
+        partial = _parse(self._records.take(self._key(origin, remote, final)))
         if partial is None or (partial.origin, partial.remote, partial.final) != (origin, remote, os.fspath(final)):
             return None
         return partial
@@ -144,18 +147,7 @@ class PartialRecords:
     def save(self, partial: Partial) -> bool:
         """Record ``partial``; False if the state folder cannot be written (the
         download then cannot be continued, and its temp file should go)."""
-        path = self._path(partial.origin, partial.remote, Path(partial.final))
-        staging = path.with_name(f".{path.stem}-{secrets.token_hex(4)}.tmp")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with open(staging, "x", encoding="utf-8") as f:
-                json.dump(asdict(partial), f)
-            os.replace(staging, path)
-        except (OSError, ValueError):
-            with contextlib.suppress(OSError):
-                os.unlink(staging)
-            return False
-        return True
+        return self._records.save(self._key(partial.origin, partial.remote, Path(partial.final)), asdict(partial))
 
     def discard(self, origin: str, remote: str, final: Path) -> None:
         """Forget this download's record and delete its temp file (a cancelled download)."""
@@ -164,15 +156,11 @@ class PartialRecords:
             remove_recorded(partial)
 
 
-def _parse(raw: bytes) -> Partial | None:
+def _parse(fields: dict[str, Any] | None) -> Partial | None:
     """A record read back, each field type-checked; None for anything else. The
     temp name must be one :func:`create_temp` makes, so a damaged record cannot
     point the client at another file."""
-    try:
-        fields: Any = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(fields, dict) or set(fields) != set(_FIELD_TYPES):
+    if fields is None or set(fields) != set(_FIELD_TYPES):
         return None
     if type(fields["mtime"]) is int:
         fields["mtime"] = float(fields["mtime"])
@@ -184,14 +172,5 @@ def _parse(raw: bytes) -> Partial | None:
 
 
 def default_records() -> PartialRecords:
-    """The records of this user: ``ferry/partial-downloads`` in the state folder
-    (``$XDG_STATE_HOME``, ``~/.local/state`` on Linux). platformdirs knows the
-    other systems' folders; the terminal client runs without it (``python -S``)."""
-    try:
-        import platformdirs
-
-        base = Path(platformdirs.user_state_dir("ferry", appauthor=False))
-    except ImportError:
-        state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-        base = Path(state) / "ferry"
-    return PartialRecords(base / "partial-downloads")
+    """The records of this user: ``ferry/partial-downloads`` in the state folder."""
+    return PartialRecords(state_folder("partial-downloads"))

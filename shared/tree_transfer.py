@@ -1,0 +1,523 @@
+"""Whole folders both ways over one connection: :func:`get_tree` and :func:`put_tree`.
+
+Many small files are round trips, not bytes, so requests are pipelined:
+
+- downloads send up to :data:`WINDOW` ``get`` requests (and at most
+  :data:`WINDOW_BYTES` of them) before reading the first answer, and refill the
+  window when half of it is answered. The bound keeps the unread requests
+  inside the socket buffers, so neither side can block the other.
+- uploads cannot send a body before ``ready`` (after a refusal the body would
+  be read as headers), so each file costs one round trip: the next ``put`` goes
+  out with the previous body, and the previous final answer is read together
+  with the next ``ready``, instead of two round trips per file.
+
+What goes out waits in an :class:`_Outbox` until the next answer is read, so
+a small file's body, its trailer and the next request are one ``sendall``: on
+loopback every send also runs the receiver's side of TCP and wakes it.
+
+One file's failure (``exists``, ``not_found``, a name that cannot be saved
+here, a local file that cannot be read) goes into the :class:`TreeReport` and
+the transfer goes on; a failure that closes the connection raises.
+
+Names from the server are untrusted: every name of a path becomes a safe local
+name (local_names.py), every folder on the way is created here and must be a
+real folder (a symlink planted in the destination is not followed), and two
+remote paths that would be one local file (``CON`` and ``_CON``, or two cases
+where the folder ignores case) are reported rather than one replacing the other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .errors import ErrorCode, FerryError
+from .framing import encode_header
+from .local_names import destination_rules, safe_local_name
+from .messages import FOLDERS, MTIME, TRAILER, Get, Mkdir, Put, Request, encode_trailer, raise_for_error
+from .messages import field as header_field
+from .names import name_problem
+from .partial_downloads import create_temp, publish_temp
+from .paths import check_path
+from .sending import file_sha256
+from .transfer_errors import TransferCancelled
+
+if TYPE_CHECKING:
+    from .client import FerryClient
+
+#: Requests sent ahead of the answers being read.
+WINDOW = 64
+#: ... and at most this many bytes of them: far below any socket buffer.
+WINDOW_BYTES = 32 * 1024
+#: Files up to this size are read whole, hashed and sent in one ``sendall``;
+#: larger ones go through the client's streaming body (sending.py).
+SMALL_FILE = 1 << 20
+
+
+class TreeProgress(NamedTuple):
+    """Where a tree transfer stands: files and bytes, done and in all."""
+
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+
+
+@dataclass(frozen=True)
+class TreeFailure:
+    path: str  # relative to the transferred folder, as on the server
+    code: str
+    message: str
+
+
+@dataclass
+class TreeReport:
+    """What a tree transfer did: the paths it transferred and those it could not."""
+
+    done: list[str] = field(default_factory=list)
+    failed: list[TreeFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def lines(self) -> list[str]:
+        """One line per failure, for a person."""
+        return [f"{failure.path}: {failure.message} ({failure.code})" for failure in self.failed]
+
+
+TreeCallback = Callable[[TreeProgress], None]
+
+
+class _Tally:
+    """The one progress callback of a whole tree."""
+
+    def __init__(self, callback: TreeCallback | None, files: int, size: int) -> None:
+        self.callback = callback
+        self.files_total, self.bytes_total = files, size
+        self.files_done = self.bytes_done = 0
+
+    def report(self, in_flight: int = 0) -> None:
+        if self.callback:
+            self.callback(TreeProgress(self.files_done, self.files_total, self.bytes_done + in_flight, self.bytes_total))
+
+    def file(self, size: int) -> None:
+        self.files_done += 1
+        self.bytes_done += size
+        self.report()
+
+
+class _Outbox:
+    """Requests and small bodies, sent together when the next answer is needed."""
+
+    def __init__(self, client: FerryClient) -> None:
+        self.client = client
+        self._data = bytearray()
+
+    def request(self, request: Request) -> int:
+        """Queue ``request`` (refused if not offered, as the client refuses it); its size."""
+        data = self.client._encode_request(request)
+        self._data += data
+        return len(data)
+
+    def add(self, data: bytes) -> None:
+        self._data += data
+
+    def flush(self) -> None:
+        if self._data:
+            self.client._send_raw(bytes(self._data))
+            self._data.clear()
+
+    def answer(self) -> dict[str, Any]:
+        """The next response (the server's error raised), after sending what waits."""
+        self.flush()
+        return raise_for_error(self.client._read_header())
+
+
+def _join(base: str, relative: str) -> str:
+    return f"{base}/{relative}" if base and relative else base or relative
+
+
+def _check_cancel(client: FerryClient, cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        client.close()
+        raise TransferCancelled()
+
+
+def _fail(client: FerryClient, report: TreeReport, path: str, error: FerryError) -> None:
+    """Record one file's failure; re-raise it if it closed the connection."""
+    if client.closed:
+        raise error
+    report.failed.append(TreeFailure(path, str(error.code), error.message))
+
+
+# -- downloads -----------------------------------------------------------------
+
+
+class _LocalTree:
+    """The destination: folders made one name at a time, names claimed once."""
+
+    def __init__(self, root: Path) -> None:
+        try:  # made if missing, as rsync and mirror make it: the user named it
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FerryError("local_io", f"cannot make the folder {root}: {exc.strerror or exc}") from None
+        self.root = root.resolve()
+        if not self.root.is_dir():
+            raise FerryError("local_io", f"{root} is not a folder")
+        self.rules = destination_rules(self.root)
+        self._claimed: dict[str, str] = {}
+        self._folders: dict[tuple[str, ...], Path] = {(): self.root}
+
+    def claim(self, remote: str) -> tuple[tuple[str, ...], str]:
+        """The local folder names and file name for ``remote`` (a relative path);
+        ``bad_name`` or ``exists`` when it cannot be saved as its own file."""
+        names = tuple(safe_local_name(name) for name in remote.split("/"))
+        key = "/".join(self.rules.key(name) for name in names)
+        other = self._claimed.setdefault(key, remote)
+        if other != remote:
+            raise FerryError(ErrorCode.EXISTS, f"would be the same local file as {other!r}")
+        return names[:-1], names[-1]
+
+    def folder(self, names: tuple[str, ...]) -> Path:
+        """The local folder of these (safe) names, created if missing. A step that
+        exists and is not a real folder (a file, a symlink) is refused."""
+        known = self._folders.get(names)
+        if known is not None:
+            return known
+        parent = self.folder(names[:-1])
+        path = parent / names[-1]
+        try:
+            with contextlib.suppress(FileExistsError):
+                path.mkdir()
+            is_folder = stat.S_ISDIR(os.lstat(path).st_mode)
+        except OSError as exc:
+            raise FerryError("local_io", f"cannot create the folder {path}: {exc.strerror or exc}") from None
+        if not is_folder:
+            raise FerryError(ErrorCode.EXISTS, f"{path} exists and is not a folder")
+        self._folders[names] = path
+        return path
+
+
+@dataclass
+class _Download:
+    remote: str  # relative to the tree
+    folder: tuple[str, ...]
+    name: str
+    size: int
+
+
+class _FileSink:
+    """A download's temp file. A local write error is kept, and the rest of the
+    body is read and dropped: the connection must stay in step."""
+
+    def __init__(self, folder: Path) -> None:
+        self.error: OSError | None = None
+        self.temp: Path | None = None
+        self._fd = -1
+        try:
+            self._fd, self.temp = create_temp(folder)
+        except OSError as exc:
+            self.error = exc
+
+    def write(self, data: bytes | memoryview) -> int:
+        view = memoryview(data)
+        while view and self.error is None:
+            try:
+                view = view[os.write(self._fd, view) :]
+            except OSError as exc:
+                self.error = exc
+        return len(data)
+
+    def close(self, keep: bool) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if not keep and self.temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temp)
+
+
+def get_tree(
+    client: FerryClient,
+    remote_path: str,
+    directory: Path,
+    *,
+    progress: TreeCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> TreeReport:
+    check_path(remote_path, root_allowed=True)
+    local = _LocalTree(directory)
+    report = TreeReport()
+    if client.greeting.offers(FOLDERS) or remote_path:
+        entries = client.list(remote_path, folders=True, recursive=True)
+    else:  # a version 1 server: the root's files are the whole tree
+        entries = client.list()
+    plan: list[_Download] = []
+    for entry in entries:
+        try:
+            folder, name = local.claim(entry.name)
+            if not hasattr(entry, "size"):  # a RemoteFolder
+                local.folder((*folder, name))
+                continue
+            plan.append(_Download(entry.name, folder, name, entry.size))
+        except FerryError as exc:
+            _fail(client, report, entry.name, exc)
+    tally = _Tally(progress, len(plan), sum(item.size for item in plan))
+    tally.report()
+    outbox = _Outbox(client)
+    waiting: deque[tuple[_Download, int]] = deque()
+    unread = 0
+    queue = iter(plan)
+    pending = next(queue, None)
+    while pending is not None or waiting:
+        _check_cancel(client, cancel)
+        if len(waiting) <= WINDOW // 2:
+            while pending is not None and len(waiting) < WINDOW and unread < WINDOW_BYTES:
+                sent = outbox.request(Get(_join(remote_path, pending.remote)))
+                waiting.append((pending, sent))
+                unread += sent
+                pending = next(queue, None)
+        item, sent = waiting.popleft()
+        unread -= sent
+        _receive_one(outbox, local, item, tally, report, cancel)
+    return report
+
+
+def _receive_one(
+    outbox: _Outbox, local: _LocalTree, item: _Download, tally: _Tally, report: TreeReport, cancel: threading.Event | None
+) -> None:
+    client = outbox.client
+    try:
+        response = outbox.answer()
+    except FerryError as exc:
+        _fail(client, report, item.remote, exc)
+        tally.file(0)
+        return
+    size, length = client._get_header(response, 0)
+    try:
+        mtime = header_field(response, "mtime", float)
+    except FerryError:
+        client.close()  # the body cannot be found any more
+        raise
+    tally.bytes_total += size - item.size  # it may have changed since the listing
+    try:
+        folder = local.folder(item.folder)
+        sink = _FileSink(folder)
+    except FerryError as exc:
+        folder, sink = None, None
+        failure: FerryError | None = exc
+    else:
+        failure = None
+    write = sink.write if sink is not None else None
+    kept = False
+    try:
+        client._receive_body(length, write, 0, size, (lambda done, _total: tally.report(done)) if length > SMALL_FILE else None, cancel)
+        if sink is not None and sink.error is not None:
+            failure = FerryError("local_io", f"cannot write {folder}: {sink.error.strerror or sink.error}")
+        if failure is None and sink is not None and sink.temp is not None and folder is not None:
+            sink.close(keep=True)
+            kept = True
+            try:
+                publish_temp(sink.temp, folder / item.name, mtime)
+            except OSError as exc:
+                kept = False
+                failure = FerryError("local_io", f"cannot save {folder / item.name}: {exc.strerror or exc}")
+    finally:
+        if sink is not None:
+            sink.close(keep=kept)
+    if failure is not None:
+        _fail(client, report, item.remote, failure)
+        tally.file(0)
+    else:
+        report.done.append(item.remote)
+        tally.file(size)
+
+
+# -- uploads -------------------------------------------------------------------
+
+
+@dataclass
+class _Upload:
+    remote: str  # relative to the tree
+    local: Path
+    size: int
+
+
+def _walk(directory: Path, report: TreeReport) -> tuple[list[str], list[_Upload]]:
+    """The local tree's folders and files, as relative remote paths. Symbolic
+    links are not followed (a link to a folder could lead anywhere); names the
+    protocol cannot carry (hidden ones included) are reported, not sent."""
+    folders: list[str] = []
+    files: list[_Upload] = []
+    for top, dirnames, filenames in os.walk(directory):
+        relative = Path(top).relative_to(directory).as_posix()
+        prefix = "" if relative == "." else relative
+        for name in sorted(dirnames):
+            if name_problem(name) is not None or os.path.islink(os.path.join(top, name)):
+                report.failed.append(
+                    TreeFailure(_join(prefix, name), ErrorCode.BAD_NAME.value, "not sent: " + (name_problem(name) or "a symbolic link"))
+                )
+                dirnames.remove(name)
+            else:
+                folders.append(_join(prefix, name))
+        for name in sorted(filenames):
+            path = Path(top) / name
+            problem = name_problem(name)
+            if problem is not None:
+                report.failed.append(TreeFailure(_join(prefix, name), ErrorCode.BAD_NAME.value, f"not sent: {problem}"))
+                continue
+            try:
+                info = path.lstat()
+            except OSError:
+                continue  # gone since the walk saw it
+            if stat.S_ISREG(info.st_mode):
+                files.append(_Upload(_join(prefix, name), path, info.st_size))
+            else:
+                kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+                report.failed.append(TreeFailure(_join(prefix, name), ErrorCode.BAD_NAME.value, f"not sent: {kind}"))
+    return folders, files
+
+
+def put_tree(
+    client: FerryClient,
+    directory: Path,
+    remote_path: str,
+    *,
+    overwrite: bool = False,
+    progress: TreeCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> TreeReport:
+    check_path(remote_path, root_allowed=True)
+    if not directory.is_dir():
+        raise FerryError("local_io", f"{directory} is not a folder")
+    report = TreeReport()
+    folders, files = _walk(directory, report)
+    if not client.greeting.offers(FOLDERS) and (remote_path or folders):
+        raise client._not_offered(Mkdir(remote_path or folders[0]))
+    outbox = _Outbox(client)
+    _make_folders(outbox, [remote_path] if remote_path else [], folders, remote_path, report)
+    tally = _Tally(progress, len(files), sum(item.size for item in files))
+    tally.report()
+    previous: tuple[_Upload, str | None] | None = None
+    for item in files:
+        _check_cancel(client, cancel)
+        started = _start_put(outbox, item, remote_path, overwrite, report)
+        if previous is not None:
+            _finish_put(outbox, *previous, tally, report)
+            previous = None
+        if started is None:
+            tally.file(0)
+            continue
+        request, data = started
+        try:
+            outbox.answer()  # ready
+        except FerryError as exc:
+            _fail(client, report, item.remote, exc)
+            tally.file(0)
+            continue
+        previous = (item, _send_put_body(outbox, item, request, data, tally, cancel))
+    if previous is not None:
+        _finish_put(outbox, *previous, tally, report)
+    outbox.flush()
+    return report
+
+
+def _make_folders(outbox: _Outbox, base: list[str], folders: list[str], remote_path: str, report: TreeReport) -> None:
+    """``mkdir -p`` the remote folder and every local folder under it, pipelined
+    (``mkdir`` has one answer and no body)."""
+    requests = [Mkdir(path, parents=True) for path in base] + [Mkdir(_join(remote_path, folder), parents=True) for folder in folders]
+    names = base + folders
+    waiting: deque[tuple[str, int]] = deque()
+    unread = 0
+    index = 0
+    while index < len(requests) or waiting:
+        if len(waiting) <= WINDOW // 2:
+            while index < len(requests) and len(waiting) < WINDOW and unread < WINDOW_BYTES:
+                sent = outbox.request(requests[index])
+                waiting.append((names[index], sent))
+                unread += sent
+                index += 1
+        name, sent = waiting.popleft()
+        unread -= sent
+        try:
+            outbox.answer()
+        except FerryError as exc:
+            _fail(outbox.client, report, name, exc)
+
+
+def _start_put(outbox: _Outbox, item: _Upload, remote_path: str, overwrite: bool, report: TreeReport) -> tuple[Put, bytes | None] | None:
+    """Queue ``item``'s ``put`` (a small file is read and hashed first); None when
+    the local file cannot be read (reported)."""
+    client = outbox.client
+    trailer = client.greeting.offers(TRAILER)
+    data: bytes | None = None
+    try:
+        info = item.local.stat()
+        size, mtime = info.st_size, info.st_mtime
+        if size <= SMALL_FILE:
+            data = item.local.read_bytes()
+            size = len(data)
+            digest = None if trailer else hashlib.sha256(data).hexdigest()
+        else:
+            digest = None if trailer else file_sha256(item.local).hexdigest()
+    except OSError as exc:
+        report.failed.append(TreeFailure(item.remote, "local_io", f"cannot read {item.local}: {exc.strerror or exc}"))
+        return None
+    item.size = size
+    request = Put(
+        _join(remote_path, item.remote),
+        size,
+        overwrite,
+        digest,
+        trailer=True if trailer else None,
+        mtime=mtime if client.greeting.offers(MTIME) else None,
+    )
+    outbox.request(request)
+    return request, data
+
+
+def _send_put_body(
+    outbox: _Outbox, item: _Upload, request: Put, data: bytes | None, tally: _Tally, cancel: threading.Event | None
+) -> str | None:
+    """Queue or send the body (and trailer) after ``ready``; the digest the server must answer with."""
+    if data is not None:
+        outbox.add(data)
+        if request.trailer:
+            digest = hashlib.sha256(data).hexdigest()
+            outbox.add(encode_header(encode_trailer(digest)))
+            return digest
+        return request.sha256
+    client = outbox.client
+    outbox.flush()
+    hasher = hashlib.sha256() if request.trailer else None
+    try:
+        with open(item.local, "rb") as source:
+            client._send_upload(source.fileno(), 0, request.size, hasher, lambda done, _total: tally.report(done), cancel)
+    except OSError as exc:  # the open: nothing was sent, and nothing else can be
+        client.close()
+        raise FerryError("local_io", f"cannot read {item.local}: {exc.strerror or exc}") from None
+    return hasher.hexdigest() if hasher is not None else request.sha256
+
+
+def _finish_put(outbox: _Outbox, item: _Upload, digest: str | None, tally: _Tally, report: TreeReport) -> None:
+    client = outbox.client
+    try:
+        response = outbox.answer()
+        stored = header_field(response, "sha256", str).lower()
+        if digest is not None and stored != digest:
+            raise FerryError(ErrorCode.CHECKSUM_MISMATCH, "the server stored different bytes than were sent")
+    except FerryError as exc:
+        _fail(client, report, item.remote, exc)
+        tally.file(0)
+        return
+    report.done.append(item.remote)
+    tally.file(item.size)
