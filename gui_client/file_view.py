@@ -16,6 +16,8 @@ from typing import Any
 
 from PIL import ImageTk
 
+from shared.client import RemoteFile
+
 from .file_list import FileList, Listing
 from .icons import Icons
 from .theme import Metrics, set_label_style, text_width
@@ -143,9 +145,20 @@ class FileView(ttk.Frame):
         self._shown = None
 
     def reorder(self) -> None:
-        """Show the model's visible rows in the model's order."""
+        """Show the model's visible rows in the model's order.
+
+        Rows the filter hides leave the selection, and the window hears of it:
+        Tk drops detached rows from the selection without a ``<<TreeviewSelect>>``,
+        so the preview and Download would still act on a file nobody sees."""
         iids = self._iids
-        self.tree.set_children("", *[iids[i] for i in self.model.visible])
+        shown = [iids[i] for i in self.model.visible]
+        before = self.tree.selection()
+        self.tree.set_children("", *shown)
+        hidden = set(self.tree.selection()) - set(shown)
+        if hidden:  # Tk versions that keep a detached row selected
+            self.tree.selection_remove(*hidden)
+        if self.tree.selection() != before:
+            self._on_select(self.selected_names())
         self.show_headings()
 
     def show_headings(self) -> None:
@@ -154,12 +167,18 @@ class FileView(ttk.Frame):
             arrow = ARROWS[self.model.descending] if name == self.model.sort_column else ""
             self.tree.heading(column, text=HEADINGS[name] + arrow)
 
+    def _row_files(self) -> list[RemoteFile]:
+        """The files the rows were built from. A row's id is its index in *this*
+        listing; the model may already hold a newer one (``reload`` reads the old
+        selection after the model changed), where the same index is another file."""
+        return self._shown.files if self._shown is not None else []
+
     def selected_names(self) -> list[str]:
-        files = self.model.files
+        files = self._row_files()
         return [files[int(iid)].name for iid in self.tree.selection() if iid.isdigit() and int(iid) < len(files)]
 
     def visible_names(self) -> list[str]:
-        files = self.model.files
+        files = self._row_files()
         return [files[int(iid)].name for iid in self.tree.get_children("")]
 
     def select_names(self, names: list[str]) -> None:
