@@ -23,13 +23,13 @@ from typing import Any, Protocol
 
 from shared.address import parse_address
 from shared.client import ConnectionLost, FerryClient, Greeting
-from shared.errors import FerryError
+from shared.errors import ErrorCode, FerryError
 from shared.local_names import CASE_SENSITIVE, DestinationRules, FolderNames, destination_rules, safe_local_name
 from shared.names import name_problem
 from shared.tls import TlsSettings
 
 from .conflicts import Choice, Conflict, TransferPlan
-from .errors_text import describe
+from .errors_text import connect_problem, describe
 from .file_kinds import can_preview
 from .file_list import FileList, prepare
 from .settings import Settings
@@ -39,6 +39,11 @@ log = logging.getLogger("gui.controller")
 
 #: Socket timeout of the browsing connection (connect, list, preview).
 BROWSE_TIMEOUT = 15.0
+
+#: The preview's words for bytes Pillow cannot read (its own message names a BytesIO object).
+DAMAGED_PICTURE = "This picture cannot be shown (the file is damaged or not an image)"
+
+READ_ONLY_TEXT = "This server is read-only: it accepts no uploads"
 
 Answer = Callable[[Choice | None, bool], None]
 """The reply to a conflict question: a choice (None: the dialog was closed) and "apply to all"."""
@@ -80,6 +85,9 @@ class Controller:
         self.server: Server | None = None
         self.greeting: Greeting | None = None
         self.error = ""
+        #: The server refused an upload with ``read_only``: the greeting does not say
+        #: so, the first refusal does. Until the next connect, no upload is offered.
+        self.read_only = False
         self._generation = 0
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._browse_client: FerryClient | None = None  # touched by the browse worker only
@@ -106,6 +114,7 @@ class Controller:
         self.settings.host, self.settings.port = host, port
         self._save_settings()
         self._generation += 1
+        self.read_only = False
         self.files.replace([])
         self.listener.files_changed()
         self._set_state(ConnectionState.CONNECTING, f"Connecting to {self.server}…")
@@ -116,6 +125,7 @@ class Controller:
     def disconnect(self) -> None:
         self._generation += 1
         self.server, self.greeting = None, None
+        self.read_only = False
         self._listing = self._list_again = False
         self._submit(self._browse_close)
         self.files.replace([])
@@ -233,16 +243,17 @@ class Controller:
             except ConnectionLost:
                 self._browse_close()
                 self._browse_connection(server).get_into(name, buffer)
+        except (FerryError, OSError) as exc:
+            self._post(self._preview_arrived, generation, name, None, describe(exc))
+            return
+        try:
             from PIL import Image  # imported here: the logic layer needs Pillow only for previews
 
             with Image.open(io.BytesIO(buffer.getvalue())) as image:
                 image.thumbnail((max_pixels, max_pixels))
                 thumbnail = image.convert("RGBA")
-        except (FerryError, OSError) as exc:
-            self._post(self._preview_arrived, generation, name, None, describe(exc))
-            return
-        except Exception as exc:  # Pillow raises several kinds for a damaged image
-            self._post(self._preview_arrived, generation, name, None, f"No preview: {type(exc).__name__}")
+        except Exception:  # Pillow raises several kinds (OSError, ValueError, SyntaxError...) for a damaged image
+            self._post(self._preview_arrived, generation, name, None, DAMAGED_PICTURE)
             return
         self._post(self._preview_arrived, generation, name, thumbnail, "")
 
@@ -283,6 +294,9 @@ class Controller:
         protocol refuses are reported, not sent."""
         if self.server is None:
             self.listener.report("Connect to a server before uploading", error=True)
+            return
+        if self.read_only:
+            self.listener.report(READ_ONLY_TEXT, error=True)
             return
         uploads, refused = [], []
         for raw in paths:
@@ -338,6 +352,8 @@ class Controller:
     def _transfer_changed(self, view: TransferView) -> None:
         if view.direction is Direction.UPLOAD and view.state is State.DONE:
             self.refresh()
+        if view.state is State.FAILED and view.error_code == ErrorCode.READ_ONLY and view.direction is Direction.UPLOAD:
+            self.read_only = True
         if view.state is State.FAILED:
             self.listener.report(f"{view.name}: {view.error}", error=True)
         self.listener.transfer_changed(view)
@@ -363,6 +379,4 @@ class Controller:
 
 
 def _connect_message(server: Server, exc: BaseException) -> str:
-    if isinstance(exc, FerryError) and exc.code == "connection_failed":
-        return f"The server at {server} is unreachable. Is it running, and is the address right?"
-    return describe(exc)
+    return connect_problem(str(server), server.token is not None, exc)

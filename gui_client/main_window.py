@@ -22,7 +22,7 @@ from .bridge import Bridge
 from .conflict_dialog import ConflictDialog
 from .conflicts import Conflict
 from .connect_bar import ConnectBar
-from .controller import Answer, ConnectionState, Controller
+from .controller import READ_ONLY_TEXT, Answer, ConnectionState, Controller
 from .file_view import FileView
 from .formatting import count_text, human_size
 from .icons import Icons
@@ -169,6 +169,9 @@ class MainWindow:
         if self.controller.server is None:
             self.report("Connect to a server before uploading", error=True)
             return
+        if self.controller.read_only:  # Ctrl+U still reaches here with the button off
+            self.report(READ_ONLY_TEXT, error=True)
+            return
         paths = os_dialogs.ask_open_files(self.root, self._last_upload_dir)
         if paths:
             self._last_upload_dir = str(Path(paths[0]).parent)
@@ -254,6 +257,8 @@ class MainWindow:
 
     def transfer_changed(self, view: TransferView) -> None:
         self.transfers_panel.show(view)
+        if view.state is State.FAILED:
+            self._enable_buttons()  # a read_only refusal turns Upload off
         if view.state is State.DONE:
             self.report(f"{'Downloaded' if view.direction == 'download' else 'Uploaded'} {escape_name(view.name)}")
         running = self.controller.transfers.active_count()
@@ -284,7 +289,8 @@ class MainWindow:
         connected = self.controller.state == ConnectionState.CONNECTED
         has_server = self.controller.server is not None
         self.download_button.state(["!disabled"] if connected and self.file_view.selected_names() else ["disabled"])
-        self.upload_button.state(["!disabled"] if has_server else ["disabled"])
+        can_upload = has_server and not self.controller.read_only
+        self.upload_button.state(["!disabled"] if can_upload else ["disabled"])
         self.refresh_button.state(["!disabled"] if has_server else ["disabled"])
 
     def _show_summary(self) -> None:

@@ -74,7 +74,7 @@ class TransferRow:
         set_label_style(self.state, "Error.TLabel" if view.state is State.FAILED else "TLabel")
         if view.state.finished:
             self.button.configure(text="Retry", state="normal" if view.state in (State.FAILED, State.CANCELLED) else "disabled")
-            if view.state is State.DONE:
+            if view.state is State.DONE or not view.retryable:
                 self.button.grid_remove()
         else:
             self.button.configure(text="Cancel", state="normal")

@@ -29,7 +29,7 @@ from shared.local_names import local_path
 from shared.partial_downloads import default_records
 from shared.tls import TlsSettings
 
-from .errors_text import describe
+from .errors_text import FINAL_CODES, describe, error_code
 
 log = logging.getLogger("gui.transfers")
 
@@ -85,7 +85,14 @@ class TransferView:
     speed: float = 0.0  # bytes per second
     eta: float | None = None  # seconds
     error: str = ""
+    error_code: str = ""  # the protocol's code of ``error``; "" for a local error
     resumed_from: int = 0
+
+    @property
+    def retryable(self) -> bool:
+        """False when the same request would be refused again (read-only server,
+        policy, size limit): the window offers no Retry then."""
+        return self.error_code not in FINAL_CODES
 
     @property
     def fraction(self) -> float:
@@ -166,7 +173,7 @@ class TransferQueue:
         A download continues from its partial file when one was kept."""
         with self._lock:
             job = self._jobs.get(transfer_id)
-            if job is None or job.view.state not in (State.FAILED, State.CANCELLED):
+            if job is None or job.view.state not in (State.FAILED, State.CANCELLED) or not job.view.retryable:
                 return
             if server is not None:
                 job.server = server
@@ -174,7 +181,7 @@ class TransferQueue:
             job.client = None
             job.attempt += 1
             job.done = 0
-            self._update(job, state=State.QUEUED, done=0, speed=0.0, eta=None, error="", resumed_from=0)
+            self._update(job, state=State.QUEUED, done=0, speed=0.0, eta=None, error="", error_code="", resumed_from=0)
             self._schedule()
 
     def clear_finished(self) -> list[int]:
@@ -314,21 +321,21 @@ class TransferQueue:
                     client.close()
                 else:
                     client.quit()
-            state, error = State.DONE, ""
+            state, error, code = State.DONE, "", ""
         except BaseException as exc:  # noqa: BLE001 -- every failure becomes the row's reason
             if cancel.is_set() or isinstance(exc, TransferCancelled):
-                state, error = State.CANCELLED, ""
+                state, error, code = State.CANCELLED, "", ""
                 if job.direction is Direction.DOWNLOAD and job.client is not None:
                     _remove_partial(job)  # cancelled on purpose: nothing to resume
             else:
-                state, error = State.FAILED, describe(exc)
+                state, error, code = State.FAILED, describe(exc), error_code(exc)
                 if not isinstance(exc, (FerryError, OSError)):
                     log.exception("transfer %s failed unexpectedly", job.id)
         with self._lock:
             if not current():
                 return  # this attempt was cancelled while connecting and is reported already
             job.client = None
-            changes: dict[str, object] = {"state": state, "error": error, "eta": None, **outcome}
+            changes: dict[str, object] = {"state": state, "error": error, "error_code": code, "eta": None, **outcome}
             if state is State.DONE:
                 changes["done"] = job.view.total
             self._update(job, **changes)

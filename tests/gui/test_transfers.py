@@ -135,7 +135,7 @@ def test_server_killed_mid_download_then_reconnect_and_resume(app, server_factor
 
     app.window.refresh_button.invoke()  # the list cannot load either: said in words
     app.pump_until(lambda: app.window.controller.state == "failed", what="the failed refresh")
-    assert "unreachable" in app.status_message()
+    assert "No server answers" in app.status_message()
 
     restarted = server_factory("--workers", "2")  # the server is back, on a new port
     app.connect(restarted)

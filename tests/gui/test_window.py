@@ -50,9 +50,9 @@ def test_unreachable_server_is_a_sentence(app, server):
     server.stop()
     app.connect(server)
     assert app.window.controller.state == "failed"
-    assert "unreachable" in app.status_message()
+    assert "No server answers" in app.status_message()
     assert "Traceback" not in app.status_message()
-    assert "unreachable" in str(app.window.file_view.empty.cget("text"))
+    assert "No server answers" in str(app.window.file_view.empty.cget("text"))
 
 
 def test_sort_by_each_column_and_filter(app, server, library):
