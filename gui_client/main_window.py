@@ -309,9 +309,9 @@ class MainWindow:
         elif state == ConnectionState.CONNECTING:
             self.file_view.show_empty("Connecting…")
         elif state == ConnectionState.FAILED and summary.total == 0:
-            self.file_view.show_empty(
-                escape_text(self.controller.error) + "\nCheck the address and press Connect to try again.", error=True
-            )
+            # The sentence says what to do (untick TLS, enter a token...): no generic
+            # "check the address" after it, which would contradict it.
+            self.file_view.show_empty(escape_text(self.controller.error), error=True)
         elif summary.total == 0:
             self.file_view.show_empty("No files on the server yet.\nDrop files here or press Upload to add some.")
         elif summary.shown == 0:

@@ -44,6 +44,7 @@ def test_tls_against_a_plain_server_says_to_untick_tls(app, server, tmp_path, mo
     assert app.window.controller.state == "failed"
     host, port = server.address
     assert app.status_message() == f"The server at {host}:{port} does not speak TLS: untick TLS and connect again"
+    assert str(app.window.file_view.empty.cget("text")) == app.status_message()  # no contradicting "check the address"
 
 
 def test_nothing_listening_and_an_unknown_host_are_told_apart(app, server):
