@@ -28,12 +28,18 @@ from .menu import Menu, enable_line_editing
 
 PROG = "run_client.py"
 COMMANDS = ("list", "stat", "get", "put")
+#: Exit statuses, as shells and scripts expect them (argparse's own usage status is 2;
+#: 128 + SIGINT is what a shell reports for a command stopped by Ctrl+C).
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 #: Environment variable read for the token when --token is not given.
 TOKEN_VARIABLE = "FERRY_TOKEN"
 
 DESCRIPTION = """\
 Ferry's terminal client. With a command it does one thing and exits 0 on
-success, or 1 after an 'error: <code>: <message>' line on stderr. Without a
+success, or after an 'error: <code>: <message>' line on stderr with 1 (a
+transfer or server error), 2 (a usage error) or 130 (Ctrl+C). Without a
 command it opens an interactive menu."""
 
 EPILOG = f"""\
@@ -170,18 +176,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not interrupt the report
         console.fail(interrupted())
-        return 1
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # stdout went away (`run_client.py HOST list | head -1`): stop quietly, as cat and ls do.
         _silence_stdout()
-        return 1
+        return EXIT_FAILED
     except OSError as exc:  # stdout cannot be written (a full disk...)
         _silence_stdout()
         console.fail(FerryError("local_io", f"cannot write the output: {exc.strerror or exc}"))
-        return 1
+        return EXIT_FAILED
+    except UsageError as exc:
+        console.fail(exc)
+        return EXIT_USAGE
     except FerryError as exc:
         console.fail(exc)
-        return 1
+        return EXIT_FAILED
 
 
 class _ClosedOutput(io.TextIOBase):

@@ -134,7 +134,7 @@ def test_list_names_prints_one_exact_name_per_line(addr, library):
 
 def test_list_json_and_names_cannot_be_combined(addr):
     result = run_client(addr, "list", "--json", "--names")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("error: usage: argument --names: not allowed with argument --json")
 
 
@@ -472,7 +472,7 @@ def test_ctrl_c_in_the_middle_of_a_download(server, library, downloads):
     put_file(library, "big.bin", os.urandom(1_000_000))
     with CuttingRelay(server.address, downstream_limit=300_000, hold=True) as relay:
         proc, stdout, stderr = interrupt_when_flowing(relay, "get", "big.bin", "-o", str(downloads))
-    assert (proc.returncode, stdout, stderr) == (1, "", "error: interrupted: stopped by Ctrl+C\n")
+    assert (proc.returncode, stdout, stderr) == (130, "", "error: interrupted: stopped by Ctrl+C\n")
     assert list(downloads.iterdir()) == []
 
 
@@ -480,7 +480,7 @@ def test_ctrl_c_in_the_middle_of_an_upload(server, library, tmp_path):
     source = put_file(tmp_path, "big.bin", os.urandom(2_000_000))
     with CuttingRelay(server.address, upstream_limit=500_000, hold=True) as relay:
         proc, stdout, stderr = interrupt_when_flowing(relay, "put", str(source))
-    assert (proc.returncode, stdout, stderr) == (1, "", "error: interrupted: stopped by Ctrl+C\n")
+    assert (proc.returncode, stdout, stderr) == (130, "", "error: interrupted: stopped by Ctrl+C\n")
     assert nothing_stored(server, library)
 
 
@@ -560,7 +560,7 @@ def test_a_server_that_needs_a_token_only_for_uploads(server_factory, library, t
 )
 def test_usage_errors(args, start):
     result = run_client(*args)
-    assert result.returncode == 1
+    assert result.returncode == 2, result
     [line] = result.stderr.splitlines()
     assert line.startswith(start) and line.endswith("(see run_client.py --help)"), line
 
