@@ -11,17 +11,19 @@ from __future__ import annotations
 import argparse
 import errno
 import io
+import math
 import os
 import signal
 import sys
 from typing import NoReturn
 
+from shared import __version__
 from shared.address import parse_address
 from shared.errors import FerryError
 from shared.tls import TlsSettings
 
 from . import commands
-from .connection import Connection, Server
+from .connection import TIMEOUT, Connection, Server
 from .console import Console
 from .failures import BAD_ADDRESS, LOCAL_IO, USAGE, interrupted
 from .menu import Menu, enable_line_editing
@@ -61,6 +63,18 @@ class UsageError(FerryError):
         super().__init__(USAGE, f"{message} (see {PROG} --help)")
 
 
+def positive_seconds(text: str) -> float:
+    """``--timeout``'s value: a finite number of seconds above zero (zero or less
+    would make every wait fail at once; no timeout at all could hang forever)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
+    return seconds
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
@@ -78,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="use TLS; without --ca-file the server's certificate is pinned on first use (like SSH)",
     )
     common.add_argument("--ca-file", default=argparse.SUPPRESS, metavar="PEM", help="use TLS and verify the server against these CAs")
+    common.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=argparse.SUPPRESS,
+        metavar="SECONDS",
+        help=f"give up connecting, or waiting for the server in an operation, after this long (default: {TIMEOUT:g})",
+    )
 
     parser = _Parser(
         prog=PROG,
@@ -89,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "address", metavar="HOST[:PORT]", help="the server, e.g. 127.0.0.1, files.lan:7069 or [::1]:7069 (default port 7069)"
     )
+    parser.add_argument("--version", action="version", version=f"ferry {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     listing = subparsers.add_parser("list", parents=[common], help="list the server's files")
@@ -147,7 +169,7 @@ def server_from(args: argparse.Namespace, environ: os._Environ[str] | dict[str, 
         token = environ.get(TOKEN_VARIABLE) or None
     ca_file = getattr(args, "ca_file", None)
     tls = TlsSettings(cafile=ca_file) if ca_file is not None or getattr(args, "tls", False) else None
-    return Server(host, port, token, tls)
+    return Server(host, port, token, tls, getattr(args, "timeout", TIMEOUT))
 
 
 def run(args: argparse.Namespace, console: Console) -> int:

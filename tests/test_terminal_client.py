@@ -9,11 +9,13 @@ import io
 import json
 import os
 import signal
+import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 
+import shared
 from shared.local_names import DestinationRules
 from terminal_client.commands import get_files
 from terminal_client.connection import Connection, Server
@@ -570,6 +572,29 @@ def test_help():
     assert_ok(result)
     for text in ("HOST[:PORT]", "list [--json | --names]", "get NAME... [-o DIR]", "put FILE... [--overwrite]", "FERRY_TOKEN"):
         assert text in result.stdout
+
+
+def test_version():
+    result = run_client("--version")
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"ferry {shared.__version__}\n", "")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
+def test_timeout_must_be_a_positive_number_of_seconds(value):
+    result = run_client(f"--timeout={value}", "127.0.0.1", "list")
+    assert result.returncode == 2, result
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: usage: argument --timeout: ") and line.endswith("(see run_client.py --help)"), line
+
+
+def test_timeout_bounds_the_wait_for_an_answer(server):
+    # The relay passes the greeting but holds the request: a server that stopped answering.
+    with CuttingRelay(server.address, upstream_limit=0, hold=True) as relay:
+        started = time.monotonic()
+        result = run_client(relay.address, "list", "--timeout", "0.5")
+        elapsed = time.monotonic() - started
+    assert_fails(result, "error: connection_lost: the server did not answer in time")
+    assert elapsed < 10, elapsed  # the default is 60 s
 
 
 def test_a_closed_pipe_on_stdout_ends_quietly(addr, library):
