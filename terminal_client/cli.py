@@ -48,7 +48,7 @@ EPILOG = f"""\
 commands:
   list [--json | --names]       the server's files: a table, JSON, or bare names
   stat NAME [--json]            size, modification time and sha256 of one file
-  get NAME... [-o DIR]          download files into DIR (default: here)
+  get NAME... [-o DIR|-]        download files into DIR (default: here), or one to stdout
   put FILE... [--overwrite]     upload files under their own names
 
 The token for a server that needs one comes from --token, --token-file or
@@ -136,8 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     stat.add_argument("--json", action="store_true", help="print a JSON object {name, size, mtime, sha256}")
 
     get = subparsers.add_parser("get", parents=[common], help="download files")
-    get.add_argument("names", metavar="NAME", nargs="+")
-    get.add_argument("-o", "--output-dir", metavar="DIR", default=".", help="the folder to save into; it must exist (default: here)")
+    get.add_argument("names", metavar="NAME", nargs="+", help="the name of a file on the server (see list)")
+    get.add_argument(
+        "-o",
+        "--output-dir",
+        metavar="DIR",
+        default=".",
+        help=f"the folder to save into; it must exist (default: here). '{commands.STANDARD_OUTPUT}' writes the file to standard output",
+    )
 
     put = subparsers.add_parser("put", parents=[common], help="upload files")
     put.add_argument("paths", metavar="FILE", nargs="+")
@@ -149,6 +155,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = build_parser().parse_args(argv)
     if args.command is None and args.address in COMMANDS:
         raise UsageError(f"the server's address goes before the command: {PROG} HOST[:PORT] {args.address} ...")
+    if args.command == "get" and args.output_dir == commands.STANDARD_OUTPUT and len(args.names) > 1:
+        raise UsageError(f"-o {commands.STANDARD_OUTPUT} writes one file to standard output, not {len(args.names)}")
     return args
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from shared.client import Uploaded
 from shared.errors import ErrorCode, FerryError
@@ -84,6 +85,23 @@ def download(
             return connection.run(lambda client: client.get(name, directory, local_name=local, progress=bar))
     except OSError as exc:  # the temp file, or the rename onto the target
         raise local_error(exc, "write", target) from None
+    except CannotConnect:
+        raise
+    except FerryError as exc:
+        raise about(name, exc) from None
+
+
+def download_to(connection: Connection, console: Console, name: str, sink: BinaryIO) -> None:
+    """Stream ``name`` into ``sink`` (standard output): no file, no temp file, and
+    the progress bar on stderr. A failure part way has written part of the file,
+    as a pipe cannot take bytes back; the exit status says so."""
+    check_name(name)
+    try:
+        with console.progress(name) as bar:
+            connection.run(lambda client: client.get_into(name, sink, progress=bar))
+        sink.flush()
+    except OSError as exc:
+        raise local_error(exc, "write", "standard output") from None
     except CannotConnect:
         raise
     except FerryError as exc:

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import signal
+import subprocess
 import time
 import unicodedata
 from pathlib import Path
@@ -205,6 +206,45 @@ def test_get_saves_into_the_current_folder_by_default(addr, library, downloads):
     assert result.stdout == ""
     assert (downloads / "random.bin").read_bytes() == data
     assert sorted(p.name for p in downloads.iterdir()) == ["random.bin"]  # no .part left
+
+
+def test_get_keeps_the_server_s_modification_time(addr, library, downloads):
+    put_file(library, "old.txt", b"from long ago", mtime=MTIME + 0.25)
+    assert_ok(run_client(addr, "get", "old.txt", "-o", str(downloads)))
+    assert (downloads / "old.txt").stat().st_mtime == MTIME + 0.25
+
+
+def run_binary(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(client_command(*args), stdin=subprocess.DEVNULL, capture_output=True, cwd=cwd, env=client_env(), timeout=30)
+
+
+def test_get_to_standard_output_is_binary_safe(addr, library, downloads):
+    data = os.urandom(300_000) + b"\r\n\x00\xff\xfe not UTF-8 \x1b[2J"
+    put_file(library, "random.bin", data)
+    result = run_binary(addr, "get", "random.bin", "-o", "-", cwd=downloads)
+    assert (result.returncode, result.stderr) == (0, b""), result.stderr
+    assert result.stdout == data
+    assert list(downloads.iterdir()) == []  # nothing saved, no temp file
+
+
+def test_get_to_standard_output_of_a_missing_file(addr, downloads):
+    result = run_binary(addr, "get", "nope.txt", "-o", "-", cwd=downloads)
+    assert (result.returncode, result.stdout) == (1, b"")
+    assert result.stderr.decode().startswith("error: not_found: ")
+
+
+def test_get_to_standard_output_takes_one_name(addr, downloads):
+    result = run_binary(addr, "get", "a.txt", "b.txt", "-o", "-", cwd=downloads)
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode().startswith("error: usage: -o - writes one file to standard output, not 2")
+
+
+def test_get_help_explains_name_and_output():
+    result = run_client("127.0.0.1", "get", "--help")
+    assert_ok(result)
+    help_text = " ".join(result.stdout.split())
+    assert "NAME the name of a file on the server" in help_text
+    assert "'-' writes the file to standard output" in help_text
 
 
 def test_get_several_names_into_a_folder(addr, library, downloads):
@@ -590,7 +630,7 @@ def test_usage_errors(args, start):
 def test_help():
     result = run_client("--help")
     assert_ok(result)
-    for text in ("HOST[:PORT]", "list [--json | --names]", "get NAME... [-o DIR]", "put FILE... [--overwrite]", "FERRY_TOKEN"):
+    for text in ("HOST[:PORT]", "list [--json | --names]", "get NAME... [-o DIR|-]", "put FILE... [--overwrite]", "FERRY_TOKEN"):
         assert text in result.stdout
 
 
