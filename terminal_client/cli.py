@@ -223,8 +223,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+class _ClosedBinaryOutput(io.RawIOBase):
+    """The bytes side of :class:`_ClosedOutput`, for ``get -o -``."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
 class _ClosedOutput(io.TextIOBase):
     """Stands in for a standard output the client was started without (``>&-``)."""
+
+    buffer = _ClosedBinaryOutput()
 
     def write(self, text: str) -> int:
         raise OSError(errno.EBADF, "standard output is closed")

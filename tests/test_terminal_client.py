@@ -705,6 +705,12 @@ def test_a_closed_stdout_is_a_local_error(addr, library):
     assert_fails(result, "error: local_io: cannot write the output: standard output is closed")
 
 
+def test_get_to_a_closed_standard_output_is_a_local_error(addr, library):
+    put_file(library, "a.txt", b"A")
+    result = run_client(addr, "get", "a.txt", "-o", "-", preexec_fn=lambda: os.close(1))
+    assert_fails(result, "error: local_io: 'a.txt': cannot write the download: standard output is closed")
+
+
 def test_tls_with_pinning_and_with_a_ca_file(server_factory, library, tmp_path):
     from tests.certificates import make_cert
 
