@@ -227,6 +227,23 @@ def test_get_to_standard_output_is_binary_safe(addr, library, downloads):
     assert list(downloads.iterdir()) == []  # nothing saved, no temp file
 
 
+def test_get_to_standard_output_read_in_part_ends_quietly(addr, library, downloads):
+    put_file(library, "big.bin", os.urandom(4_000_000))  # far more than a pipe holds
+    proc = subprocess.Popen(
+        client_command(addr, "get", "big.bin", "-o", "-"),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=downloads, env=client_env(),
+    )  # fmt: skip
+    try:
+        assert len(proc.stdout.read(10)) == 10
+        proc.stdout.close()  # as `| head -c 10` does
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert (proc.returncode, stderr) == (1, b"")
+
+
 def test_get_to_standard_output_of_a_missing_file(addr, downloads):
     result = run_binary(addr, "get", "nope.txt", "-o", "-", cwd=downloads)
     assert (result.returncode, result.stdout) == (1, b"")
