@@ -63,6 +63,7 @@ from .tls import KnownServers, TlsSettings, client_context, default_known_server
 from .transfer_errors import ConnectionLost, TransferCancelled
 from .tree_transfer import TreeProgress, TreeReport, get_tree, put_tree
 from .upload_records import default_upload_records
+from .wrong_server import foreign_speaker, greeting_wait, opens_json_object, readable, silent_peer
 
 #: Reused receive buffer size: large reads keep a Python receiver near the kernel's speed.
 RECV_CHUNK = 1 << 20
@@ -295,6 +296,7 @@ class FerryClient:
     # -- session -----------------------------------------------------------
 
     def _read_greeting(self) -> Greeting:
+        self._receive_first_bytes()
         header = self._read_header()
         if header.get("ok") is False:
             raise_for_error(header)
@@ -308,6 +310,28 @@ class FerryClient:
             max_upload=max_upload if type(max_upload) is int else None,
             features=offered_features(header),
         )
+
+    def _receive_first_bytes(self) -> None:
+        """Receive the greeting's first bytes, which must come soon and open a JSON
+        object: otherwise the peer is not a Ferry server, and wrong_server.py says
+        what it is instead of a wait for the whole timeout."""
+        wait = greeting_wait(self._timeout)
+        try:
+            if not readable(self._sock, wait):
+                raise silent_peer(self._sock, wait)
+            received = self._sock.recv_into(self._view)
+            if not received:
+                raise self._closed_by_peer("the server closed the connection")
+            first = bytes(self._view[:received])
+            if not opens_json_object(first):
+                raise foreign_speaker(first)
+        except OSError as exc:
+            self.close()
+            raise self._lost(exc) from None
+        except FerryError:
+            self.close()
+            raise
+        self._headers.feed(first)
 
     def auth(self, token: str) -> None:
         self._call(Auth(token))

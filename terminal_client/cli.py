@@ -11,36 +11,44 @@ from __future__ import annotations
 import argparse
 import errno
 import io
+import math
 import os
 import signal
 import sys
 from typing import NoReturn
 
+from shared import __version__
 from shared.address import parse_address
 from shared.errors import FerryError
 from shared.tls import TlsSettings
 
 from . import commands
-from .connection import Connection, Server
+from .connection import TIMEOUT, Connection, Server
 from .console import Console
 from .failures import BAD_ADDRESS, LOCAL_IO, USAGE, interrupted
 from .menu import Menu, enable_line_editing
 
 PROG = "run_client.py"
 COMMANDS = ("list", "stat", "get", "put")
+#: Exit statuses, as shells and scripts expect them (argparse's own usage status is 2;
+#: 128 + SIGINT is what a shell reports for a command stopped by Ctrl+C).
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 #: Environment variable read for the token when --token is not given.
 TOKEN_VARIABLE = "FERRY_TOKEN"
 
 DESCRIPTION = """\
 Ferry's terminal client. With a command it does one thing and exits 0 on
-success, or 1 after an 'error: <code>: <message>' line on stderr. Without a
+success, or after an 'error: <code>: <message>' line on stderr with 1 (a
+transfer or server error), 2 (a usage error) or 130 (Ctrl+C). Without a
 command it opens an interactive menu."""
 
 EPILOG = f"""\
 commands:
   list [--json | --names]       the server's files: a table, JSON, or bare names
   stat NAME [--json]            size, modification time and sha256 of one file
-  get NAME... [-o DIR]          download files into DIR (default: here)
+  get NAME... [-o DIR|-]        download files into DIR (default: here), or one to stdout
   put FILE... [--overwrite]     upload files under their own names
 
 The token for a server that needs one comes from --token, --token-file or
@@ -53,6 +61,18 @@ More: docs/terminal-client.md"""
 class UsageError(FerryError):
     def __init__(self, message: str) -> None:
         super().__init__(USAGE, f"{message} (see {PROG} --help)")
+
+
+def positive_seconds(text: str) -> float:
+    """``--timeout``'s value: a finite number of seconds above zero (zero or less
+    would make every wait fail at once; no timeout at all could hang forever)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
+    return seconds
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="use TLS; without --ca-file the server's certificate is pinned on first use (like SSH)",
     )
     common.add_argument("--ca-file", default=argparse.SUPPRESS, metavar="PEM", help="use TLS and verify the server against these CAs")
+    common.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=argparse.SUPPRESS,
+        metavar="SECONDS",
+        help=f"give up connecting, or waiting for the server in an operation, after this long (default: {TIMEOUT:g})",
+    )
 
     parser = _Parser(
         prog=PROG,
@@ -83,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "address", metavar="HOST[:PORT]", help="the server, e.g. 127.0.0.1, files.lan:7069 or [::1]:7069 (default port 7069)"
     )
+    parser.add_argument("--version", action="version", version=f"ferry {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     listing = subparsers.add_parser("list", parents=[common], help="list the server's files")
@@ -108,8 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     stat.add_argument("--json", action="store_true", help="print a JSON object {name, size, mtime, sha256}")
 
     get = subparsers.add_parser("get", parents=[common], help="download files")
-    get.add_argument("names", metavar="NAME", nargs="+")
-    get.add_argument("-o", "--output-dir", metavar="DIR", default=".", help="the folder to save into; it must exist (default: here)")
+    get.add_argument("names", metavar="NAME", nargs="+", help="the name of a file on the server (see list)")
+    get.add_argument(
+        "-o",
+        "--output-dir",
+        metavar="DIR",
+        default=".",
+        help=f"the folder to save into; it must exist (default: here). '{commands.STANDARD_OUTPUT}' writes the file to standard output",
+    )
 
     put = subparsers.add_parser("put", parents=[common], help="upload files")
     put.add_argument("paths", metavar="FILE", nargs="+")
@@ -121,6 +155,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = build_parser().parse_args(argv)
     if args.command is None and args.address in COMMANDS:
         raise UsageError(f"the server's address goes before the command: {PROG} HOST[:PORT] {args.address} ...")
+    if args.command == "get" and args.output_dir == commands.STANDARD_OUTPUT and len(args.names) > 1:
+        raise UsageError(f"-o {commands.STANDARD_OUTPUT} writes one file to standard output, not {len(args.names)}")
     return args
 
 
@@ -141,7 +177,7 @@ def server_from(args: argparse.Namespace, environ: os._Environ[str] | dict[str, 
         token = environ.get(TOKEN_VARIABLE) or None
     ca_file = getattr(args, "ca_file", None)
     tls = TlsSettings(cafile=ca_file) if ca_file is not None or getattr(args, "tls", False) else None
-    return Server(host, port, token, tls)
+    return Server(host, port, token, tls, getattr(args, "timeout", TIMEOUT))
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
@@ -170,22 +206,37 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not interrupt the report
         console.fail(interrupted())
-        return 1
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # stdout went away (`run_client.py HOST list | head -1`): stop quietly, as cat and ls do.
         _silence_stdout()
-        return 1
+        return EXIT_FAILED
     except OSError as exc:  # stdout cannot be written (a full disk...)
         _silence_stdout()
         console.fail(FerryError("local_io", f"cannot write the output: {exc.strerror or exc}"))
-        return 1
+        return EXIT_FAILED
+    except UsageError as exc:
+        console.fail(exc)
+        return EXIT_USAGE
     except FerryError as exc:
         console.fail(exc)
-        return 1
+        return EXIT_FAILED
+
+
+class _ClosedBinaryOutput(io.RawIOBase):
+    """The bytes side of :class:`_ClosedOutput`, for ``get -o -``."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: object) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
 
 
 class _ClosedOutput(io.TextIOBase):
     """Stands in for a standard output the client was started without (``>&-``)."""
+
+    buffer = _ClosedBinaryOutput()
 
     def write(self, text: str) -> int:
         raise OSError(errno.EBADF, "standard output is closed")

@@ -16,7 +16,10 @@ from shared.local_names import DestinationRules, FolderNames
 from . import listing
 from .connection import CannotConnect, Connection
 from .console import Console
-from .transfers import check_folder, check_name, download, upload
+from .transfers import check_folder, check_name, download, download_to, upload
+
+#: ``get -o -``: the file goes to standard output (as with curl, tar and scp's peers).
+STANDARD_OUTPUT = "-"
 
 
 def list_files(connection: Connection, console: Console, *, output: str = "table") -> int:
@@ -34,7 +37,13 @@ def stat_file(connection: Connection, console: Console, name: str, *, as_json: b
 
 
 def get_files(connection: Connection, console: Console, names: list[str], directory: str, rules: DestinationRules | None = None) -> int:
-    """``rules``: the folder's naming rules (default: probed; tests simulate others)."""
+    """``rules``: the folder's naming rules (default: probed; tests simulate others).
+    ``directory`` :data:`STANDARD_OUTPUT`: the one name's bytes go to stdout."""
+    if directory == STANDARD_OUTPUT:
+        [name] = names  # the command line allows one name only
+        console.out.flush()
+        download_to(connection, console, name, console.out.buffer)
+        return 0
     folder = check_folder(directory)
     here = FolderNames.of(folder, rules)
     return _each(console, names, lambda name: download(connection, console, name, folder, here))

@@ -19,7 +19,8 @@ from shared.tls import TlsSettings
 
 T = TypeVar("T")
 
-#: Seconds to wait for the server before a request fails with ``connection_lost``.
+#: Seconds to wait for the server before a request fails with ``connection_lost``
+#: (the default of ``--timeout``).
 TIMEOUT = 60.0
 
 
@@ -36,6 +37,7 @@ class Server:
     port: int
     token: str | None = field(default=None, repr=False)
     tls: TlsSettings | None = None
+    timeout: float = TIMEOUT
 
     @property
     def address(self) -> str:
@@ -44,7 +46,7 @@ class Server:
 
     def connect(self) -> FerryClient:
         try:
-            return FerryClient.connect(self.host, self.port, token=self.token, tls=self.tls, timeout=TIMEOUT)
+            return FerryClient.connect(self.host, self.port, token=self.token, tls=self.tls, timeout=self.timeout)
         except FerryError as exc:
             raise CannotConnect(self.explain(exc)) from None
 

@@ -8,9 +8,11 @@ untouched, so the caller decides whether to go on with the next file.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from shared.client import Uploaded
 from shared.errors import ErrorCode, FerryError
@@ -84,6 +86,47 @@ def download(
             return connection.run(lambda client: client.get(name, directory, local_name=local, progress=bar))
     except OSError as exc:  # the temp file, or the rename onto the target
         raise local_error(exc, "write", target) from None
+    except CannotConnect:
+        raise
+    except FerryError as exc:
+        raise about(name, exc) from None
+
+
+class _ReaderGone(Exception):
+    """Standard output's reader went away (``| head -c 10``). Not an OSError, so that
+    it passes the client library, which reports any failed write as ``local_io``:
+    the command line ends quietly instead, as it does for ``list | head``."""
+
+
+class _Pipe:
+    """``sink`` with a closed pipe turned into :class:`_ReaderGone`."""
+
+    def __init__(self, sink: BinaryIO) -> None:
+        self._sink = sink
+
+    def write(self, data: bytes | memoryview) -> int | None:
+        try:
+            return self._sink.write(data)
+        except BrokenPipeError:
+            raise _ReaderGone() from None
+
+
+def download_to(connection: Connection, console: Console, name: str, sink: BinaryIO) -> None:
+    """Stream ``name`` into ``sink`` (standard output): no file, no temp file, and
+    the progress bar on stderr. A failure part way has written part of the file,
+    as a pipe cannot take bytes back; the exit status says so. A reader that goes
+    away raises BrokenPipeError, for the command line to end quietly."""
+    check_name(name)
+    try:
+        with console.progress(name) as bar:
+            connection.run(lambda client: client.get_into(name, _Pipe(sink), progress=bar))
+        sink.flush()
+    except _ReaderGone:
+        raise BrokenPipeError(errno.EPIPE, "standard output was closed") from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise local_error(exc, "write", "standard output") from None
     except CannotConnect:
         raise
     except FerryError as exc:

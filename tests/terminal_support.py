@@ -297,3 +297,32 @@ def _take_terminal() -> None:
     import termios
 
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+# -- a server that is not Ferry -------------------------------------------------------
+
+
+@contextlib.contextmanager
+def http_server(root: Path) -> Iterator[tuple[str, int]]:
+    """``python3 -m http.server`` on a free loopback port, serving ``root``: a real
+    server of another protocol, which waits for the client to speak first."""
+    with closed_port() as port:
+        pass  # free again: http.server binds it (a race with another bind is harmless on loopback)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(root), str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("http.server did not start") from None
+                time.sleep(0.02)
+        yield "127.0.0.1", port
+    finally:
+        proc.kill()
+        proc.wait()

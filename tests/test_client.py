@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from shared.errors import ErrorCode, FerryError
 from shared.partial_downloads import TEMP_PREFIX, TEMP_SUFFIX
 from tests.fake_server import EvilServer, header, replies
 from tests.server_process import wait_for
+from tests.terminal_support import http_server
 
 
 @pytest.fixture
@@ -347,3 +349,35 @@ def test_a_recorded_partial_written_to_since_is_not_adopted(server, client, libr
     seen: list[int] = []
     assert client.get("r.bin", out, resume=True, progress=lambda d, t: seen.append(d)).read_bytes() == data
     assert seen[0] == 0
+
+
+# -- the wrong server (issue 12) ----------------------------------------------------
+
+
+def connect_error(host: str, port: int, **kwargs) -> tuple[FerryError, float]:
+    started = time.monotonic()
+    with pytest.raises(FerryError) as info:
+        FerryClient.connect(host, port, **kwargs)
+    return info.value, time.monotonic() - started
+
+
+def test_an_http_server_is_not_a_ferry_server(tmp_path):
+    with http_server(tmp_path) as (host, port):
+        error, elapsed = connect_error(host, port, timeout=1)
+    assert (error.code, error.message) == (ErrorCode.BAD_REQUEST, "this is not a Ferry server: it said nothing within 1 s")
+    assert elapsed < 10, elapsed  # not the 60 s of a lost connection
+
+
+def test_a_server_whose_first_words_are_not_json():
+    other = EvilServer(lambda conn, reader: None, greeting=b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+    error, _ = connect_error(*other.address)
+    other.close()
+    assert (error.code, error.message) == (ErrorCode.BAD_REQUEST, "this is not a Ferry server: it sent 'HTTP/1.1 400 Bad Request'")
+
+
+def test_a_tls_server_reached_without_tls(server_factory, certs):
+    cert, key = certs
+    tls_server = server_factory("--workers", "1", "--tls-cert", str(cert), "--tls-key", str(key))
+    error, elapsed = connect_error(*tls_server.address, timeout=1)
+    assert (error.code, error.message) == (ErrorCode.BAD_REQUEST, "the server speaks TLS: add --tls")
+    assert elapsed < 10, elapsed

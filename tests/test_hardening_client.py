@@ -195,15 +195,16 @@ def endless(conn: socket.socket, reader) -> None:
 @pytest.mark.parametrize(
     "greeting, code",
     [
-        (b"[" * 100_000 + b"]" * 100_000 + b"\n", ErrorCode.HEADER_TOO_LARGE),
-        (b"[" * 60_000 + b"]" * 60_000 + b"\n", ErrorCode.HEADER_TOO_LARGE),
-        (b"[" * 30_000 + b"]" * 30_000 + b"\n", ErrorCode.BAD_REQUEST),
+        # Each opens a JSON object: first bytes that do not are refused before any parsing (wrong_server.py).
+        (b'{"x":' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", ErrorCode.HEADER_TOO_LARGE),
+        (b'{"x":' + b"[" * 60_000 + b"]" * 60_000 + b"}\n", ErrorCode.HEADER_TOO_LARGE),
+        (b'{"x":' + b"[" * 30_000 + b"]" * 30_000 + b"}\n", ErrorCode.BAD_REQUEST),
         (b'{"ferry":1,"x":' + b"[" * 30_000 + b"\n", ErrorCode.BAD_REQUEST),
         (b'{"ferry":2,"server":"future"}\n', ErrorCode.BAD_REQUEST),
         (b"SSH-2.0-OpenSSH_9.6\r\n", ErrorCode.BAD_REQUEST),
         (b'{"ferry":1,"ferry":1}\n', ErrorCode.BAD_REQUEST),
         (b'{"ferry":1,"max_upload":1e999}\n', ErrorCode.BAD_REQUEST),
-        (b"x" * 200_000, ErrorCode.HEADER_TOO_LARGE),
+        (b"{" + b"x" * 200_000, ErrorCode.HEADER_TOO_LARGE),
     ],
     ids=lambda g: repr(g)[:30],
 )

@@ -9,11 +9,14 @@ import io
 import json
 import os
 import signal
+import subprocess
+import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 
+import shared
 from shared.local_names import DestinationRules
 from terminal_client.commands import get_files
 from terminal_client.connection import Connection, Server
@@ -27,6 +30,7 @@ from tests.terminal_support import (
     client_env,
     closed_port,
     drop_file_read_override,
+    http_server,
     run_client,
 )
 from tests.wire import Wire
@@ -134,7 +138,7 @@ def test_list_names_prints_one_exact_name_per_line(addr, library):
 
 def test_list_json_and_names_cannot_be_combined(addr):
     result = run_client(addr, "list", "--json", "--names")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("error: usage: argument --names: not allowed with argument --json")
 
 
@@ -202,6 +206,62 @@ def test_get_saves_into_the_current_folder_by_default(addr, library, downloads):
     assert result.stdout == ""
     assert (downloads / "random.bin").read_bytes() == data
     assert sorted(p.name for p in downloads.iterdir()) == ["random.bin"]  # no .part left
+
+
+def test_get_keeps_the_server_s_modification_time(addr, library, downloads):
+    put_file(library, "old.txt", b"from long ago", mtime=MTIME + 0.25)
+    assert_ok(run_client(addr, "get", "old.txt", "-o", str(downloads)))
+    assert (downloads / "old.txt").stat().st_mtime == MTIME + 0.25
+
+
+def run_binary(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(client_command(*args), stdin=subprocess.DEVNULL, capture_output=True, cwd=cwd, env=client_env(), timeout=30)
+
+
+def test_get_to_standard_output_is_binary_safe(addr, library, downloads):
+    data = os.urandom(300_000) + b"\r\n\x00\xff\xfe not UTF-8 \x1b[2J"
+    put_file(library, "random.bin", data)
+    result = run_binary(addr, "get", "random.bin", "-o", "-", cwd=downloads)
+    assert (result.returncode, result.stderr) == (0, b""), result.stderr
+    assert result.stdout == data
+    assert list(downloads.iterdir()) == []  # nothing saved, no temp file
+
+
+def test_get_to_standard_output_read_in_part_ends_quietly(addr, library, downloads):
+    put_file(library, "big.bin", os.urandom(4_000_000))  # far more than a pipe holds
+    proc = subprocess.Popen(
+        client_command(addr, "get", "big.bin", "-o", "-"),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=downloads, env=client_env(),
+    )  # fmt: skip
+    try:
+        assert len(proc.stdout.read(10)) == 10
+        proc.stdout.close()  # as `| head -c 10` does
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert (proc.returncode, stderr) == (1, b"")
+
+
+def test_get_to_standard_output_of_a_missing_file(addr, downloads):
+    result = run_binary(addr, "get", "nope.txt", "-o", "-", cwd=downloads)
+    assert (result.returncode, result.stdout) == (1, b"")
+    assert result.stderr.decode().startswith("error: not_found: ")
+
+
+def test_get_to_standard_output_takes_one_name(addr, downloads):
+    result = run_binary(addr, "get", "a.txt", "b.txt", "-o", "-", cwd=downloads)
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode().startswith("error: usage: -o - writes one file to standard output, not 2")
+
+
+def test_get_help_explains_name_and_output():
+    result = run_client("127.0.0.1", "get", "--help")
+    assert_ok(result)
+    help_text = " ".join(result.stdout.split())
+    assert "NAME the name of a file on the server" in help_text
+    assert "'-' writes the file to standard output" in help_text
 
 
 def test_get_several_names_into_a_folder(addr, library, downloads):
@@ -472,7 +532,7 @@ def test_ctrl_c_in_the_middle_of_a_download(server, library, downloads):
     put_file(library, "big.bin", os.urandom(1_000_000))
     with CuttingRelay(server.address, downstream_limit=300_000, hold=True) as relay:
         proc, stdout, stderr = interrupt_when_flowing(relay, "get", "big.bin", "-o", str(downloads))
-    assert (proc.returncode, stdout, stderr) == (1, "", "error: interrupted: stopped by Ctrl+C\n")
+    assert (proc.returncode, stdout, stderr) == (130, "", "error: interrupted: stopped by Ctrl+C\n")
     assert list(downloads.iterdir()) == []
 
 
@@ -480,7 +540,7 @@ def test_ctrl_c_in_the_middle_of_an_upload(server, library, tmp_path):
     source = put_file(tmp_path, "big.bin", os.urandom(2_000_000))
     with CuttingRelay(server.address, upstream_limit=500_000, hold=True) as relay:
         proc, stdout, stderr = interrupt_when_flowing(relay, "put", str(source))
-    assert (proc.returncode, stdout, stderr) == (1, "", "error: interrupted: stopped by Ctrl+C\n")
+    assert (proc.returncode, stdout, stderr) == (130, "", "error: interrupted: stopped by Ctrl+C\n")
     assert nothing_stored(server, library)
 
 
@@ -495,6 +555,25 @@ def test_not_a_ferry_server():
     with ScriptedServer([], greeting=b'{"hello": "world"}\n') as scripted:
         result = run_client(scripted.address, "list")
     assert_fails(result, "error: bad_request: not a Ferry v1 server")
+
+
+def test_an_http_server_is_not_a_ferry_server(tmp_path):
+    with http_server(tmp_path) as (host, port):
+        result = run_client(f"{host}:{port}", "list", "--timeout", "1")
+    assert_fails(result, "error: bad_request: this is not a Ferry server: it said nothing within 1 s")
+
+
+def test_a_server_that_speaks_something_else_first():
+    with ScriptedServer([], greeting=b"SSH-2.0-OpenSSH_9.6\r\n") as scripted:
+        result = run_client(scripted.address, "list")
+    assert_fails(result, "error: bad_request: this is not a Ferry server: it sent 'SSH-2.0-OpenSSH_9.6'")
+
+
+def test_a_tls_server_without_tls_says_to_add_it(server_factory, certs):
+    cert, key = certs
+    tls_server = server_factory("--workers", "1", "--tls-cert", str(cert), "--tls-key", str(key))
+    result = run_client(address_of(tls_server), "list", "--timeout", "1")
+    assert_fails(result, "error: bad_request: the server speaks TLS: add --tls")
 
 
 # -- tokens ----------------------------------------------------------------------
@@ -560,7 +639,7 @@ def test_a_server_that_needs_a_token_only_for_uploads(server_factory, library, t
 )
 def test_usage_errors(args, start):
     result = run_client(*args)
-    assert result.returncode == 1
+    assert result.returncode == 2, result
     [line] = result.stderr.splitlines()
     assert line.startswith(start) and line.endswith("(see run_client.py --help)"), line
 
@@ -568,8 +647,31 @@ def test_usage_errors(args, start):
 def test_help():
     result = run_client("--help")
     assert_ok(result)
-    for text in ("HOST[:PORT]", "list [--json | --names]", "get NAME... [-o DIR]", "put FILE... [--overwrite]", "FERRY_TOKEN"):
+    for text in ("HOST[:PORT]", "list [--json | --names]", "get NAME... [-o DIR|-]", "put FILE... [--overwrite]", "FERRY_TOKEN"):
         assert text in result.stdout
+
+
+def test_version():
+    result = run_client("--version")
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"ferry {shared.__version__}\n", "")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
+def test_timeout_must_be_a_positive_number_of_seconds(value):
+    result = run_client(f"--timeout={value}", "127.0.0.1", "list")
+    assert result.returncode == 2, result
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: usage: argument --timeout: ") and line.endswith("(see run_client.py --help)"), line
+
+
+def test_timeout_bounds_the_wait_for_an_answer(server):
+    # The relay passes the greeting but holds the request: a server that stopped answering.
+    with CuttingRelay(server.address, upstream_limit=0, hold=True) as relay:
+        started = time.monotonic()
+        result = run_client(relay.address, "list", "--timeout", "0.5")
+        elapsed = time.monotonic() - started
+    assert_fails(result, "error: connection_lost: the server did not answer in time")
+    assert elapsed < 10, elapsed  # the default is 60 s
 
 
 def test_a_closed_pipe_on_stdout_ends_quietly(addr, library):
@@ -618,6 +720,12 @@ def test_a_closed_stdout_is_a_local_error(addr, library):
     put_file(library, "a.txt", b"A")
     result = run_client(addr, "list", preexec_fn=lambda: os.close(1))
     assert_fails(result, "error: local_io: cannot write the output: standard output is closed")
+
+
+def test_get_to_a_closed_standard_output_is_a_local_error(addr, library):
+    put_file(library, "a.txt", b"A")
+    result = run_client(addr, "get", "a.txt", "-o", "-", preexec_fn=lambda: os.close(1))
+    assert_fails(result, "error: local_io: 'a.txt': cannot write the download: standard output is closed")
 
 
 def test_tls_with_pinning_and_with_a_ca_file(server_factory, library, tmp_path):
