@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 
 from shared.errors import ErrorCode, FerryError
+from shared.wrong_server import NEEDS_TLS, NOT_FERRY
 
 _CODES = {
     "connection_failed": "The server is unreachable",
@@ -85,6 +86,10 @@ def connect_problem(address: str, has_token: bool, exc: BaseException) -> str:
         if has_token:
             return "The server refused this token: check the Token field and connect again"
         return "This server needs a token: enter it in the Token field and connect again"
+    if code == NEEDS_TLS:
+        return f"The server at {address} speaks TLS: tick TLS and connect again"
+    if code == NOT_FERRY:
+        return f"{address} is not a Ferry server ({message.split(': ', 1)[-1]}): check the address and port"
     if code != "connection_failed":
         return describe(exc)
     if any(sign in message for sign in _NOT_TLS):

@@ -14,9 +14,14 @@ import selectors
 import socket
 import ssl
 
-from .errors import ErrorCode, FerryError
+from .errors import FerryError
 from .escaping import escape_text
 
+#: Client-side error codes (beside the protocol's): a server that wants TLS was
+#: reached without it, and something that is not a Ferry server at all. Each
+#: client words the remedy its own way (``--tls``, the TLS box).
+NEEDS_TLS = "needs_tls"
+NOT_FERRY = "not_ferry"
 #: Seconds a server may take to greet (at most the connection's own timeout).
 #: A Ferry server greets at once; this is generous for a loaded machine.
 GREETING_WAIT = 10.0
@@ -49,7 +54,7 @@ def foreign_speaker(first: bytes) -> FerryError:
     """The error for a peer whose first bytes are not a greeting; quotes its first line."""
     line = first.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "backslashreplace")
     shown = escape_text(line[:SHOWN_CHARACTERS]) + ("..." if len(line) > SHOWN_CHARACTERS else "")
-    return FerryError(ErrorCode.BAD_REQUEST, f"this is not a Ferry server: it sent '{shown}'")
+    return FerryError(NOT_FERRY, f"this is not a Ferry server: it sent '{shown}'")
 
 
 def silent_peer(sock: socket.socket, waited: float) -> FerryError:
@@ -58,8 +63,8 @@ def silent_peer(sock: socket.socket, waited: float) -> FerryError:
     TLS waits in silence for the client's hello, and answers one at once. The
     connection is of no further use either way."""
     if not isinstance(sock, ssl.SSLSocket) and _answers_tls(sock, waited):
-        return FerryError(ErrorCode.BAD_REQUEST, "the server speaks TLS: add --tls")
-    return FerryError(ErrorCode.BAD_REQUEST, f"this is not a Ferry server: it said nothing within {waited:g} s")
+        return FerryError(NEEDS_TLS, "the server speaks TLS")
+    return FerryError(NOT_FERRY, f"this is not a Ferry server: it said nothing within {waited:g} s")
 
 
 def _answers_tls(sock: socket.socket, wait: float) -> bool:

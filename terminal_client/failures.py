@@ -14,6 +14,7 @@ from typing import TextIO
 
 from shared.errors import FerryError
 from shared.escaping import escape_text
+from shared.wrong_server import NEEDS_TLS
 
 from .formatting import quoted
 
@@ -25,6 +26,8 @@ BAD_ADDRESS = "bad_address"
 LOCAL_IO = "local_io"
 #: The person pressed Ctrl+C.
 INTERRUPTED = "interrupted"
+#: What to do about a library error, in this client's words.
+_REMEDIES = {NEEDS_TLS: "add --tls"}
 
 
 def local_error(exc: OSError, doing: str, path: str | os.PathLike[str]) -> FerryError:
@@ -50,7 +53,9 @@ def about(name: str, error: FerryError) -> FerryError:
 def error_line(error: FerryError) -> str:
     """The one line shown for ``error``. The code and message may come from a
     server, so both are escaped: they cannot move the cursor or span lines."""
-    return f"error: {escape_text(str(error.code))}: {escape_text(error.message)}"
+    remedy = _REMEDIES.get(str(error.code))
+    message = f"{error.message}: {remedy}" if remedy else error.message
+    return f"error: {escape_text(str(error.code))}: {escape_text(message)}"
 
 
 def report(error: FerryError, stream: TextIO) -> None:

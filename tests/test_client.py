@@ -364,7 +364,7 @@ def connect_error(host: str, port: int, **kwargs) -> tuple[FerryError, float]:
 def test_an_http_server_is_not_a_ferry_server(tmp_path):
     with http_server(tmp_path) as (host, port):
         error, elapsed = connect_error(host, port, timeout=1)
-    assert (error.code, error.message) == (ErrorCode.BAD_REQUEST, "this is not a Ferry server: it said nothing within 1 s")
+    assert (error.code, error.message) == ("not_ferry", "this is not a Ferry server: it said nothing within 1 s")
     assert elapsed < 10, elapsed  # not the 60 s of a lost connection
 
 
@@ -372,12 +372,12 @@ def test_a_server_whose_first_words_are_not_json():
     other = EvilServer(lambda conn, reader: None, greeting=b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
     error, _ = connect_error(*other.address)
     other.close()
-    assert (error.code, error.message) == (ErrorCode.BAD_REQUEST, "this is not a Ferry server: it sent 'HTTP/1.1 400 Bad Request'")
+    assert (error.code, error.message) == ("not_ferry", "this is not a Ferry server: it sent 'HTTP/1.1 400 Bad Request'")
 
 
 def test_a_tls_server_reached_without_tls(server_factory, certs):
     cert, key = certs
     tls_server = server_factory("--workers", "1", "--tls-cert", str(cert), "--tls-key", str(key))
     error, elapsed = connect_error(*tls_server.address, timeout=1)
-    assert (error.code, error.message) == (ErrorCode.BAD_REQUEST, "the server speaks TLS: add --tls")
+    assert (error.code, error.message) == ("needs_tls", "the server speaks TLS")
     assert elapsed < 10, elapsed

@@ -201,7 +201,7 @@ def endless(conn: socket.socket, reader) -> None:
         (b'{"x":' + b"[" * 30_000 + b"]" * 30_000 + b"}\n", ErrorCode.BAD_REQUEST),
         (b'{"ferry":1,"x":' + b"[" * 30_000 + b"\n", ErrorCode.BAD_REQUEST),
         (b'{"ferry":2,"server":"future"}\n', ErrorCode.BAD_REQUEST),
-        (b"SSH-2.0-OpenSSH_9.6\r\n", ErrorCode.BAD_REQUEST),
+        (b"SSH-2.0-OpenSSH_9.6\r\n", "not_ferry"),
         (b'{"ferry":1,"ferry":1}\n', ErrorCode.BAD_REQUEST),
         (b'{"ferry":1,"max_upload":1e999}\n', ErrorCode.BAD_REQUEST),
         (b"{" + b"x" * 200_000, ErrorCode.HEADER_TOO_LARGE),

@@ -560,20 +560,20 @@ def test_not_a_ferry_server():
 def test_an_http_server_is_not_a_ferry_server(tmp_path):
     with http_server(tmp_path) as (host, port):
         result = run_client(f"{host}:{port}", "list", "--timeout", "1")
-    assert_fails(result, "error: bad_request: this is not a Ferry server: it said nothing within 1 s")
+    assert_fails(result, "error: not_ferry: this is not a Ferry server: it said nothing within 1 s")
 
 
 def test_a_server_that_speaks_something_else_first():
     with ScriptedServer([], greeting=b"SSH-2.0-OpenSSH_9.6\r\n") as scripted:
         result = run_client(scripted.address, "list")
-    assert_fails(result, "error: bad_request: this is not a Ferry server: it sent 'SSH-2.0-OpenSSH_9.6'")
+    assert_fails(result, "error: not_ferry: this is not a Ferry server: it sent 'SSH-2.0-OpenSSH_9.6'")
 
 
 def test_a_tls_server_without_tls_says_to_add_it(server_factory, certs):
     cert, key = certs
     tls_server = server_factory("--workers", "1", "--tls-cert", str(cert), "--tls-key", str(key))
     result = run_client(address_of(tls_server), "list", "--timeout", "1")
-    assert_fails(result, "error: bad_request: the server speaks TLS: add --tls")
+    assert_fails(result, "error: needs_tls: the server speaks TLS: add --tls")
 
 
 # -- tokens ----------------------------------------------------------------------

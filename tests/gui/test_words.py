@@ -47,6 +47,18 @@ def test_tls_against_a_plain_server_says_to_untick_tls(app, server, tmp_path, mo
     assert str(app.window.file_view.empty.cget("text")) == app.status_message()  # no contradicting "check the address"
 
 
+def test_a_tls_server_reached_without_tls_says_to_tick_tls(app, server_factory, certs, monkeypatch):
+    """The client library tells a silent TLS server apart (shared/wrong_server.py);
+    the app words the remedy as its own TLS box, not the terminal's ``--tls``."""
+    monkeypatch.setattr("shared.wrong_server.GREETING_WAIT", 1.0)
+    cert, key = certs
+    server = server_factory("--workers", "1", "--tls-cert", str(cert), "--tls-key", str(key))
+    app.connect(server)
+    assert app.window.controller.state == "failed"
+    host, port = server.address
+    assert app.status_message() == f"The server at {host}:{port} speaks TLS: tick TLS and connect again"
+
+
 def test_nothing_listening_and_an_unknown_host_are_told_apart(app, server):
     host, port = server.address
     server.stop()
