@@ -272,14 +272,22 @@ def hidden(folder: Path) -> list[str]:
     return sorted(n for n in os.listdir(folder) if n.startswith("."))
 
 
-def test_resume_continues_the_download_the_client_recorded(server, client, library, tmp_path, state_home):
+def interrupted_download(server, library: Path, tmp_path: Path) -> tuple[bytes, Path, str, int]:
+    """An 8 MiB ``r.bin`` whose resumable download into ``tmp_path/out`` was
+    cancelled after its first bytes: (its data, the folder, the temp file's name,
+    the bytes kept)."""
     data = os.urandom(1 << 20) * 8
     (library / "r.bin").write_bytes(data)
     out = tmp_path / "out"
     out.mkdir()
     kept = interrupted(server, "r.bin", out)
-    assert 0 < kept < len(data)
     [temp] = hidden(out)
+    return data, out, temp, kept
+
+
+def test_resume_continues_the_download_the_client_recorded(server, client, library, tmp_path, state_home):
+    data, out, temp, kept = interrupted_download(server, library, tmp_path)
+    assert 0 < kept < len(data)
     assert temp.startswith(TEMP_PREFIX) and temp.endswith(TEMP_SUFFIX) and len(temp) < 40
     [record] = (state_home / "ferry" / "partial-downloads").iterdir()
     done = json.loads(record.read_text())["done"]
@@ -293,10 +301,7 @@ def test_resume_continues_the_download_the_client_recorded(server, client, libra
 
 
 def test_a_recorded_partial_of_an_older_version_is_not_resumed(server, client, library, tmp_path):
-    (library / "r.bin").write_bytes(os.urandom(1 << 20) * 8)
-    out = tmp_path / "out"
-    out.mkdir()
-    interrupted(server, "r.bin", out)
+    _, out, _, _ = interrupted_download(server, library, tmp_path)
     newer = os.urandom(3_000_000)
     (library / "r.bin").write_bytes(newer)  # another size and mtime: the kept bytes are of another file
     seen: list[int] = []
@@ -306,12 +311,7 @@ def test_a_recorded_partial_of_an_older_version_is_not_resumed(server, client, l
 
 
 def test_a_recorded_temp_file_replaced_by_another_file_is_not_adopted(server, client, library, tmp_path):
-    data = os.urandom(1 << 20) * 8
-    (library / "r.bin").write_bytes(data)
-    out = tmp_path / "out"
-    out.mkdir()
-    interrupted(server, "r.bin", out)
-    [temp] = hidden(out)
+    data, out, temp, _ = interrupted_download(server, library, tmp_path)
     os.unlink(out / temp)
     (out / temp).write_bytes(b"someone else's file" * 100_000)  # same name, another file
     seen: list[int] = []
@@ -321,11 +321,7 @@ def test_a_recorded_temp_file_replaced_by_another_file_is_not_adopted(server, cl
 
 
 def test_resume_from_a_corrupt_partial_fails_verification_and_removes_it(server, client, library, tmp_path, state_home):
-    (library / "r.bin").write_bytes(os.urandom(1 << 20) * 8)
-    out = tmp_path / "out"
-    out.mkdir()
-    kept = interrupted(server, "r.bin", out)
-    [temp] = hidden(out)
+    _, out, temp, kept = interrupted_download(server, library, tmp_path)
     written = (out / temp).stat()
     with open(out / temp, "r+b") as f:  # the same file, damaged in place, its time put back
         f.write(b"\0" * kept)
@@ -338,12 +334,7 @@ def test_resume_from_a_corrupt_partial_fails_verification_and_removes_it(server,
 
 
 def test_a_recorded_partial_written_to_since_is_not_adopted(server, client, library, tmp_path):
-    data = os.urandom(1 << 20) * 8
-    (library / "r.bin").write_bytes(data)
-    out = tmp_path / "out"
-    out.mkdir()
-    interrupted(server, "r.bin", out)
-    [temp] = hidden(out)
+    data, out, temp, _ = interrupted_download(server, library, tmp_path)
     with open(out / temp, "ab") as f:  # bytes written after the record was made
         f.write(os.urandom(500_000))
     seen: list[int] = []
