@@ -29,9 +29,8 @@ from .connection import TIMEOUT, Connection, Server
 from .console import Console
 from .failures import BAD_ADDRESS, LOCAL_IO, USAGE, interrupted
 from .menu import Menu
-from .parsing import CommandParser, UsageError, add_commands, apply_alias
+from .parsing import PROG, CommandParser, UsageError, add_commands, apply_alias
 
-PROG = "run_client.py"
 #: Exit statuses, as shells and scripts expect them (argparse's own usage status is 2;
 #: 128 + SIGINT is what a shell reports for a command stopped by Ctrl+C).
 EXIT_FAILED = 1
@@ -47,6 +46,9 @@ transfer or server error), 2 (a usage error) or 130 (Ctrl+C). Without a
 command it opens an interactive prompt."""
 
 EPILOG = f"""\
+commands:
+{commands.synopses()}
+
 Remote paths are relative to the root ('photos/2024/a.jpg'); quoted globs
 ('photos/*.jpg') are expanded by the client. Every command takes --json (one
 JSON object per line on stdout) and --quiet (no progress, notes or summaries).
@@ -161,7 +163,7 @@ def server_from(args: argparse.Namespace, environ: os._Environ[str] | dict[str, 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     server = server_from(args, os.environ)
-    if args.command is None:
+    if getattr(args, "command", None) is None:
         return Menu(server, console).run()
     with Connection(server) as connection:
         return args.command.run(Session(connection, console), args)

@@ -81,6 +81,7 @@ class Command:
     line of help, its arguments, and what it does."""
 
     name: str
+    synopsis: str  # its arguments, as --help lists them
     help: str
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Runner
@@ -126,6 +127,8 @@ def run_ls(session: Session, args: argparse.Namespace) -> int:
         entries = [_entry(folders, match.path) for match in matches]
     if session.console.as_json:
         session.console.out.write(listing.files_json(entries))
+    elif args.names:
+        session.console.out.write(listing.file_names(entries))
     elif args.long:
         session.console.out.write(listing.file_table(entries))
     else:
@@ -155,13 +158,17 @@ def _stat_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_stat(session: Session, args: argparse.Namespace) -> int:
     """A file's size, time and sha256 (the server's); a folder's time."""
+    if not args.path:
+        check_name(args.path)  # bad_name: path is empty
     folders = session.folders()
     matches = folders.expand(session.cwd, args.path)
     if len(matches) != 1:
         raise FerryError(USAGE, f"{quoted(args.path)} matches {len(matches)} paths; stat takes one")
     [match] = matches
+    if not match.path:
+        raise FerryError(ErrorCode.BAD_NAME, f"{quoted(args.path)}: the root folder has no size or time to show")
     if match.is_folder:
-        folder = _entry(folders, match.path) if match.path else RemoteFolder("", 0.0)
+        folder = _entry(folders, match.path)
         if session.console.as_json:
             session.console.out.write(listing.files_json([folder]))
         else:
@@ -307,16 +314,39 @@ def run_mkdir(session: Session, args: argparse.Namespace) -> int:
 
 #: Every command, in the order ``--help`` shows them. The menu adds its own (cd...).
 COMMANDS: tuple[Command, ...] = (
-    Command("ls", "list a folder (the root by default)", _ls_arguments, run_ls, aliases={"list": {"long": True}}),
-    Command("stat", "show a file's size, modification time and sha256", _stat_arguments, run_stat),
-    Command("get", "download files, or folders with -r", _get_arguments, run_get, aliases={"download": {}}),
-    Command("put", "upload files, or folders with -r", _put_arguments, run_put, aliases={"upload": {}}),
-    Command("rm", "delete files, or folders with -r", _rm_arguments, run_rm, aliases={"delete": {}}),
-    Command("mv", "move or rename a file or a folder", _mv_arguments, run_mv, aliases={"rename": {}}),
-    Command("mkdir", "make a folder", _mkdir_arguments, run_mkdir),
+    Command(
+        "ls",
+        "[PATH] [-l] [-R] [--names]",
+        "list a folder (the root by default); list is ls -l",
+        _ls_arguments,
+        run_ls,
+        aliases={"list": {"long": True}},
+    ),
+    Command("stat", "PATH", "show a file's size, modification time and sha256", _stat_arguments, run_stat),
+    Command("get", "PATH... [-r] [-c] [-o DIR|-]", "download files, or folders with -r", _get_arguments, run_get, aliases={"download": {}}),
+    Command(
+        "put",
+        "FILE|DIR... [-r] [--to PATH] [--overwrite]",
+        "upload files, or folders with -r",
+        _put_arguments,
+        run_put,
+        aliases={"upload": {}},
+    ),
+    Command("rm", "[-r] PATH...", "delete files, or folders with -r", _rm_arguments, run_rm, aliases={"delete": {}}),
+    Command("mv", "FROM TO", "move or rename a file or a folder", _mv_arguments, run_mv, aliases={"rename": {}}),
+    Command("mkdir", "[-p] PATH...", "make a folder", _mkdir_arguments, run_mkdir),
 )
 
 
 def command_names() -> set[str]:
     """Every name a command answers to, aliases included."""
     return {name for command in COMMANDS for name in (command.name, *command.aliases)}
+
+
+def synopses() -> str:
+    """The commands as --help and the prompt's ``help`` list them."""
+    lines = []
+    for command in COMMANDS:
+        aliases = f" (also: {', '.join(command.aliases)})" if command.aliases else ""
+        lines.append(f"  {command.name} {command.synopsis}\n      {command.help}{aliases}")
+    return "\n".join(lines)

@@ -132,9 +132,7 @@ class Menu:
         if rest and rest[0] in commands.command_names():
             self.console.out.write(self._command_parser(rest[0]).format_help())
             return
-        for command in commands.COMMANDS:
-            aliases = f" (or {', '.join(command.aliases)})" if command.aliases else ""
-            self.console.print(f"  {command.name:<6} {command.help}{aliases}")
+        self.console.print(commands.synopses())
         for text in BUILTINS.values():
             self.console.print(f"  {text}")
         self.console.print("'help COMMAND' shows a command's options.")

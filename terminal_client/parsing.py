@@ -12,10 +12,12 @@ from shared.errors import FerryError
 from . import commands
 from .failures import USAGE
 
+PROG = "run_client.py"
+
 
 class UsageError(FerryError):
     def __init__(self, message: str) -> None:
-        super().__init__(USAGE, f"{message} (see --help)")
+        super().__init__(USAGE, f"{message} (see {PROG} --help)")
 
 
 class CommandParser(argparse.ArgumentParser):

@@ -32,14 +32,16 @@ def has_glob(text: str) -> bool:
 def resolve(cwd: str, text: str) -> str:
     """The protocol path (``""``: the root) that ``text`` names from the folder
     ``cwd``: ``/`` starts at the root, ``.`` and empty segments are dropped,
-    ``..`` goes up (never above the root, as ``cd ..`` at ``/`` stays there)."""
+    ``..`` goes up, but not above the root: ``bad_name`` (the server has nothing
+    there, and ``../etc/passwd`` must not quietly become ``etc/passwd``)."""
     names = [] if text.startswith("/") else [name for name in cwd.split("/") if name]
     for name in text.split("/"):
         if name in ("", "."):
             continue
         if name == "..":
-            if names:
-                names.pop()
+            if not names:
+                raise FerryError(ErrorCode.BAD_NAME, f"{quoted(text)}: goes above the root folder")
+            names.pop()
         else:
             names.append(name)
     return "/".join(names)
