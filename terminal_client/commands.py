@@ -201,6 +201,8 @@ def _get_arguments(parser: argparse.ArgumentParser) -> None:
 def run_get(session: Session, args: argparse.Namespace) -> int:
     console = session.console
     if args.output_dir == STANDARD_OUTPUT:
+        if console.as_json:
+            raise FerryError(USAGE, f"-o {STANDARD_OUTPUT} writes the file itself to standard output: no --json with it")
         if len(args.names) > 1:
             raise FerryError(USAGE, f"-o {STANDARD_OUTPUT} writes one file to standard output, not {len(args.names)}")
         name = resolve(session.cwd, args.names[0])

@@ -91,9 +91,18 @@ class ProgressBar:
         self.detail = ""
 
     def __call__(self, done: int, total: int) -> None:
+        self._update(done, total, last=done >= total)
+
+    def tree(self, progress: TreeProgress) -> None:
+        """The callback of a whole tree's transfer: one line for all its files. Its
+        last frame is the last file's (a tree of empty files has all its bytes at once)."""
+        self.detail = f"{progress.files_done}/{progress.files_total} files"
+        self._update(progress.bytes_done, progress.bytes_total, last=progress.files_done >= progress.files_total)
+
+    def _update(self, done: int, total: int, *, last: bool) -> None:
         self._done, self._total = done, total
         now = self._clock()
-        if self._last_draw is not None and now - self._last_draw < REDRAW_INTERVAL and done < total:
+        if self._last_draw is not None and now - self._last_draw < REDRAW_INTERVAL and not last:
             return
         self._draw(render(self._label, done, total, now - self._started, self._width, detail=self.detail))
         self._last_draw = now
@@ -118,11 +127,6 @@ class ProgressBar:
     def _write(self, text: str) -> None:
         self._stream.write(text)
         self._stream.flush()
-
-    def tree(self, progress: TreeProgress) -> None:
-        """The callback of a whole tree's transfer: one line for all its files."""
-        self.detail = f"{progress.files_done}/{progress.files_total} files"
-        self(progress.bytes_done, progress.bytes_total)
 
     def __enter__(self) -> ProgressBar:
         return self
