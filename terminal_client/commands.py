@@ -120,7 +120,7 @@ def run_ls(session: Session, args: argparse.Namespace) -> int:
         raise FerryError(USAGE, "--names and --json cannot be combined")
     path = resolve(session.cwd, args.path)
     folders = session.folders()
-    if not args.path or folders.is_folder(path) is not False and not has_glob(args.path):
+    if not has_glob(args.path) and folders.is_folder(path) is not False:  # a folder (or unknown: the server says)
         entries = _listing(session, path, args.recursive)
     else:
         matches = folders.expand(session.cwd, args.path)
