@@ -13,6 +13,7 @@ import shlex
 from collections.abc import Callable, Iterable
 
 from shared.errors import FerryError
+from shared.escaping import escape_name
 
 #: The shells a completion script can be printed for.
 SHELLS = ("bash", "zsh", "fish")
@@ -30,11 +31,18 @@ def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
     return shtab.complete(parser, shell=shell)
 
 
+def _showable(name: str) -> bool:
+    """Whether ``name`` prints as itself (see shared/escaping.py)."""
+    return escape_name(name) == name
+
+
 class LineCompleter:
     """readline's completer for the prompt: the first word among ``commands``,
     later words among the remote names ``remote_names(folder)`` returns for the
     folder typed so far (``photos/``, ``/``, ``""``: the current one), a folder's
-    ending in ``/`` so that Tab goes on into it. An option is left alone."""
+    ending in ``/`` so that Tab goes on into it. An option is left alone. A name
+    that would show escaped is not offered: readline would print it raw when it
+    lists the choices, and an escaped one is not the name."""
 
     def __init__(self, commands: Iterable[str], remote_names: Callable[[str], list[str]]) -> None:
         self.commands = sorted(set(commands))
@@ -54,7 +62,7 @@ class LineCompleter:
             return []
         head = word[: word.rfind("/") + 1]  # the folder typed so far, with its last "/"
         start = word[len(head) :]
-        return [head + name for name in self.remote_names(head) if name.startswith(start)]
+        return [head + name for name in self.remote_names(head) if name.startswith(start) and _showable(name)]
 
     def complete(self, text: str, state: int) -> str | None:
         """The readline protocol: called with state 0, 1, 2... until None."""

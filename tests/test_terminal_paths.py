@@ -56,6 +56,11 @@ def test_completion_of_commands_then_remote_names():
     assert asked == ["", "", "photos/", "/", ""]
 
 
+def test_completion_never_offers_a_name_that_would_act_on_the_terminal():
+    completer = LineCompleter(["get"], lambda folder: ["csi\x9b2J.txt", "rtl\u202etxt/", "plain.txt"])
+    assert completer.candidates("get ", "") == ["plain.txt"]
+
+
 class _PlatformReadline:
     """Stands in for the platform's readline module, as macOS's libedit-based one
     (or none at all, as on Windows): what line_editing asks of it is recorded."""
