@@ -127,9 +127,7 @@ def run_ls(session: Session, args: argparse.Namespace) -> int:
         entries = [_entry(folders, match.path) for match in matches]
     if session.console.as_json:
         session.console.out.write(listing.files_json(entries))
-    elif args.names:
-        session.console.out.write(listing.file_names(entries))
-    elif args.long:
+    elif args.long and not args.names:  # `list --names` (list is ls -l) asks for names
         session.console.out.write(listing.file_table(entries))
     else:
         session.console.out.write(listing.file_names(entries))
