@@ -19,13 +19,18 @@ from shared.tls import TlsSettings
 
 from . import os_dialogs
 from .bridge import Bridge
+from .confirm_dialog import ConfirmDialog
 from .conflict_dialog import ConflictDialog
 from .conflicts import Conflict
 from .connect_bar import ConnectBar
 from .controller import READ_ONLY_TEXT, Answer, ConnectionState, Controller
+from .file_commands import FileCommands
+from .file_list import size_of
 from .file_view import FileView
 from .formatting import count_text, human_size
 from .icons import Icons
+from .list_keys import ListKeys
+from .path_bar import PathBar
 from .settings import Settings
 from .status_bar import StatusBar
 from .theme import apply_theme
@@ -54,12 +59,15 @@ class MainWindow:
         self.bridge = Bridge(root)
         self.controller = Controller(self.settings, self.bridge.post, self, lambda: self.settings.save(self.settings_path))
         self.dialog: ConflictDialog | None = None
-        self._last_upload_dir: str | None = None
+        self.question: ConfirmDialog | None = None  # delete these? quit now?
+        #: After going up, the folder we came from: (listing path, name) to select.
+        self.select_when_listed: tuple[str, str] | None = None
+        self.last_upload_dir: str | None = None
         self._build()
         self._bind_keys()
         self.dnd = dnd and self._enable_drop()
         self.connection_changed(ConnectionState.DISCONNECTED, "Not connected")
-        self.root.protocol("WM_DELETE_WINDOW", self.close)
+        self.root.protocol("WM_DELETE_WINDOW", self.request_close)
         self.bridge.start()
         self._flush_id = self.root.after(PROGRESS_FLUSH_MS, self._flush_progress)
 
@@ -80,6 +88,10 @@ class MainWindow:
         self.download_button.pack(side="left")
         self.upload_button = ttk.Button(toolbar, text="↑ Upload…", command=self.upload_from_picker)
         self.upload_button.pack(side="left", padx=6)
+        self.upload_folder_button = ttk.Button(toolbar, text="Upload folder…", command=lambda: self.commands.upload_folder())
+        self.upload_folder_button.pack(side="left")
+        self.new_folder_button = ttk.Button(toolbar, text="New folder", command=lambda: self.commands.new_folder())
+        self.new_folder_button.pack(side="left", padx=6)
         self.refresh_button = ttk.Button(toolbar, text="⟳ Refresh", command=self.controller.refresh)
         self.refresh_button.pack(side="left")
         ttk.Label(toolbar, text="Save to").pack(side="left", padx=(16, 6))
@@ -94,7 +106,8 @@ class MainWindow:
         self.filter_text.trace_add("write", lambda *_: self.filter_changed())
         self._show_download_dir()
 
-        panes = ttk.PanedWindow(root, orient="vertical")
+        self.path_bar = PathBar(root, self.controller.go_to)  # packed while the server has folders
+        self.panes = panes = ttk.PanedWindow(root, orient="vertical")
         panes.pack(fill="both", expand=True, padx=8)
         self.file_view = FileView(
             panes,
@@ -102,9 +115,11 @@ class MainWindow:
             self.icons,
             self.metrics,
             on_sort=self.sort_by,
-            on_activate=self.download_selected,
+            on_activate=lambda: self.commands.activate(),
             on_select=self.selection_changed,
         )
+        self.list_keys = ListKeys(self.file_view.tree)
+        self.commands = FileCommands(self)
         panes.add(self.file_view, weight=2)
         self.transfers_panel = TransfersPanel(
             panes,
@@ -172,9 +187,9 @@ class MainWindow:
         if self.controller.read_only:  # Ctrl+U still reaches here with the button off
             self.report(READ_ONLY_TEXT, error=True)
             return
-        paths = os_dialogs.ask_open_files(self.root, self._last_upload_dir)
+        paths = os_dialogs.ask_open_files(self.root, self.last_upload_dir)
         if paths:
-            self._last_upload_dir = str(Path(paths[0]).parent)
+            self.last_upload_dir = str(Path(paths[0]).parent)
             self.controller.upload(paths)
 
     def choose_download_dir(self) -> None:
@@ -218,11 +233,27 @@ class MainWindow:
             self.file_view.show_preview(None, caption, muted=True)
             self.controller.request_preview(None, 0)
             return
-        self.file_view.show_preview(None, f"{escape_name(entry.name)}\n{human_size(entry.size)}")
+        self.file_view.show_preview(None, f"{escape_name(entry.name)}\n{self._size_caption(entry.name)}")
         self.controller.request_preview(entry.name, self.file_view.preview_size)
 
     def clear_finished(self) -> None:
-        self.transfers_panel.remove(self.controller.transfers.clear_finished())
+        self.transfers_panel.remove(self.controller.clear_finished())
+
+    def request_close(self) -> None:
+        """The window's close button: during a transfer, ask first (closing cancels it)."""
+        if not self.controller.busy():
+            self.close()
+            return
+        if self.question is not None:
+            return
+
+        def answered(yes: bool) -> None:
+            self.question = None
+            if yes:
+                self.close()
+
+        message = "Transfers are still running. Quit anyway? They stop now; downloads resume from where they were next time."
+        self.question = ConfirmDialog(self.root, "Ferry: quit?", message, "Quit", answered)
 
     def close(self) -> None:
         self.root.after_cancel(self._flush_id)
@@ -253,6 +284,13 @@ class MainWindow:
 
     def files_changed(self) -> None:
         self.file_view.reload()
+        path = self.controller.files.path
+        self.path_bar.show(path)
+        if self.select_when_listed is not None and self.select_when_listed[0] == path:
+            self.file_view.select_names([self.select_when_listed[1]])
+            self.select_when_listed = None
+        self.list_keys.show_cursor()
+        self.commands.enable()
         self._show_summary()
 
     def transfer_changed(self, view: TransferView) -> None:
@@ -270,7 +308,7 @@ class MainWindow:
 
     def preview_ready(self, name: str, image: Any | None, message: str) -> None:
         entry = self.controller.files.find(name)
-        caption = f"{name}\n{human_size(entry.size)}" if entry else name
+        caption = f"{name}\n{self._size_caption(name)}" if entry else name
         self.file_view.show_preview(image, caption + (f"\n{message}" if message else ""))
 
     def report(self, message: str, error: bool = False) -> None:
@@ -285,6 +323,11 @@ class MainWindow:
 
     # -- small helpers -------------------------------------------------------------
 
+    def _size_caption(self, name: str) -> str:
+        files = self.controller.files
+        entry = files.find(name)
+        return "Folder" if files.is_folder(name) or entry is None else human_size(size_of(entry))
+
     def _enable_buttons(self) -> None:
         connected = self.controller.state == ConnectionState.CONNECTED
         has_server = self.controller.server is not None
@@ -292,6 +335,7 @@ class MainWindow:
         can_upload = has_server and not self.controller.read_only
         self.upload_button.state(["!disabled"] if can_upload else ["disabled"])
         self.refresh_button.state(["!disabled"] if has_server else ["disabled"])
+        self.commands.enable()
 
     def _show_summary(self) -> None:
         summary = self.controller.files.summary()
