@@ -33,6 +33,7 @@ from .list_keys import ListKeys
 from .path_bar import PathBar
 from .settings import Settings
 from .status_bar import StatusBar
+from .text_keys import bind_select_all
 from .theme import apply_theme
 from .transfer_view import TransfersPanel
 from .transfers import State, TransferView
@@ -88,10 +89,8 @@ class MainWindow:
         self.download_button.pack(side="left")
         self.upload_button = ttk.Button(toolbar, text="↑ Upload…", command=self.upload_from_picker)
         self.upload_button.pack(side="left", padx=6)
-        self.upload_folder_button = ttk.Button(toolbar, text="Upload folder…", command=lambda: self.commands.upload_folder())
-        self.upload_folder_button.pack(side="left")
-        self.new_folder_button = ttk.Button(toolbar, text="New folder", command=lambda: self.commands.new_folder())
-        self.new_folder_button.pack(side="left", padx=6)
+        self.upload_folder_button = ttk.Button(toolbar, text="↑ Folder…", command=lambda: self.commands.upload_folder())
+        self.upload_folder_button.pack(side="left", padx=(0, 6))
         self.refresh_button = ttk.Button(toolbar, text="⟳ Refresh", command=self.controller.refresh)
         self.refresh_button.pack(side="left")
         ttk.Label(toolbar, text="Save to").pack(side="left", padx=(16, 6))
@@ -107,6 +106,8 @@ class MainWindow:
         self._show_download_dir()
 
         self.path_bar = PathBar(root, self.controller.go_to)  # packed while the server has folders
+        self.new_folder_button = ttk.Button(self.path_bar, text="+ New folder", command=lambda: self.commands.new_folder())
+        self.new_folder_button.pack(side="right")
         self.panes = panes = ttk.PanedWindow(root, orient="vertical")
         panes.pack(fill="both", expand=True, padx=8)
         self.file_view = FileView(
@@ -135,6 +136,7 @@ class MainWindow:
         self.status.pack(fill="x", side="bottom")
 
     def _bind_keys(self) -> None:
+        bind_select_all(self.root)
         self.root.bind("<F5>", lambda _e: self.controller.refresh())
         self.root.bind("<Control-u>", lambda _e: self.upload_from_picker())
         self.root.bind("<Control-U>", lambda _e: self.upload_from_picker())
@@ -271,6 +273,9 @@ class MainWindow:
             self.root.title(f"Ferry: {server}")
             self.status.server.configure(text=f"Connected to {server}")
             self.status.show_message("")
+            focused = self.root.focus_get()
+            if focused is None or str(focused).startswith(str(self.connect_bar)):
+                self.file_view.tree.focus_set()  # Enter in the address connects; the arrows then walk the files
         elif state == ConnectionState.FAILED:
             self.status.server.configure(text=f"Not connected to {server}" if server else "Not connected")
             self.report(message, error=True)
