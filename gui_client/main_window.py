@@ -64,6 +64,7 @@ class MainWindow:
         #: After going up, the folder we came from: (listing path, name) to select.
         self.select_when_listed: tuple[str, str] | None = None
         self.last_upload_dir: str | None = None
+        self.closed = False
         self._build()
         self._bind_keys()
         self.dnd = dnd and self._enable_drop()
@@ -258,6 +259,11 @@ class MainWindow:
         self.question = ConfirmDialog(self.root, "Ferry: quit?", message, "Quit", answered)
 
     def close(self) -> None:
+        """Close now, cancelling what runs. Closing twice is fine (the window
+        manager's close and a quit can both arrive)."""
+        if self.closed:
+            return
+        self.closed = True
         self.root.after_cancel(self._flush_id)
         self.bridge.stop()
         self.controller.shutdown()
@@ -277,9 +283,11 @@ class MainWindow:
             if focused is None or str(focused).startswith(str(self.connect_bar)):
                 self.file_view.tree.focus_set()  # Enter in the address connects; the arrows then walk the files
         elif state == ConnectionState.FAILED:
+            self.root.title(f"Ferry: not connected to {server}" if server else "Ferry")  # never the server before
             self.status.server.configure(text=f"Not connected to {server}" if server else "Not connected")
             self.report(message, error=True)
         elif state == ConnectionState.CONNECTING:
+            self.root.title(f"Ferry: connecting to {server}" if server else "Ferry")
             self.status.server.configure(text=message)
         else:
             self.root.title("Ferry")
@@ -337,7 +345,7 @@ class MainWindow:
         connected = self.controller.state == ConnectionState.CONNECTED
         has_server = self.controller.server is not None
         self.download_button.state(["!disabled"] if connected and self.file_view.selected_names() else ["disabled"])
-        can_upload = has_server and not self.controller.read_only
+        can_upload = connected and not self.controller.read_only  # not after a failed connect
         self.upload_button.state(["!disabled"] if can_upload else ["disabled"])
         self.refresh_button.state(["!disabled"] if has_server else ["disabled"])
         self.commands.enable()
