@@ -24,6 +24,7 @@ from .conflict_dialog import ConflictDialog
 from .conflicts import Conflict
 from .connect_bar import ConnectBar
 from .controller import READ_ONLY_TEXT, Answer, ConnectionState, Controller
+from .download_actions import DownloadActions
 from .file_commands import FileCommands
 from .file_list import size_of
 from .file_view import FileView
@@ -135,6 +136,7 @@ class MainWindow:
 
         self.status = StatusBar(root)
         self.status.pack(fill="x", side="bottom")
+        self.download_actions = DownloadActions(self.status, self.report)  # shown after the first download
 
     def _bind_keys(self) -> None:
         bind_select_all(self.root)
@@ -310,6 +312,8 @@ class MainWindow:
         self.transfers_panel.show(view)
         if view.state is State.FAILED:
             self._enable_buttons()  # a read_only refusal turns Upload off
+        if view.state is State.DONE and (saved := self.controller.saved_to.get(view.id)) is not None:
+            self.download_actions.offer(saved)
         if view.state is State.DONE:
             self.report(f"{'Downloaded' if view.direction == 'download' else 'Uploaded'} {escape_name(view.name)}")
         running = self.controller.transfers.active_count()
