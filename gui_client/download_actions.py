@@ -11,8 +11,11 @@ from .local_open import open_path, show_in_folder
 
 
 class DownloadActions(ttk.Frame):
-    def __init__(self, parent: tk.Misc, report: Callable[[str, bool], None]) -> None:
+    def __init__(self, parent: tk.Misc, after: tk.Misc, report: Callable[[str, bool], None]) -> None:
+        """Shown in ``parent`` right after the widget ``after``, ahead of the
+        message: a long message must not squeeze the buttons away."""
         super().__init__(parent)
+        self._after = after
         self._report = report
         self.path: Path | None = None
         self.open_button = ttk.Button(self, text="Open", style="Toolbutton", command=self.open)
@@ -24,7 +27,7 @@ class DownloadActions(ttk.Frame):
         """Offer the two actions for ``path``, a file or folder just downloaded."""
         self.path = path
         if not self.winfo_manager():
-            self.pack(side="right", padx=(8, 0))
+            self.pack(side="left", after=self._after, padx=(8, 0))
 
     def open(self) -> None:
         if self.path is not None and (problem := open_path(self.path)) is not None:

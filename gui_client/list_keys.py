@@ -16,7 +16,7 @@ from tkinter import ttk
 from typing import Any
 
 CURSOR_TAG = "cursor"
-CURSOR_BACKGROUND = "#d4e4f7"
+CURSOR_BACKGROUND = "#e6effa"  # lighter than the selection: the focus row is not a selected row
 
 
 class ListKeys:

@@ -136,7 +136,7 @@ class MainWindow:
 
         self.status = StatusBar(root)
         self.status.pack(fill="x", side="bottom")
-        self.download_actions = DownloadActions(self.status, self.report)  # shown after the first download
+        self.download_actions = DownloadActions(self.status, self.status.transfers, self.report)  # shown after the first download
 
     def _bind_keys(self) -> None:
         bind_select_all(self.root)
@@ -358,7 +358,9 @@ class MainWindow:
         summary = self.controller.files.summary()
         state = self.controller.state
         if state == ConnectionState.CONNECTED:
-            text = f"{count_text(summary.total, 'file')}, {human_size(summary.total_size)}"
+            text = f"{count_text(summary.total - summary.folders, 'file')}, {human_size(summary.total_size)}"
+            if summary.folders:
+                text = f"{count_text(summary.folders, 'folder')}, {text}"
             if summary.shown != summary.total:
                 text = f"{summary.shown:,} of {text}"
             self.status.files.configure(text=text)
