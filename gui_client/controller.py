@@ -433,8 +433,8 @@ class Controller:
     # -- transfers ---------------------------------------------------------------------
 
     def _transfer_changed(self, view: TransferView) -> None:
-        if view.direction is Direction.UPLOAD and view.state is State.DONE:
-            self.refresh()
+        if view.state is State.DONE and (view.direction is Direction.UPLOAD or self.state == ConnectionState.FAILED):
+            self.refresh()  # an upload changed the list; a transfer that got through means the server is back
         if view.state is State.FAILED and view.error_code == ErrorCode.READ_ONLY and view.direction is Direction.UPLOAD:
             self.read_only = True
         if view.state is State.FAILED:

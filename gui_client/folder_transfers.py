@@ -157,7 +157,10 @@ class FolderTransfers:
                 else:
                     report = client.put_tree(job.local, job.remote, overwrite=job.overwrite, progress=progress, cancel=cancel)
             finally:
-                client.close() if cancel.is_set() else client.quit()
+                if cancel.is_set():
+                    client.close()
+                else:
+                    client.quit()
             changes = _outcome(report)
         except BaseException as exc:  # noqa: BLE001 -- every failure becomes the row's reason
             if cancel.is_set() or isinstance(exc, TransferCancelled):
