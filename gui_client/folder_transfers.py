@@ -73,6 +73,10 @@ class FolderTransfers:
                 return
             job.cancel.set()
             client = job.client
+            if client is None:
+                # Still connecting (a hung server can hold the greeting for the whole
+                # timeout): cancelled now; the thread leaves when connect returns.
+                self._update(job, state=State.CANCELLED, speed=0.0, eta=None)
         if client is not None:
             client.abort()
 
@@ -148,8 +152,11 @@ class FolderTransfers:
             server = job.server
             client = FerryClient.connect(server.host, server.port, token=server.token, tls=server.tls, timeout=TRANSFER_TIMEOUT)
             with self._lock:
-                job.client = client
-            if cancel.is_set():
+                current = job.cancel is cancel and not cancel.is_set()
+                if current:
+                    job.client = client
+            if not current:
+                client.close()
                 raise TransferCancelled()
             try:
                 if job.view.direction is Direction.DOWNLOAD:
@@ -170,7 +177,7 @@ class FolderTransfers:
                 if not isinstance(exc, (FerryError, OSError)):
                     log.exception("folder transfer %s failed unexpectedly", job.view.id)
         with self._lock:
-            if job.cancel is cancel:
+            if job.cancel is cancel and not job.view.state.finished:  # else cancelled while connecting, or retried since
                 job.client = None
                 self._update(job, speed=0.0, eta=None, **changes)
 

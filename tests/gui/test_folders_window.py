@@ -15,7 +15,7 @@ from gui_client import os_dialogs
 from gui_client.formatting import human_size
 from gui_client.transfers import State
 from tests.fake_server import EvilServer, header
-from tests.gui.conftest import sha256_of
+from tests.gui.conftest import continue_workers, sha256_of, stop_workers
 
 pytestmark = pytest.mark.gui
 
@@ -264,3 +264,33 @@ def test_a_version_1_server_shows_no_folder_ui(app):
         app.window.controller.disconnect()
         app.pump_until(lambda: not evil.thread.is_alive(), what="the scripted server to hear quit")
         evil.close()
+
+
+def test_a_folder_deleted_by_someone_else_shows_its_parent(app, server, library):
+    connect_to_tree(app, server, library)
+    app.window.controller.go_to("photos/2024")
+    app.wait_for_names({"snow.png"})
+    for child in (library / "photos" / "2024").iterdir():
+        child.unlink()
+    (library / "photos" / "2024").rmdir()
+    app.window.refresh_button.invoke()
+    app.wait_for_names({"beach.jpg"})
+    assert crumbs(app) == ["Library", "photos"]
+    assert "photos/2024" in app.status_message()
+
+
+def test_cancel_a_folder_download(app, server, library, downloads):
+    (library / "many").mkdir()
+    for i in range(50):
+        (library / "many" / f"{i}.bin").write_bytes(os.urandom(1000))
+    app.connect(server)
+    app.wait_for_names({"many"})
+    workers = stop_workers(server)
+    try:
+        app.select("many")
+        app.window.download_button.invoke()
+        row = app.wait_for_state("many/", State.RUNNING)
+        row.button.invoke()  # Cancel
+        assert app.wait_for_state("many/", State.CANCELLED, State.FAILED).view.state is State.CANCELLED
+    finally:
+        continue_workers(workers)
