@@ -88,7 +88,8 @@ class Controller:
         self.folder_transfers = FolderTransfers(post, self._transfer_changed)
         #: The server folder the window shows ("": the root); listings of another are dropped.
         self.path = ""
-        #: Where each download is saved, by transfer id: "Open" and "Show in folder" need it.
+        #: Where each unfinished download is saved, by transfer id: "Open" and "Show
+        #: in folder" need it once it is done (the window takes it out then).
         self.saved_to: dict[int, Path] = {}
         self.state = ConnectionState.DISCONNECTED
         self.server: Server | None = None

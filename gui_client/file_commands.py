@@ -130,7 +130,8 @@ class FileCommands:
                 self.window.report(problem, error=True)
             return problem
 
-        self.rename_editor = RenameEditor(self.tree, iid, old, commit, self._rename_closed)
+        indent = self.view.icons.size + 4
+        self.rename_editor = RenameEditor(self.tree, iid, old, indent, commit, self._rename_closed)
 
     def _rename_closed(self) -> None:
         self.rename_editor = None

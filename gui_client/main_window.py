@@ -312,7 +312,7 @@ class MainWindow:
         self.transfers_panel.show(view)
         if view.state is State.FAILED:
             self._enable_buttons()  # a read_only refusal turns Upload off
-        if view.state is State.DONE and (saved := self.controller.saved_to.get(view.id)) is not None:
+        if view.state is State.DONE and (saved := self.controller.saved_to.pop(view.id, None)) is not None:
             self.download_actions.offer(saved)
         if view.state is State.DONE:
             self.report(f"{'Downloaded' if view.direction == 'download' else 'Uploaded'} {escape_name(view.name)}")

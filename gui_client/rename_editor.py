@@ -16,7 +16,8 @@ Commit = Callable[[str], str | None]
 
 
 class RenameEditor(ttk.Entry):
-    def __init__(self, tree: ttk.Treeview, iid: str, name: str, commit: Commit, closed: Callable[[], None]) -> None:
+    def __init__(self, tree: ttk.Treeview, iid: str, name: str, indent: int, commit: Commit, closed: Callable[[], None]) -> None:
+        """``indent``: pixels from the cell's left edge to the name (past the icon)."""
         super().__init__(tree)
         self._tree = tree
         self._name = name
@@ -28,7 +29,6 @@ class RenameEditor(ttk.Entry):
         self.selection_range(0, len(stem) if dot and stem else "end")
         self.icursor(len(stem) if dot and stem else "end")
         x, y, width, height = tree.bbox(iid, "#0")
-        indent = int(tree.winfo_fpixels("1i") * 0.3)  # past the icon
         self.place(x=x + indent, y=y, width=max(width - indent, 80), height=height)
         self.bind("<Return>", lambda _e: self.finish(keep=True))
         self.bind("<KP_Enter>", lambda _e: self.finish(keep=True))
