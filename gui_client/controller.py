@@ -216,11 +216,11 @@ class Controller:
         """The folder shown was deleted or moved (by someone else): show its parent."""
         if generation != self._generation:
             return
-        self.listener.report(f"{path}: {message}", error=True)
-        self._listing_done()
         if path == self.path:
+            self.listener.report(f"{path}: {message}", error=True)
             self.path = parent(path)
-            self.refresh()
+            self._list_again = True
+        self._listing_done()
 
     def _browse_failed(self, generation: int, message: str) -> None:
         if generation != self._generation:
