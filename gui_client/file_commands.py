@@ -1,6 +1,7 @@
 """What a person does to the files shown, by mouse, menu or key: open a folder,
 go up, download, new folder, rename in place (F2), delete with a confirmation
-(Del), move by dragging rows onto a folder, and the context menu.
+(Del), move by dragging rows onto a folder or a crumb of the path bar, and the
+context menu.
 
 Every command acts on the selection, by names (never row positions), so it
 stays right when a refresh moves rows. What the server offers decides what is
@@ -242,10 +243,13 @@ class FileCommands:
         self._press, self._dragging, self._pending_select = None, False, ""
         if dragging:
             self.tree.configure(cursor="")
-            target = self.view.name_at(event.y)
             names = self.view.selected_names()
+            destination = self.window.path_bar.folder_at(event.x_root, event.y_root)  # a crumb: up the path
+            target = self.view.name_at(event.y) if destination is None else None
             if target is not None and target not in names and self.controller.files.is_folder(target):
-                problem = self.actions.move(names, join(self.controller.files.path, target))
+                destination = join(self.controller.files.path, target)
+            if destination is not None and destination != self.controller.files.path:
+                problem = self.actions.move(names, destination)
                 if problem is not None:
                     self.window.report(problem, error=True)
             return "break"

@@ -25,6 +25,7 @@ class PathBar(ttk.Frame):
         self._crumbs = ttk.Frame(self)
         self._crumbs.pack(side="left", fill="x", expand=True)
         self.buttons: list[ttk.Button] = []
+        self._targets: dict[str, str] = {}  # a crumb button's Tk name -> its folder's path
         self.show("")
 
     def show(self, path: str) -> None:
@@ -33,6 +34,7 @@ class PathBar(ttk.Frame):
         for widget in self._crumbs.winfo_children():
             widget.destroy()
         self.buttons = []
+        self._targets = {}
         shown = crumbs(path)
         if len(shown) > MAX_CRUMBS:
             shown = shown[:1] + [("…", "")] + shown[-(MAX_CRUMBS - 2) :]
@@ -51,4 +53,11 @@ class PathBar(ttk.Frame):
             )
             button.pack(side="left")
             self.buttons.append(button)
+            self._targets[str(button)] = target
         self.up_button.state(["disabled"] if not path else ["!disabled"])
+
+    def folder_at(self, x_root: int, y_root: int) -> str | None:
+        """The folder of the crumb under the screen point, if any: rows dragged
+        there move to that folder."""
+        widget = self.winfo_containing(x_root, y_root)
+        return self._targets.get(str(widget)) if widget is not None else None

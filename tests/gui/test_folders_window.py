@@ -294,3 +294,21 @@ def test_cancel_a_folder_download(app, server, library, downloads):
         assert app.wait_for_state("many/", State.CANCELLED, State.FAILED).view.state is State.CANCELLED
     finally:
         continue_workers(workers)
+
+
+def test_drag_files_onto_a_crumb_of_the_path_bar_moves_them_up(app, server, library):
+    connect_to_tree(app, server, library)
+    app.window.controller.go_to("photos/2024")
+    app.wait_for_names({"snow.png"})
+    app.pump_until(lambda: crumbs(app) == ["Library", "photos", "2024"], what="the crumbs")
+    tree = app.window.file_view.tree
+    app.select("snow.png")
+    _, sy, _, sh = tree.bbox(tree.selection()[0])
+    crumb = app.window.path_bar.buttons[0]  # Library
+    cx, cy = crumb.winfo_rootx() + crumb.winfo_width() // 2, crumb.winfo_rooty() + crumb.winfo_height() // 2
+    tree.event_generate("<ButtonPress-1>", x=40, y=sy + sh // 2)
+    for step in range(1, 6):
+        tree.event_generate("<B1-Motion>", x=40, y=sy + sh // 2 - 10 * step)
+    tree.event_generate("<ButtonRelease-1>", x=cx - tree.winfo_rootx(), y=cy - tree.winfo_rooty(), rootx=cx, rooty=cy)
+    app.wait_for_names(set())
+    assert (library / "snow.png").read_bytes() == b"p" * 1000
