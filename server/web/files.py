@@ -1,0 +1,61 @@
+"""GET and HEAD of a file: validators, conditions, one range, and the body by
+``sendfile`` from the descriptor opened for the request (an upload that
+replaces the name meanwhile leaves this inode whole, as for a Ferry ``get``).
+
+Every file is sent with ``Content-Security-Policy: sandbox``: an HTML file in
+the library opened in the browser must not run scripts as this origin (where
+they could use the login cookie and the ``X-Ferry`` header).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .conditional import Unsatisfiable, content_disposition, content_type, etag_of, http_date, not_modified, requested_range
+
+if TYPE_CHECKING:
+    from .request import HttpRequest
+    from .session import WebSession
+
+
+async def serve(session: WebSession, request: HttpRequest) -> None:
+    with session.context.fds.holding(1):
+        opened = session.context.library.open_file(request.target.path)
+        try:
+            await _send(session, request, opened.fd, opened.stat)
+        finally:
+            opened.close()
+
+
+async def _send(session: WebSession, request: HttpRequest, fd: int, st) -> None:
+    path = request.target.path
+    etag, modified = etag_of(st), http_date(st.st_mtime)
+    validators = [(b"etag", etag), (b"last-modified", modified), (b"cache-control", b"no-cache")]
+    if not_modified(request.headers, etag, st.st_mtime):
+        await session.start_response(304, validators, None)
+        await session.finish()
+        return
+    size = st.st_size
+    headers = [
+        *validators,
+        (b"accept-ranges", b"bytes"),
+        (b"content-type", content_type(path)),
+        (b"content-disposition", content_disposition(path.rsplit("/", 1)[-1], request.target.flag("download"))),
+        (b"content-security-policy", b"sandbox"),
+    ]
+    try:
+        wanted = requested_range(request.headers, size, etag, st.st_mtime)
+    except Unsatisfiable:
+        await session.send_bytes(
+            416, b"the range starts past the end of the file\n", b"text/plain", [(b"content-range", b"bytes */%d" % size)]
+        )
+        return
+    if wanted is None:
+        status, offset, length = 200, 0, size
+    else:
+        status, offset, length = 206, wanted.start, wanted.length
+        headers.append((b"content-range", b"bytes %d-%d/%d" % (wanted.start, wanted.end, size)))
+    await session.start_response(status, headers, length)
+    if length and not session.head:
+        await session.send_file(fd, offset, length)
+    await session.finish()
