@@ -248,3 +248,16 @@ def test_a_client_that_never_reads_its_download_is_dropped(server_factory, libra
     sock.close()
     assert ended and received < size
     assert request(web.http_port, "GET", "/?json").status == 200
+
+
+def test_a_folder_without_its_slash_redirects(web):
+    response = request(web.http_port, "GET", "/sub")
+    assert response.status == 301 and response.headers["location"] == "/sub/"
+    assert request(web.http_port, "GET", "/nothing").status == 404
+
+
+def test_a_zip_asked_with_head_has_headers_and_no_body(web):
+    with Peer(web.http_port) as peer:
+        head = peer.request("HEAD", "/?zip")
+        assert head.status == 200 and head.headers["content-type"] == "application/zip"
+        assert peer.request("GET", "/notes.txt").body == b"hello\n"

@@ -10,6 +10,9 @@ they could use the login cookie and the ``X-Ferry`` header).
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from shared.errors import ErrorCode, FerryError
 
 from .conditional import Unsatisfiable, content_disposition, content_type, etag_of, http_date, not_modified, requested_range
 
@@ -19,12 +22,24 @@ if TYPE_CHECKING:
 
 
 async def serve(session: WebSession, request: HttpRequest) -> None:
-    with session.context.fds.holding(1):
-        opened = session.context.library.open_file(request.target.path)
+    library = session.context.library
+    with session.context.fds.holding(2):  # the file; or a folder's and its parent's on the way
+        try:
+            opened = library.open_file(request.target.path)
+        except FerryError as exc:
+            if exc.code is ErrorCode.NOT_FOUND and library.is_folder(request.target.path):
+                await _to_folder(session, request)  # a folder typed without its "/"
+                return
+            raise
         try:
             await _send(session, request, opened.fd, opened.stat)
         finally:
             opened.close()
+
+
+async def _to_folder(session: WebSession, request: HttpRequest) -> None:
+    location = "/" + quote(request.target.path, safe="/") + "/"
+    await session.send_bytes(301, b"a folder: its URL ends with /\n", b"text/plain; charset=utf-8", [(b"location", location.encode())])
 
 
 async def _send(session: WebSession, request: HttpRequest, fd: int, st) -> None:

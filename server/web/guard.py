@@ -5,7 +5,7 @@
   still says the attacker's name, so only names this server is known by pass:
   an IP literal (a page loaded from an address is that address's own origin,
   never another site's), ``localhost`` and ``*.localhost``, the machine's own
-  names (``hostname``, its FQDN, ``NAME.local``), the ``--host`` name, and each
+  names (``hostname`` and ``NAME.local``), the ``--host`` name, and each
   ``--http-host``.
 - **A header a cross-site form cannot send.** Every request that changes
   something (any method but GET and HEAD) must carry ``X-Ferry``; a form or
@@ -36,9 +36,9 @@ CSRF_HEADER = b"x-ferry"
 
 def _own_names(config: ServerConfig) -> frozenset[str]:
     names = {"localhost", config.host.lower(), *config.http_host}
-    hostname = socket.gethostname().lower()
+    hostname = socket.gethostname().lower()  # uname: no DNS lookup, which could stall the loop
     if hostname:
-        names |= {hostname, f"{hostname}.local", socket.getfqdn().lower()}
+        names |= {hostname, hostname.split(".")[0], f"{hostname.split('.')[0]}.local"}
     return frozenset(name.rstrip(".") for name in names if name)
 
 
