@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
@@ -46,7 +47,7 @@ class Peer:
         return self.response(head=head or method == "HEAD")
 
     def _fill(self) -> bool:
-        data = self.sock.recv(1 << 16)
+        data = self.sock.recv(1 << 20)
         self._pending += data
         return bool(data)
 
@@ -79,7 +80,17 @@ class Peer:
         return response
 
     def _chunked(self) -> bytes:
-        body = b""
+        return b"".join(self.chunks(head_read=True))
+
+    def chunks(self, head_read: bool = False) -> Iterator[bytes]:
+        """A chunked body's chunks as they come (after reading the response head,
+        unless the caller has), for bodies too large to hold."""
+        if not head_read:
+            while b"\r\n\r\n" not in self._pending:
+                if not self._fill():
+                    raise ConnectionError("closed before a full response head")
+            head, self._pending = self._pending.split(b"\r\n\r\n", 1)
+            assert b"transfer-encoding: chunked" in head.lower(), head
         while True:
             while b"\r\n" not in self._pending:
                 if not self._fill():
@@ -89,10 +100,10 @@ class Peer:
             while len(self._pending) < size + 2:
                 if not self._fill():
                     raise ConnectionError("closed in a chunk")
-            body += self._pending[:size]
-            self._pending = self._pending[size + 2 :]
+            chunk, self._pending = self._pending[:size], self._pending[size + 2 :]
             if size == 0:
-                return body
+                return
+            yield chunk
 
     def closed_by_server(self) -> bool:
         """True once the server has closed the connection (EOF, or a reset)."""
