@@ -8,8 +8,9 @@ nothing here imports h11 at module level; :func:`unavailable` says why HTTP is
 off, and only then are the modules that need it imported.
 
 The modules: ``session`` (one connection: h11 events, timeouts, dispatch),
-``guard`` (Host check, the anti-CSRF header, the login cookie), ``target``
-(a URL to a library path), ``statuses`` (protocol errors as HTTP statuses),
+``request`` (a request as handlers see it), ``guard`` (Host check, the
+anti-CSRF header, the login cookie), ``target`` (a URL to a library path),
+``statuses`` (protocol errors as HTTP statuses),
 ``files`` and ``conditional`` (GET and HEAD of a file: validators, ranges),
 ``zipstream`` (a folder as a streamed zip), ``uploads`` (PUT), ``actions``
 (listing, mkdir, rename, delete), ``page`` (the static page in ``page/``).

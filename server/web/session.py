@@ -107,7 +107,7 @@ class WebSession:
             while await self._exchange() and not self.context.draining:
                 pass
         except asyncio.CancelledError:
-            if self.timed_out and not self.responded:
+            if self.timed_out and not self.responded and not self.parked:  # an idle keep-alive just closes
                 self._say_raw(408, "the request took too long")
         except h11.RemoteProtocolError as exc:
             if not self.responded:
