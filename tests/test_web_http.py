@@ -261,3 +261,16 @@ def test_a_zip_asked_with_head_has_headers_and_no_body(web):
         head = peer.request("HEAD", "/?zip")
         assert head.status == 200 and head.headers["content-type"] == "application/zip"
         assert peer.request("GET", "/notes.txt").body == b"hello\n"
+
+
+def test_an_idle_keep_alive_connection_is_closed_without_a_word(server_factory, library):
+    (library / "notes.txt").write_text("hello\n")
+    web = server_factory("--workers", "1", "--idle-timeout", "1", web=True)
+    with Peer(web.http_port) as fresh, Peer(web.http_port) as used, Peer(web.http_port) as slow:
+        assert used.request("GET", "/notes.txt").status == 200
+        assert slow.request("GET", "/notes.txt").status == 200
+        slow.send(b"GET /notes.txt HTTP/1.1\r\n")  # a second request begun, never finished
+        time.sleep(2.5)  # the watchdog looks every 0.25 s
+        assert fresh.closed_by_server()  # EOF, not a 408 the client never asked for
+        assert used.closed_by_server()
+        assert slow.response().status == 408

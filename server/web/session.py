@@ -159,6 +159,7 @@ class WebSession:
             await self.send_error(exc)
         self.state = State.WAITING
         self.request_done_at = time.monotonic()
+        self.responded = False  # the next request's, once it comes
         if not self.bypassed:
             self._skip_buffered_body()
         if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
