@@ -2,7 +2,8 @@
 Ferry's web port against nginx with sendfile (started by the bench on
 127.0.0.1 with its own configuration in a temp folder, peers.py), and uploaded
 by ``curl -T`` against the loopback limit with the same fsync policy
-(limits.py). Interleaved A B A B, as bulk.py."""
+(limits.py), with a native put on the same server beside it for reference.
+Interleaved A B A B, as bulk.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from .bulk import cpu_cost, rate, source_file, start_peer
-from .ferry import FerryServer, unlink_quietly
+from .ferry import FerryServer, file_sha256, probe_put, unlink_quietly
 from .files import Workspace
 from .limits import LimitPair
 from .peers import Nginx, PeerUnavailable, curl_download, ensure_program
@@ -31,8 +32,14 @@ def _curl_upload(port: int, source: Path, name: str) -> int:
     return source.stat().st_size
 
 
+def _native_put(server: FerryServer, source: Path, sha256: str) -> int:
+    with server.connect() as client:
+        return probe_put(client, source, "up.bin", sha256)
+
+
 def http(plan: Plan, ws: Workspace, results: Results) -> None:
     big = source_file(plan, ws)
+    sha256 = file_sha256(big)
     serve, scratch = big.parent, ws.folder("scratch")
     section = f"HTTP {plan.bulk_size // MiB} MiB (curl)"
     try:
@@ -60,6 +67,7 @@ def http(plan: Plan, ws: Workspace, results: Results) -> None:
             "upload.ferry.fsync": rate(lambda: _curl_upload(durable.http_port, big, "up.bin"), durable.pid, after=fresh(durable_root)),
             "upload.limit.nofsync": rate(lambda: limit.upload(fsync=False), limit.pid),
             "upload.ferry.nofsync": rate(lambda: _curl_upload(fast.http_port, big, "up.bin"), fast.pid, after=fresh(fast_root)),
+            "upload.native.nofsync": rate(lambda: _native_put(fast, big, sha256), fast.pid, after=fresh(fast_root)),
         }
         labels = {
             "download.ferry": ("Ferry HTTP -> curl -o /dev/null", "download.nginx" if nginx else None),
@@ -67,6 +75,7 @@ def http(plan: Plan, ws: Workspace, results: Results) -> None:
             "upload.ferry.fsync": ("curl -T -> Ferry HTTP PUT (server fsyncs)", "upload.limit.fsync"),
             "upload.limit.nofsync": ("limit: sendfile -> recv_into + write", None),
             "upload.ferry.nofsync": ("curl -T -> Ferry HTTP PUT, --no-fsync", "upload.limit.nofsync"),
+            "upload.native.nofsync": ("Ferry put, sha256 sent, --no-fsync (the native port, for reference)", "upload.limit.nofsync"),
         }
         if nginx:
             c["download.nginx"] = rate(lambda: (curl_download(nginx.port, big.name), plan.bulk_size)[1], nginx.pid)
