@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -274,3 +275,23 @@ def test_an_idle_keep_alive_connection_is_closed_without_a_word(server_factory, 
         assert fresh.closed_by_server()  # EOF, not a 408 the client never asked for
         assert used.closed_by_server()
         assert slow.response().status == 408
+
+
+def test_sigterm_lets_a_download_finish_and_closes_idle_connections(server_factory, library):
+    data = os.urandom(48 << 20)
+    (library / "big.bin").write_bytes(data)
+    web = server_factory("--workers", "1", web=True)
+    with Peer(web.http_port) as idle, Peer(web.http_port) as busy:
+        assert idle.request("GET", "/?json").status == 200
+        busy.send(encode_request("GET", "/big.bin", web.http_port))
+        first = busy.sock.recv(1 << 16)  # the download has begun
+        web.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        assert idle.closed_by_server()
+        assert time.monotonic() - signalled < 3  # at once, not at the end of --grace (10 s)
+        rest = b""
+        while chunk := busy.sock.recv(1 << 20):
+            rest += chunk
+        whole = first + rest
+        assert whole.endswith(data) and len(whole) - len(data) < 1024  # the head, then every byte
+    assert web.stop() == 0
