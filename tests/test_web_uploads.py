@@ -189,3 +189,13 @@ def test_the_server_still_serves_after_uploads_are_cut(web, library):
             peer.send(encode_request("PUT", "/x.bin", web.http_port, changing({"Content-Length": "1000000"})) + b"x" * 1000)
     assert wait_for(lambda: no_temp_files(library, timeout=0.1), timeout=5)
     assert request(web.http_port, "GET", "/?json").json()["entries"] == []
+
+
+def test_an_action_from_a_client_waiting_for_100_continue_is_answered_at_once(web, library):
+    with Peer(web.http_port, timeout=5) as peer:
+        body = b'{"op": "mkdir"}'
+        peer.send(encode_request("POST", "/made/", web.http_port, changing({"Expect": "100-continue", "Content-Length": str(len(body))})))
+        assert peer.response().status == 100  # the body is awaited, not the client's own timeout
+        peer.send(body)
+        assert peer.response().status == 201
+    assert (library / "made").is_dir()

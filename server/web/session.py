@@ -228,6 +228,7 @@ class WebSession:
 
     async def read_small_body(self, limit: int) -> bytes:
         """A whole request body of at most ``limit`` bytes (a JSON action)."""
+        await self.continue_body()
         parts: list[bytes] = []
         size = 0
         while True:
