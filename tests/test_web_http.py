@@ -295,3 +295,14 @@ def test_sigterm_lets_a_download_finish_and_closes_idle_connections(server_facto
         whole = first + rest
         assert whole.endswith(data) and len(whole) - len(data) < 1024  # the head, then every byte
     assert web.stop() == 0
+
+
+def test_a_header_begun_behind_a_pipelined_request_is_timed_too(server_factory, library):
+    (library / "notes.txt").write_text("hello\n")
+    web = server_factory("--workers", "1", "--header-timeout", "1", web=True)
+    with Peer(web.http_port) as peer:
+        peer.send(encode_request("GET", "/notes.txt", web.http_port) + b"GET /notes.txt HTTP/1.1\r\nX-Slow: ")
+        assert peer.response().body == b"hello\n"
+        started = time.monotonic()
+        assert peer.response().status == 408  # its header never ends: cut at the header timeout
+        assert time.monotonic() - started < 4

@@ -164,6 +164,8 @@ class WebSession:
             self._skip_buffered_body()
         if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
             self.h11.start_next_cycle()
+            if self.h11.trailing_data[0]:  # the next request began in an earlier receive: its clock runs
+                self.header_started = self.request_done_at
             return True
         if self.bypassed and self.h11.our_state is h11.DONE and keep_alive:
             self.h11 = self._new_machine()  # its body went around the old one: see the module's docstring
