@@ -19,19 +19,26 @@ class ConnectBar(ttk.Frame):
         self.port = tk.StringVar(self, str(port))
         self.token = tk.StringVar(self, "")
         self.tls = tk.BooleanVar(self, False)
-        ttk.Label(self, text="Server").pack(side="left")
         self.host_entry = ttk.Entry(self, textvariable=self.host, width=22)
-        self.host_entry.pack(side="left", padx=(6, 12))
-        ttk.Label(self, text="Port").pack(side="left")
         self.port_entry = ttk.Entry(self, textvariable=self.port, width=7)
-        self.port_entry.pack(side="left", padx=(6, 12))
-        ttk.Label(self, text="Token").pack(side="left")
         self.token_entry = ttk.Entry(self, textvariable=self.token, width=16, show="•")
-        self.token_entry.pack(side="left", padx=(6, 12))
         self.tls_check = ttk.Checkbutton(self, text="TLS", variable=self.tls)
-        self.tls_check.pack(side="left", padx=(0, 12))
         self.button = ttk.Button(self, text="Connect", width=11, command=self._clicked, style="Accent.TButton")
-        self.button.pack(side="left")
+        # A grid, so that in a narrow window the host and token fields (the
+        # weighted columns) give up room and the button keeps its whole label.
+        layout = [
+            (ttk.Label(self, text="Server"), (0, 6), 0),
+            (self.host_entry, (0, 12), 3),
+            (ttk.Label(self, text="Port"), (0, 6), 0),
+            (self.port_entry, (0, 12), 0),
+            (ttk.Label(self, text="Token"), (0, 6), 0),
+            (self.token_entry, (0, 12), 2),
+            (self.tls_check, (0, 12), 0),
+            (self.button, (0, 0), 0),
+        ]
+        for column, (widget, gap, weight) in enumerate(layout):
+            widget.grid(row=0, column=column, padx=gap, sticky="ew" if weight else "w")
+            self.columnconfigure(column, weight=weight)
         for entry in (self.host_entry, self.port_entry, self.token_entry):
             entry.bind("<Return>", lambda _event: self._connect())
 

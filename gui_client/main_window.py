@@ -26,9 +26,10 @@ from .controller import READ_ONLY_TEXT, Answer, ConnectionState, Controller
 from .file_view import FileView
 from .formatting import count_text, human_size
 from .icons import Icons
+from .scaling import size_window
 from .settings import Settings
 from .status_bar import StatusBar
-from .theme import apply_theme
+from .theme import apply_theme, text_width
 from .transfer_view import TransfersPanel
 from .transfers import State, TransferView
 
@@ -44,13 +45,12 @@ class MainWindow:
         self.settings_path = settings_path
         self.settings = Settings.load(settings_path)
         self.ca_file = ca_file
-        self.metrics = apply_theme(root, self.settings.theme)
+        self.metrics = apply_theme(root, self.settings.theme, self.settings.scaling)
         self.icons = Icons(root, self.metrics.icon)
         if self.icons.app:
             root.iconphoto(True, *self.icons.app)
         root.title("Ferry")
-        root.minsize(760, 480)
-        root.geometry("1100x700")
+        size_window(root, self.metrics.scale)
         self.bridge = Bridge(root)
         self.controller = Controller(self.settings, self.bridge.post, self, lambda: self.settings.save(self.settings_path))
         self.dialog: ConflictDialog | None = None
@@ -74,25 +74,34 @@ class MainWindow:
         self.connect_bar = ConnectBar(root, self.settings.host, self.settings.port, self.connect, self.controller.disconnect)
         self.connect_bar.pack(fill="x")
 
+        # A grid, so that in a narrow window the download folder's name and then
+        # the filter field (the weighted columns) give up room; buttons and
+        # labels keep theirs.
         toolbar = ttk.Frame(root, padding=(8, 4))
         toolbar.pack(fill="x")
         self.download_button = ttk.Button(toolbar, text="↓ Download", command=self.download_selected)
-        self.download_button.pack(side="left")
         self.upload_button = ttk.Button(toolbar, text="↑ Upload…", command=self.upload_from_picker)
-        self.upload_button.pack(side="left", padx=6)
         self.refresh_button = ttk.Button(toolbar, text="⟳ Refresh", command=self.controller.refresh)
-        self.refresh_button.pack(side="left")
-        ttk.Label(toolbar, text="Save to").pack(side="left", padx=(16, 6))
+        save_to = ttk.Label(toolbar, text="Save to")
         self.folder_label = ttk.Label(toolbar, text="", anchor="w")
-        self.folder_label.pack(side="left")
         self.folder_button = ttk.Button(toolbar, text="Change…", command=self.choose_download_dir)
-        self.folder_button.pack(side="left", padx=6)
         self.filter_text = tk.StringVar(root, "")
+        self.filter_label = ttk.Label(toolbar, text="Filter")
         self.filter_entry = ttk.Entry(toolbar, textvariable=self.filter_text, width=22)
-        self.filter_entry.pack(side="right")
-        ttk.Label(toolbar, text="Filter").pack(side="right", padx=6)
+        layout = [self.download_button, self.upload_button, self.refresh_button, save_to, self.folder_label]
+        layout += [self.folder_button, self.filter_label, self.filter_entry]
+        gaps = [(0, 6), (0, 6), (0, 16), (0, 6), (0, 6), (0, 12), (0, 6), (0, 0)]
+        for column, (widget, gap) in enumerate(zip(layout, gaps, strict=True)):
+            widget.grid(row=0, column=column, padx=gap, sticky="ew" if widget is self.filter_entry else "w")
+        toolbar.columnconfigure(layout.index(self.folder_label), weight=3)
+        toolbar.columnconfigure(layout.index(self.filter_entry), weight=1, minsize=text_width(root, "M" * 7))
         self.filter_text.trace_add("write", lambda *_: self.filter_changed())
         self._show_download_dir()
+
+        # Packed before the panes: pack gives room in packing order, and the
+        # status bar (where errors are shown) must never be the one squeezed out.
+        self.status = StatusBar(root)
+        self.status.pack(fill="x", side="bottom")
 
         panes = ttk.PanedWindow(root, orient="vertical")
         panes.pack(fill="both", expand=True, padx=8)
@@ -115,9 +124,6 @@ class MainWindow:
             self.controller.set_max_parallel,
         )
         panes.add(self.transfers_panel, weight=1)
-
-        self.status = StatusBar(root)
-        self.status.pack(fill="x", side="bottom")
 
     def _bind_keys(self) -> None:
         self.root.bind("<F5>", lambda _e: self.controller.refresh())
