@@ -27,9 +27,11 @@ from .file_view import FileView
 from .formatting import count_text, human_size
 from .icons import Icons
 from .scaling import size_window
+from .servers import ServerBook
 from .settings import Settings
 from .status_bar import StatusBar
 from .theme import apply_theme, text_width
+from .token_store import TokenStore
 from .transfer_view import TransfersPanel
 from .transfers import State, TransferView
 
@@ -71,7 +73,9 @@ class MainWindow:
 
     def _build(self) -> None:
         root = self.root
-        self.connect_bar = ConnectBar(root, self.settings.host, self.settings.port, self.connect, self.controller.disconnect)
+        book = ServerBook(self.settings_path.with_name("servers.json"), TokenStore())
+        host, port = self.settings.host, self.settings.port
+        self.connect_bar = ConnectBar(root, host, port, self.connect, self.controller.disconnect, book, self.report)
         self.connect_bar.pack(fill="x")
 
         # A grid, so that in a narrow window the download folder's name and then
@@ -244,6 +248,7 @@ class MainWindow:
         server = self.controller.server
         if state == ConnectionState.CONNECTED and server is not None:
             self.root.title(f"Ferry: {server}")
+            self.connect_bar.remember(server.host, server.port)
             self.status.server.configure(text=f"Connected to {server}")
             self.status.show_message("")
         elif state == ConnectionState.FAILED:

@@ -8,6 +8,7 @@ import sys
 from tests.server_process import REPO
 
 LOGIC = ["conflicts", "controller", "errors_text", "file_kinds", "file_list", "formatting", "settings", "transfers"]
+LOGIC += ["servers", "token_store"]
 
 
 def test_logic_modules_do_not_import_tkinter():
