@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The system programs the GUI tests need: Xvfb (a virtual screen) and xdotool
-# (real clicks). Installs them with apt-get when running as root; otherwise says
+# The system programs the GUI tests need: Xvfb (a virtual screen), xdotool
+# (real clicks) and a colour emoji font (names with emoji in the app's list and
+# dialogs, checked by tests/gui/test_file_dialogs.py). Installs them with apt-get when running as root; otherwise says
 # exactly what to install and fails, so no GUI test is silently skipped.
 set -euo pipefail
 missing=()
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
+fc-list -q "Noto Color Emoji" 2>/dev/null || missing+=(fonts-noto-color-emoji)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${missing[*]} with apt-get" >&2

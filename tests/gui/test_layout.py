@@ -4,12 +4,6 @@ the minimum size (760 x 480) the essentials keep their room."""
 
 from __future__ import annotations
 
-import gc
-import os
-import subprocess
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from tkinter import font as tkfont
 from tkinter import ttk
 
@@ -19,60 +13,9 @@ from gui_client.app import create_root
 from gui_client.main_window import MainWindow
 from gui_client.scaling import screen_dpi
 from gui_client.theme import body_font
-from tests.gui.conftest import CallbackErrors, Driver
+from tests.gui.second_screen import hidpi_app, hidpi_display  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.gui
-
-
-def start_xvfb(dpi: int, width: int, height: int) -> tuple[subprocess.Popen, str]:
-    """A private X server at ``dpi``; its display number is the first free one from 140."""
-    for number in range(140, 180):
-        if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
-            continue
-        process = subprocess.Popen(
-            ["Xvfb", f":{number}", "-screen", "0", f"{width}x{height}x24", "-dpi", str(dpi), "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and process.poll() is None:
-            if Path(f"/tmp/.X11-unix/X{number}").exists():
-                return process, f":{number}"
-            time.sleep(0.05)
-        process.kill()
-        process.wait()
-    raise RuntimeError("could not start Xvfb")
-
-
-@pytest.fixture(scope="session")
-def hidpi_display() -> Iterator[str]:
-    """A 2880 x 1800 screen at 192 dpi, for the whole session: Tk keeps a display
-    open after its last window, and Xlib ends the process when that server goes."""
-    xvfb, display = start_xvfb(192, 2880, 1800)
-    yield display
-    xvfb.terminate()
-    xvfb.wait()
-
-
-@pytest.fixture
-def hidpi_app(hidpi_display: str, callback_errors: CallbackErrors, settings_path: Path, downloads: Path) -> Iterator[Driver]:
-    """The real window on the 192-dpi screen."""
-    window = None
-    try:
-        display = os.environ.get("DISPLAY")
-        root, dnd = create_root(screen=hidpi_display)
-        if display is not None:  # Tk sets $DISPLAY to the screen it opened; the next tests use pytest-xvfb's
-            os.environ["DISPLAY"] = display
-        root.report_callback_exception = callback_errors.tk_hook
-        window = MainWindow(root, settings_path, dnd)
-        root.update()
-        yield Driver(window, downloads)
-    finally:
-        if window is not None:
-            window.close()
-            del window
-            gc.collect()
-        callback_errors.check()
 
 
 def assert_inside(widget, window) -> None:
@@ -103,7 +46,7 @@ def assert_essentials_fit(window: MainWindow) -> None:
     assert int(tree.column("#0", "width")) >= body_font(window.root).measure("M" * 8)
 
 
-def test_192_dpi_scales_text_rows_icons_and_the_window_together(hidpi_app):
+def test_192_dpi_scales_text_rows_icons_and_the_window_together(hidpi_app):  # noqa: F811 (a fixture)
     window, root = hidpi_app.window, hidpi_app.root
     assert screen_dpi(root) == pytest.approx(192, abs=2)
     assert window.metrics.scale == 2.0
