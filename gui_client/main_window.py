@@ -23,6 +23,7 @@ from .conflict_dialog import ConflictDialog
 from .conflicts import Conflict
 from .connect_bar import ConnectBar
 from .controller import READ_ONLY_TEXT, Answer, ConnectionState, Controller
+from .drop_highlight import DropHighlight
 from .file_view import FileView
 from .formatting import count_text, human_size
 from .icons import Icons
@@ -106,6 +107,7 @@ class MainWindow:
         # status bar (where errors are shown) must never be the one squeezed out.
         self.status = StatusBar(root)
         self.status.pack(fill="x", side="bottom")
+        self.drop_highlight = DropHighlight(root, self.metrics.scale)
 
         panes = ttk.PanedWindow(root, orient="vertical")
         panes.pack(fill="both", expand=True, padx=8)
@@ -142,7 +144,7 @@ class MainWindow:
             self.root.drop_target_register(DND_FILES)
             self.root.dnd_bind("<<Drop>>", self._dropped)
             self.root.dnd_bind("<<DropEnter>>", self._drop_enter)
-            self.root.dnd_bind("<<DropLeave>>", lambda _e: self.status.show_message(""))
+            self.root.dnd_bind("<<DropLeave>>", self._drop_leave)
             return True
         except Exception as exc:  # tkdnd missing on this platform: the Upload button still works
             log.warning("drag and drop unavailable: %s", exc)
@@ -203,12 +205,23 @@ class MainWindow:
 
     def _dropped(self, event: Any) -> str:
         paths = list(self.root.tk.splitlist(event.data))
-        self.status.show_message("")
+        self.drop_highlight.hide()
         self.controller.upload(paths)
         return event.action
 
     def _drop_enter(self, event: Any) -> str:
-        self.status.show_message("Drop to upload to the server")
+        server = self.controller.server
+        if server is None:
+            text = "Connect to a server to upload files"
+        elif self.controller.read_only:
+            text = READ_ONLY_TEXT
+        else:
+            text = f"Drop to upload to {server}"
+        self.drop_highlight.show(text)
+        return event.action
+
+    def _drop_leave(self, event: Any) -> str:
+        self.drop_highlight.hide()
         return event.action
 
     def sort_by(self, column: str) -> None:
