@@ -30,8 +30,9 @@ from .icons import Icons
 from .scaling import size_window
 from .servers import ServerBook
 from .settings import Settings
+from .settings_dialog import Choices, SettingsDialog
 from .status_bar import StatusBar
-from .theme import apply_theme, text_width
+from .theme import apply_theme, switch_theme, text_width
 from .token_store import TokenStore
 from .transfer_view import TransfersPanel
 from .transfers import State, TransferView
@@ -57,6 +58,7 @@ class MainWindow:
         self.bridge = Bridge(root)
         self.controller = Controller(self.settings, self.bridge.post, self, lambda: self.settings.save(self.settings_path))
         self.dialog: ConflictDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self._last_upload_dir: str | None = None
         self._build()
         self._bind_keys()
@@ -93,9 +95,10 @@ class MainWindow:
         self.filter_text = tk.StringVar(root, "")
         self.filter_label = ttk.Label(toolbar, text="Filter")
         self.filter_entry = ttk.Entry(toolbar, textvariable=self.filter_text, width=22)
+        self.settings_button = ttk.Button(toolbar, text="⚙", width=3, command=self.open_settings)
         layout = [self.download_button, self.upload_button, self.refresh_button, save_to, self.folder_label]
-        layout += [self.folder_button, self.filter_label, self.filter_entry]
-        gaps = [(0, 6), (0, 6), (0, 16), (0, 6), (0, 6), (0, 12), (0, 6), (0, 0)]
+        layout += [self.folder_button, self.filter_label, self.filter_entry, self.settings_button]
+        gaps = [(0, 6), (0, 6), (0, 16), (0, 6), (0, 6), (0, 12), (0, 6), (0, 6), (0, 0)]
         for column, (widget, gap) in enumerate(zip(layout, gaps, strict=True)):
             widget.grid(row=0, column=column, padx=gap, sticky="ew" if widget is self.filter_entry else "w")
         toolbar.columnconfigure(layout.index(self.folder_label), weight=3)
@@ -136,6 +139,7 @@ class MainWindow:
         self.root.bind("<Control-u>", lambda _e: self.upload_from_picker())
         self.root.bind("<Control-U>", lambda _e: self.upload_from_picker())
         self.root.bind("<Control-f>", lambda _e: self.filter_entry.focus_set())
+        self.root.bind("<Control-comma>", lambda _e: self.open_settings())
 
     def _enable_drop(self) -> bool:
         try:
@@ -194,6 +198,25 @@ class MainWindow:
         if chosen:
             self.controller.set_download_dir(chosen)
             self._show_download_dir()
+
+    def open_settings(self) -> None:
+        self.settings_dialog = SettingsDialog(self.root, self.settings, self.apply_settings)
+
+    def apply_settings(self, choices: Choices) -> None:
+        """The Settings dialog's OK: the theme changes at once, scaling at the next start."""
+        self.settings_dialog = None
+        if choices.theme != self.settings.theme:
+            self.settings.theme = choices.theme
+            switch_theme(self.root, choices.theme, self.metrics)
+        rescaled = choices.scaling != self.settings.scaling
+        self.settings.scaling = choices.scaling
+        if choices.download_dir and choices.download_dir != self.settings.download_dir:
+            self.controller.set_download_dir(choices.download_dir)
+            self._show_download_dir()
+        self.transfers_panel.parallel.set(choices.max_parallel)
+        self.controller.set_max_parallel(choices.max_parallel)  # saves the settings
+        if rescaled:
+            self.report("The new scaling applies when Ferry starts again")
 
     def _show_download_dir(self) -> None:
         folder = self.settings.download_dir

@@ -31,6 +31,7 @@ def assert_essentials_fit(window: MainWindow) -> None:
     root = window.root
     # Buttons and labels keep the width their text needs: no "D" for Disconnect.
     essentials = (window.connect_bar.button, window.connect_bar.servers, window.filter_label, window.download_button, window.upload_button)
+    essentials += (window.settings_button,)
     for widget in essentials:
         assert_inside(widget, root)
         assert widget.winfo_width() >= widget.winfo_reqwidth(), f"{widget.cget('text')!r} is squeezed"
