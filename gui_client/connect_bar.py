@@ -1,4 +1,6 @@
-"""Host, port, token and TLS, one Connect / Disconnect button, and the Servers menu."""
+"""Host, port, token and TLS, one Connect / Disconnect button, the Servers
+menu, and the button that opens the Settings (the toolbar has no room left at
+the smallest window size)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class ConnectBar(ttk.Frame):
         on_disconnect: Callable[[], None],
         book: ServerBook,
         report: Callable[[str, bool], None],
+        on_settings: Callable[[], None],
     ) -> None:
         super().__init__(parent, padding=(8, 8, 8, 4))
         self._on_connect = on_connect
@@ -40,6 +43,7 @@ class ConnectBar(ttk.Frame):
         self.tls_check = ttk.Checkbutton(self, text="TLS", variable=self.tls)
         self.button = ttk.Button(self, text="Connect", width=11, command=self._clicked, style="Accent.TButton")
         self.servers = ServersMenu(self, book, self.pick, self.ask_save)
+        self.settings_button = ttk.Button(self, text="⚙", width=3, command=on_settings)
         # A grid, so that in a narrow window the host and token fields (the
         # weighted columns) give up room and the button keeps its whole label.
         layout = [
@@ -51,7 +55,8 @@ class ConnectBar(ttk.Frame):
             (self.token_entry, (0, 12), 2),
             (self.tls_check, (0, 12), 0),
             (self.button, (0, 8), 0),
-            (self.servers, (0, 0), 0),
+            (self.servers, (0, 6), 0),
+            (self.settings_button, (0, 0), 0),
         ]
         for column, (widget, gap, weight) in enumerate(layout):
             widget.grid(row=0, column=column, padx=gap, sticky="ew" if weight else "w")

@@ -19,19 +19,26 @@ from shared.tls import TlsSettings
 
 from . import os_dialogs
 from .bridge import Bridge
+from .confirm_dialog import ConfirmDialog
 from .conflict_dialog import ConflictDialog
 from .conflicts import Conflict
 from .connect_bar import ConnectBar
 from .controller import READ_ONLY_TEXT, Answer, ConnectionState, Controller
+from .download_actions import DownloadActions
 from .drop_highlight import DropHighlight
+from .file_commands import FileCommands
+from .file_list import size_of
 from .file_view import FileView
 from .formatting import count_text, human_size
 from .icons import Icons
+from .list_keys import ListKeys
+from .path_bar import PathBar
 from .scaling import size_window
 from .servers import ServerBook
 from .settings import Settings
 from .settings_dialog import Choices, SettingsDialog
 from .status_bar import StatusBar
+from .text_keys import bind_select_all
 from .theme import apply_theme, switch_theme, text_width
 from .token_store import TokenStore
 from .transfer_view import TransfersPanel
@@ -59,12 +66,16 @@ class MainWindow:
         self.controller = Controller(self.settings, self.bridge.post, self, lambda: self.settings.save(self.settings_path))
         self.dialog: ConflictDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
-        self._last_upload_dir: str | None = None
+        self.question: ConfirmDialog | None = None  # delete these? quit now?
+        #: After going up, the folder we came from: (listing path, name) to select.
+        self.select_when_listed: tuple[str, str] | None = None
+        self.last_upload_dir: str | None = None
+        self.closed = False
         self._build()
         self._bind_keys()
         self.dnd = dnd and self._enable_drop()
         self.connection_changed(ConnectionState.DISCONNECTED, "Not connected")
-        self.root.protocol("WM_DELETE_WINDOW", self.close)
+        self.root.protocol("WM_DELETE_WINDOW", self.request_close)
         self.bridge.start()
         self._flush_id = self.root.after(PROGRESS_FLUSH_MS, self._flush_progress)
 
@@ -78,7 +89,8 @@ class MainWindow:
         root = self.root
         book = ServerBook(self.settings_path.with_name("servers.json"), TokenStore())
         host, port = self.settings.host, self.settings.port
-        self.connect_bar = ConnectBar(root, host, port, self.connect, self.controller.disconnect, book, self.report)
+        self.connect_bar = ConnectBar(root, host, port, self.connect, self.controller.disconnect, book, self.report, self.open_settings)
+        self.settings_button = self.connect_bar.settings_button
         self.connect_bar.pack(fill="x")
 
         # A grid, so that in a narrow window the download folder's name and then
@@ -88,6 +100,7 @@ class MainWindow:
         toolbar.pack(fill="x")
         self.download_button = ttk.Button(toolbar, text="↓ Download", command=self.download_selected)
         self.upload_button = ttk.Button(toolbar, text="↑ Upload…", command=self.upload_from_picker)
+        self.upload_folder_button = ttk.Button(toolbar, text="↑ Folder…", command=lambda: self.commands.upload_folder())
         self.refresh_button = ttk.Button(toolbar, text="⟳ Refresh", command=self.controller.refresh)
         save_to = ttk.Label(toolbar, text="Save to")
         self.folder_label = ttk.Label(toolbar, text="", anchor="w")
@@ -95,10 +108,9 @@ class MainWindow:
         self.filter_text = tk.StringVar(root, "")
         self.filter_label = ttk.Label(toolbar, text="Filter")
         self.filter_entry = ttk.Entry(toolbar, textvariable=self.filter_text, width=22)
-        self.settings_button = ttk.Button(toolbar, text="⚙", width=3, command=self.open_settings)
-        layout = [self.download_button, self.upload_button, self.refresh_button, save_to, self.folder_label]
-        layout += [self.folder_button, self.filter_label, self.filter_entry, self.settings_button]
-        gaps = [(0, 6), (0, 6), (0, 16), (0, 6), (0, 6), (0, 12), (0, 6), (0, 6), (0, 0)]
+        layout = [self.download_button, self.upload_button, self.upload_folder_button, self.refresh_button, save_to, self.folder_label]
+        layout += [self.folder_button, self.filter_label, self.filter_entry]
+        gaps = [(0, 6), (0, 6), (0, 6), (0, 16), (0, 6), (0, 6), (0, 12), (0, 6), (0, 0)]
         for column, (widget, gap) in enumerate(zip(layout, gaps, strict=True)):
             widget.grid(row=0, column=column, padx=gap, sticky="ew" if widget is self.filter_entry else "w")
         toolbar.columnconfigure(layout.index(self.folder_label), weight=3)
@@ -110,9 +122,13 @@ class MainWindow:
         # status bar (where errors are shown) must never be the one squeezed out.
         self.status = StatusBar(root)
         self.status.pack(fill="x", side="bottom")
+        self.download_actions = DownloadActions(self.status, self.status.transfers, self.report)  # shown after the first download
         self.drop_highlight = DropHighlight(root, self.metrics.scale)
 
-        panes = ttk.PanedWindow(root, orient="vertical")
+        self.path_bar = PathBar(root, self.controller.go_to)  # packed while the server has folders
+        self.new_folder_button = ttk.Button(self.path_bar, text="+ New folder", command=lambda: self.commands.new_folder())
+        self.new_folder_button.pack(side="right")
+        self.panes = panes = ttk.PanedWindow(root, orient="vertical")
         panes.pack(fill="both", expand=True, padx=8)
         self.file_view = FileView(
             panes,
@@ -120,9 +136,11 @@ class MainWindow:
             self.icons,
             self.metrics,
             on_sort=self.sort_by,
-            on_activate=self.download_selected,
+            on_activate=lambda: self.commands.activate(),
             on_select=self.selection_changed,
         )
+        self.list_keys = ListKeys(self.file_view.tree)
+        self.commands = FileCommands(self)
         panes.add(self.file_view, weight=2)
         self.transfers_panel = TransfersPanel(
             panes,
@@ -135,6 +153,7 @@ class MainWindow:
         panes.add(self.transfers_panel, weight=1)
 
     def _bind_keys(self) -> None:
+        bind_select_all(self.root)
         self.root.bind("<F5>", lambda _e: self.controller.refresh())
         self.root.bind("<Control-u>", lambda _e: self.upload_from_picker())
         self.root.bind("<Control-U>", lambda _e: self.upload_from_picker())
@@ -188,9 +207,9 @@ class MainWindow:
         if self.controller.read_only:  # Ctrl+U still reaches here with the button off
             self.report(READ_ONLY_TEXT, error=True)
             return
-        paths = os_dialogs.ask_open_files(self.root, self._last_upload_dir)
+        paths = os_dialogs.ask_open_files(self.root, self.last_upload_dir)
         if paths:
-            self._last_upload_dir = str(Path(paths[0]).parent)
+            self.last_upload_dir = str(Path(paths[0]).parent)
             self.controller.upload(paths)
 
     def choose_download_dir(self) -> None:
@@ -264,13 +283,34 @@ class MainWindow:
             self.file_view.show_preview(None, caption, muted=True)
             self.controller.request_preview(None, 0)
             return
-        self.file_view.show_preview(None, f"{escape_name(entry.name)}\n{human_size(entry.size)}")
+        self.file_view.show_preview(None, f"{escape_name(entry.name)}\n{self._size_caption(entry.name)}")
         self.controller.request_preview(entry.name, self.file_view.preview_size)
 
     def clear_finished(self) -> None:
-        self.transfers_panel.remove(self.controller.transfers.clear_finished())
+        self.transfers_panel.remove(self.controller.clear_finished())
+
+    def request_close(self) -> None:
+        """The window's close button: during a transfer, ask first (closing cancels it)."""
+        if not self.controller.busy():
+            self.close()
+            return
+        if self.question is not None:
+            return
+
+        def answered(yes: bool) -> None:
+            self.question = None
+            if yes:
+                self.close()
+
+        message = "Transfers are still running. Quit anyway? They stop now; downloads resume from where they were next time."
+        self.question = ConfirmDialog(self.root, "Ferry: quit?", message, "Quit", answered)
 
     def close(self) -> None:
+        """Close now, cancelling what runs. Closing twice is fine (the window
+        manager's close and a quit can both arrive)."""
+        if self.closed:
+            return
+        self.closed = True
         self.root.after_cancel(self._flush_id)
         self.bridge.stop()
         self.controller.shutdown()
@@ -287,10 +327,15 @@ class MainWindow:
             self.connect_bar.remember(server.host, server.port)
             self.status.server.configure(text=f"Connected to {server}")
             self.status.show_message("")
+            focused = self.root.focus_get()
+            if focused is None or str(focused).startswith(str(self.connect_bar)):
+                self.file_view.tree.focus_set()  # Enter in the address connects; the arrows then walk the files
         elif state == ConnectionState.FAILED:
+            self.root.title(f"Ferry: not connected to {server}" if server else "Ferry")  # never the server before
             self.status.server.configure(text=f"Not connected to {server}" if server else "Not connected")
             self.report(message, error=True)
         elif state == ConnectionState.CONNECTING:
+            self.root.title(f"Ferry: connecting to {server}" if server else "Ferry")
             self.status.server.configure(text=message)
         else:
             self.root.title("Ferry")
@@ -300,12 +345,21 @@ class MainWindow:
 
     def files_changed(self) -> None:
         self.file_view.reload()
+        path = self.controller.files.path
+        self.path_bar.show(path)
+        if self.select_when_listed is not None and self.select_when_listed[0] == path:
+            self.file_view.select_names([self.select_when_listed[1]])
+            self.select_when_listed = None
+        self.list_keys.show_cursor()
+        self.commands.enable()
         self._show_summary()
 
     def transfer_changed(self, view: TransferView) -> None:
         self.transfers_panel.show(view)
         if view.state is State.FAILED:
             self._enable_buttons()  # a read_only refusal turns Upload off
+        if view.state is State.DONE and (saved := self.controller.saved_to.pop(view.id, None)) is not None:
+            self.download_actions.offer(saved)
         if view.state is State.DONE:
             self.report(f"{'Downloaded' if view.direction == 'download' else 'Uploaded'} {escape_name(view.name)}")
         running = self.controller.transfers.active_count()
@@ -317,7 +371,7 @@ class MainWindow:
 
     def preview_ready(self, name: str, image: Any | None, message: str) -> None:
         entry = self.controller.files.find(name)
-        caption = f"{name}\n{human_size(entry.size)}" if entry else name
+        caption = f"{name}\n{self._size_caption(name)}" if entry else name
         self.file_view.show_preview(image, caption + (f"\n{message}" if message else ""))
 
     def report(self, message: str, error: bool = False) -> None:
@@ -332,19 +386,27 @@ class MainWindow:
 
     # -- small helpers -------------------------------------------------------------
 
+    def _size_caption(self, name: str) -> str:
+        files = self.controller.files
+        entry = files.find(name)
+        return "Folder" if files.is_folder(name) or entry is None else human_size(size_of(entry))
+
     def _enable_buttons(self) -> None:
         connected = self.controller.state == ConnectionState.CONNECTED
         has_server = self.controller.server is not None
         self.download_button.state(["!disabled"] if connected and self.file_view.selected_names() else ["disabled"])
-        can_upload = has_server and not self.controller.read_only
+        can_upload = connected and not self.controller.read_only  # not after a failed connect
         self.upload_button.state(["!disabled"] if can_upload else ["disabled"])
         self.refresh_button.state(["!disabled"] if has_server else ["disabled"])
+        self.commands.enable()
 
     def _show_summary(self) -> None:
         summary = self.controller.files.summary()
         state = self.controller.state
         if state == ConnectionState.CONNECTED:
-            text = f"{count_text(summary.total, 'file')}, {human_size(summary.total_size)}"
+            text = f"{count_text(summary.total - summary.folders, 'file')}, {human_size(summary.total_size)}"
+            if summary.folders:
+                text = f"{count_text(summary.folders, 'folder')}, {text}"
             if summary.shown != summary.total:
                 text = f"{summary.shown:,} of {text}"
             self.status.files.configure(text=text)

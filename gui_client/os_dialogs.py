@@ -1,11 +1,11 @@
-"""The operating system's file dialogs, behind two functions.
+"""The operating system's file dialogs, behind three functions.
 
 The desktop's own dialog where there is one: the XDG desktop portal (through
 gdbus), zenity, kdialog (first on KDE); Tk's dialog otherwise. All start in
 the given folder or the user's home, never the working directory. Tk's
 dialog is patched so that a typed name with spaces is one name.
 
-Tests replace these two functions when the dialog is not what they test.
+Tests replace these functions when the dialog is not what they test.
 """
 
 from __future__ import annotations
@@ -86,8 +86,17 @@ def ask_open_files(parent: Any, initial_dir: str | None = None) -> list[str]:
 
 def ask_directory(parent: Any, initial_dir: str | None = None) -> str | None:
     """The folder downloads should go to, or None when cancelled."""
-    title, start = "Save downloads to", _start(initial_dir)
+    return _ask_folder(parent, "Save downloads to", initial_dir, must_exist=False)
+
+
+def ask_upload_folder(parent: Any, initial_dir: str | None = None) -> str | None:
+    """A local folder to upload whole (None when cancelled)."""
+    return _ask_folder(parent, "Upload a folder to the server", initial_dir, must_exist=True)
+
+
+def _ask_folder(parent: Any, title: str, initial_dir: str | None, must_exist: bool) -> str | None:
+    start = _start(initial_dir)
     chosen = _ask(parent, title, start, directory=True, multiple=False)
     if chosen is not None:
         return chosen[0] if chosen else None
-    return filedialog.askdirectory(parent=parent, title=title, initialdir=start, mustexist=False) or None
+    return filedialog.askdirectory(parent=parent, title=title, initialdir=start, mustexist=must_exist) or None
