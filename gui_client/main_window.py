@@ -219,6 +219,10 @@ class MainWindow:
             self._show_download_dir()
 
     def open_settings(self) -> None:
+        """One Settings dialog at a time: a second ⚙ or Ctrl+, raises the open one."""
+        if self.settings_dialog is not None and self.settings_dialog.winfo_exists():
+            self.settings_dialog.lift()
+            return
         self.settings_dialog = SettingsDialog(self.root, self.settings, self.apply_settings)
 
     def apply_settings(self, choices: Choices) -> None:

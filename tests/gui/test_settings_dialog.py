@@ -48,6 +48,9 @@ def test_ok_applies_and_saves_every_setting(app, settings_path, tmp_path, monkey
 def test_cancel_and_escape_change_nothing(app, settings_path):
     before = settings_path.read_text()
     dialog = open_dialog(app)
+    app.window.settings_button.invoke()  # a second click raises the same dialog
+    assert app.window.settings_dialog is dialog
+    assert [w for w in app.root.winfo_children() if w.winfo_class() == "Toplevel" and w.winfo_exists()] == [dialog]
     dialog.theme_box.set("Dark")
     dialog.max_parallel.set(7)
     dialog.event_generate("<Escape>")
