@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The system programs the GUI and web tests need: Xvfb (a virtual screen),
-# xdotool (real clicks), curl (HTTP conformance), and Debian's chromium with its
-# chromium-driver (the web page's browser tests, through Selenium). Installs them
-# with apt-get when running as root; otherwise says exactly what to install and
-# fails, so no test is silently skipped.
+# xdotool (real clicks), a colour emoji font (names with emoji in the app's list
+# and dialogs, tests/gui/test_file_dialogs.py), curl (HTTP conformance), and
+# Debian's chromium with its chromium-driver (the web page's browser tests,
+# through Selenium). Installs them with apt-get when running as root; otherwise
+# says exactly what to install and fails, so no test is silently skipped.
 set -euo pipefail
 missing=()
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
+fc-list -q "Noto Color Emoji" 2>/dev/null || missing+=(fonts-noto-color-emoji)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
