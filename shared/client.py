@@ -306,7 +306,7 @@ class FerryClient:
         host, port, token, tls, timeout = self._connect_args
         try:
             return FerryClient.connect(host, port, token=token, tls=tls, timeout=timeout)
-        except FerryError:
+        except (FerryError, OSError):  # OSError: a TLS handshake that failed this time
             return None
 
     # -- session -----------------------------------------------------------
