@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from shared.client import FerryClient, TransferCancelled
+from shared.errors import FerryError
 from shared.messages import FOLDERS, MTIME
 from shared.tree_transfer import STREAM_MIN_FILES, TreeProgress
+from tests.terminal_support import CuttingRelay
 
 OLD = 1_500_000_000.25  # an mtime far from now, exact in a float
 FILES = 3 * STREAM_MIN_FILES
@@ -118,3 +120,20 @@ def test_cancel_stops_every_stream(client, server, library, tmp_path):
     settled = stored()
     time.sleep(0.3)
     assert stored() == settled < FILES // 2
+
+
+def test_a_stream_whose_connection_is_lost_stops_the_others_and_raises(server, library, tmp_path):
+    files = make_tree(tmp_path / "source", FILES)  # d0/big.bin (3 MiB) is cut off on its way
+    with CuttingRelay(server.address, upstream_limit=2 << 20) as relay:
+        host, port = relay.address.rsplit(":", 1)
+        with FerryClient.connect(host, int(port), timeout=3) as client:  # the cut stream stalls until then
+            if not client.greeting.offers(FOLDERS):
+                pytest.skip("the server does not offer folders")
+            with pytest.raises(FerryError) as info:
+                client.put_tree(tmp_path / "source", "t")
+            assert info.value.code == "connection_lost"
+            assert client.closed
+        assert connections_to(int(port)) == 0
+    stored = {path.relative_to(library / "t").as_posix(): path.read_bytes() for path in (library / "t").rglob("*") if path.is_file()}
+    assert "d0/big.bin" not in stored
+    assert all(files[name] == data for name, data in stored.items())  # whole files only, never a part
