@@ -6,13 +6,16 @@ keeping it, on a machine too noisy for two separate runs to be compared:
 
 Workloads: ``smallN`` (N clients, small-operation cycles spoken on bare sockets: wire.py), ``upload`` (256 MiB put,
 sha256 sent), ``download`` (256 MiB get to a sink), ``listN`` (list of N files
-after a change). Arguments after ``--`` go to both servers. Prints medians with
+after a change), ``treeN`` (``put_tree`` of N files of 16 KiB in folders of 100,
+the client library's, into a new folder every round). Arguments after ``--`` go to both servers. Prints medians with
 min..max, and the server's CPU per cycle or per GiB.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import shutil
 import statistics
 import sys
 import time
@@ -24,6 +27,7 @@ from .plan import MiB
 from .procs import self_cpu, tree_cpu
 from .smallops import run_load
 from .stats import percentile
+from .trees import make_tree
 
 BULK = 256 * MiB
 SMALL_SECONDS = 2.0
@@ -41,6 +45,8 @@ def _one(workload: str, server: FerryServer, ws: Workspace) -> dict[str, float]:
             "p99 ms": percentile(latencies, 99) * 1000,
             "errors": errors,
         }
+    if workload.startswith("tree"):
+        return _tree_upload(server, ws, int(workload[4:]))
     if workload.startswith("list"):
         marker = server.process.root / ".ab-touch"
         marker.touch()
@@ -64,6 +70,24 @@ def _one(workload: str, server: FerryServer, ws: Workspace) -> dict[str, float]:
 
 
 _SHA = [""]
+
+
+def _tree_upload(server: FerryServer, ws: Workspace, files: int) -> dict[str, float]:
+    """One ``put_tree`` of the tree made for ``files``; its folder is removed after,
+    outside the timing (as the bench's tree section does)."""
+    source = ws.root / f"tree-{files}"
+    if not source.exists():
+        make_tree(source, max(1, files // 100), min(files, 100), 16 * 1024)
+    target = f"up-{next(_ROUND)}"
+    s0, t0 = tree_cpu(server.pid), time.perf_counter()
+    with server.connect() as client:
+        report = client.put_tree(source, target)
+    seconds, cpu = time.perf_counter() - t0, tree_cpu(server.pid) - s0
+    shutil.rmtree(server.process.root / target)
+    return {"files/s": files / seconds, "server CPU ms/file": 1000 * cpu / files, "failed": len(report.failed)}
+
+
+_ROUND = itertools.count()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -261,6 +261,8 @@ class FerryClient:
         self._view = memoryview(bytearray(HEADER_CHUNK))  # grown for the first large body
         self._closed = False
         self._aborted = False
+        # (host, port, token, tls, timeout) when made by connect(): what sibling() repeats.
+        self._connect_args: tuple[str, int, str | None, TlsSettings | None, float | None] | None = None
         self.greeting = self._read_greeting()
 
     @classmethod
@@ -291,7 +293,21 @@ class FerryClient:
         except BaseException:
             sock.close()
             raise
+        client._connect_args = (host, port, token, tls, timeout)
         return client
+
+    def sibling(self) -> FerryClient | None:
+        """One more session with the same server, token and TLS settings, for a
+        transfer spread over connections (``put_tree``). None when this client
+        was not made by :meth:`connect` or no session can be had (``busy``, a
+        refused connection): the caller then does with the ones it has."""
+        if self._connect_args is None:
+            return None
+        host, port, token, tls, timeout = self._connect_args
+        try:
+            return FerryClient.connect(host, port, token=token, tls=tls, timeout=timeout)
+        except (FerryError, OSError):  # OSError: a TLS handshake that failed this time
+            return None
 
     # -- session -----------------------------------------------------------
 
@@ -422,8 +438,8 @@ class FerryClient:
         cancel: threading.Event | None = None,
     ) -> TreeReport:
         """Upload the local folder ``directory`` as ``remote_path`` ("": into the
-        root), pipelined (tree_transfer.py). One file's failure goes into the
-        report; a lost connection raises."""
+        root), pipelined, a large tree over several connections (tree_transfer.py).
+        One file's failure goes into the report; a lost connection raises."""
         return put_tree(self, Path(directory), remote_path, overwrite=overwrite, progress=progress, cancel=cancel)
 
     def quit(self) -> None:

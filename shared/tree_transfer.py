@@ -1,4 +1,4 @@
-"""Whole folders both ways over one connection: :func:`get_tree` and :func:`put_tree`.
+"""Whole folders both ways, pipelined: :func:`get_tree` and :func:`put_tree`.
 
 Many small files are round trips, not bytes, so requests are pipelined:
 
@@ -9,7 +9,11 @@ Many small files are round trips, not bytes, so requests are pipelined:
 - uploads cannot send a body before ``ready`` (after a refusal the body would
   be read as headers), so each file costs one round trip: the next ``put`` goes
   out with the previous body, and the previous final answer is read together
-  with the next ``ready``, instead of two round trips per file.
+  with the next ``ready``, instead of two round trips per file. A large tree
+  is therefore dealt out to up to :data:`STREAMS` connections, each pipelined
+  so, on threads of their own: their round trips overlap and the server's
+  workers share the files (10,000 files of 16 KiB: 1.5 to 1.8 times the files
+  per second of one connection here; docs/performance.md).
 
 What goes out waits in an :class:`_Outbox` until the next answer is read, so
 a small file's body, its trailer and the next request are one ``sendall``: on
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import heapq
 import os
 import stat
 import threading
@@ -60,6 +65,13 @@ WINDOW_BYTES = 32 * 1024
 #: Files up to this size are read whole, hashed and sent in one ``sendall``;
 #: larger ones go through the client's streaming body (sending.py).
 SMALL_FILE = 1 << 20
+#: Connections an upload spreads over, at most: one more per this many files.
+#: Beyond four, two cores gained nothing; below the minimum, a connection's
+#: set-up costs more than its overlap saves.
+STREAMS = 4
+STREAM_MIN_FILES = 64
+#: What a file costs a stream beyond its bytes, when files are dealt out.
+_FILE_COST_BYTES = 64 * 1024
 
 
 class TreeProgress(NamedTuple):
@@ -98,20 +110,25 @@ TreeCallback = Callable[[TreeProgress], None]
 
 
 class _Tally:
-    """The one progress callback of a whole tree."""
+    """The one progress callback of a whole tree. Upload streams share it from
+    their threads: the lock keeps the counts whole and the callback's calls one
+    at a time and in order."""
 
     def __init__(self, callback: TreeCallback | None, files: int, size: int) -> None:
         self.callback = callback
         self.files_total, self.bytes_total = files, size
         self.files_done = self.bytes_done = 0
+        self._lock = threading.Lock()
 
     def report(self, in_flight: int = 0) -> None:
         if self.callback:
-            self.callback(TreeProgress(self.files_done, self.files_total, self.bytes_done + in_flight, self.bytes_total))
+            with self._lock:
+                self.callback(TreeProgress(self.files_done, self.files_total, self.bytes_done + in_flight, self.bytes_total))
 
     def file(self, size: int) -> None:
-        self.files_done += 1
-        self.bytes_done += size
+        with self._lock:
+            self.files_done += 1
+            self.bytes_done += size
         self.report()
 
 
@@ -407,9 +424,75 @@ def put_tree(
     _make_folders(outbox, [remote_path] if remote_path else [], folders, remote_path, report)
     tally = _Tally(progress, len(files), sum(item.size for item in files))
     tally.report()
+    siblings: list[FerryClient] = []
+    for _ in range(min(STREAMS, len(files) // STREAM_MIN_FILES) - 1):
+        sibling = client.sibling()
+        if sibling is None:
+            break
+        siblings.append(sibling)
+    shares = _deal(files, 1 + len(siblings))
+    failures: list[BaseException] = []
+    stop = threading.Event()  # one stream failed: the others stop at their next file
+
+    def stream(sibling: FerryClient, share: list[_Upload]) -> None:
+        try:
+            _put_files(_Outbox(sibling), share, remote_path, overwrite, tally, report, cancel, stop)
+            sibling.quit()
+        except BaseException as exc:
+            failures.append(exc)
+            stop.set()
+            sibling.close()
+
+    pairs = zip(siblings, shares[1:], strict=True)
+    threads = [threading.Thread(target=stream, args=pair, name="ferry-put-tree", daemon=True) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    try:
+        _put_files(outbox, shares[0], remote_path, overwrite, tally, report, cancel, stop)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        for thread in threads:
+            thread.join()
+    if failures:
+        client.close()  # the tree is broken off: this session ends with it, as it would alone
+        raise failures[0]
+    return report
+
+
+def _deal(files: list[_Upload], streams: int) -> list[list[_Upload]]:
+    """``files`` in ``streams`` shares of about equal cost (bytes, and a fixed
+    cost per file), the largest first; each share keeps the walk's order, so a
+    folder's files stay together."""
+    if streams == 1:
+        return [files]
+    loads = [(0, index) for index in range(streams)]
+    chosen: list[list[int]] = [[] for _ in range(streams)]
+    for position in sorted(range(len(files)), key=lambda i: files[i].size, reverse=True):
+        load, index = heapq.heappop(loads)
+        chosen[index].append(position)
+        heapq.heappush(loads, (load + files[position].size + _FILE_COST_BYTES, index))
+    return [[files[position] for position in sorted(positions)] for positions in chosen]
+
+
+def _put_files(
+    outbox: _Outbox,
+    files: list[_Upload],
+    remote_path: str,
+    overwrite: bool,
+    tally: _Tally,
+    report: TreeReport,
+    cancel: threading.Event | None,
+    stop: threading.Event,
+) -> None:
+    """Upload ``files`` over one connection, each ``put`` sent with the body before it."""
+    client = outbox.client
     previous: tuple[_Upload, str | None] | None = None
     for item in files:
         _check_cancel(client, cancel)
+        if stop.is_set():
+            return
         started = _start_put(outbox, item, remote_path, overwrite, report)
         if previous is not None:
             _finish_put(outbox, *previous, tally, report)
@@ -428,7 +511,6 @@ def put_tree(
     if previous is not None:
         _finish_put(outbox, *previous, tally, report)
     outbox.flush()
-    return report
 
 
 def _make_folders(outbox: _Outbox, base: list[str], folders: list[str], remote_path: str, report: TreeReport) -> None:
