@@ -55,4 +55,4 @@ def test_prepare_formats_rows_and_is_fast_for_100000_files():
     m.replace(listing)
     m.set_filter("99")
     assert time.process_time() - start < 2.0
-    assert listing.kinds[0] == "image" and listing.sizes[2048] == "2.0 KB"
+    assert listing.kinds[0] == "image" and listing.sizes[2048] == "2.0 KiB"
