@@ -33,7 +33,7 @@ from .errors_text import connect_problem, describe
 from .file_kinds import can_preview
 from .file_list import FileList, prepare
 from .settings import Settings
-from .transfers import Direction, Post, Server, State, TransferQueue, TransferView
+from .transfers import Direction, Post, Server, State, Summary, TransferQueue, TransferView
 
 log = logging.getLogger("gui.controller")
 
@@ -364,6 +364,24 @@ class Controller:
     def retry(self, transfer_id: int) -> None:
         """Retry on the server the app is connected to now (it may have moved)."""
         self.transfers.retry(transfer_id, self.server)
+
+    def resume(self, transfer_id: int) -> None:
+        self.transfers.resume([transfer_id])
+
+    def pause_all(self) -> None:
+        self.transfers.pause()
+
+    def resume_all(self) -> None:
+        self.transfers.resume()
+
+    def cancel_all(self) -> None:
+        self.transfers.cancel_all()
+
+    def transfer_summary(self) -> Summary:
+        return self.transfers.summary()
+
+    def transfer_log(self) -> list[str]:
+        return self.transfers.log_lines()
 
     def set_max_parallel(self, count: int) -> None:
         self.settings.max_parallel = count

@@ -106,14 +106,7 @@ class MainWindow:
             on_select=self.selection_changed,
         )
         panes.add(self.file_view, weight=2)
-        self.transfers_panel = TransfersPanel(
-            panes,
-            self.settings.max_parallel,
-            self.controller.cancel,
-            self.controller.retry,
-            self.clear_finished,
-            self.controller.set_max_parallel,
-        )
+        self.transfers_panel = TransfersPanel(panes, self.settings.max_parallel, self.controller, self.clear_finished)
         panes.add(self.transfers_panel, weight=1)
 
         self.status = StatusBar(root)
@@ -261,8 +254,8 @@ class MainWindow:
             self._enable_buttons()  # a read_only refusal turns Upload off
         if view.state is State.DONE:
             self.report(f"{'Downloaded' if view.direction == 'download' else 'Uploaded'} {escape_name(view.name)}")
-        running = self.controller.transfers.active_count()
-        waiting = self.controller.transfers.pending_count() - running
+        summary = self.controller.transfer_summary()
+        running, waiting = summary.running, summary.queued
         text = f"{count_text(running, 'transfer')} running" if running else "No transfers running"
         if waiting:
             text += f", {waiting} queued"

@@ -106,8 +106,9 @@ def main() -> int:
         pump(root, lambda: len(window.file_view.visible_names()) == 11)
 
         def state_of(name):
-            row = next((r for r in window.transfers_panel.rows.values() if r.view.name == name), None)
-            return row.view.state if row else None
+            panel = window.transfers_panel
+            view = next((v for i in panel.shown_ids() if (v := panel.view_of(i)).name == name), None)
+            return view.state if view else None
 
         window.file_view.select_names(["meeting notes.txt"])
         window.download_selected()
