@@ -280,8 +280,7 @@ class Controller:
         server = self.server
 
         def enqueue(plan: TransferPlan) -> None:
-            for planned in plan.planned:
-                self.transfers.download(server, planned.item, directory, planned.target, sizes.get(planned.item, 0))
+            self.transfers.download_many(server, directory, [(p.item, p.target, sizes.get(p.item, 0)) for p in plan.planned])
 
         here = FolderNames.of(directory, self.destination_rules(directory))
         plan = TransferPlan(list(names), safe_local_name, here, f"in {directory}")

@@ -36,6 +36,8 @@ log = logging.getLogger("gui")
 
 #: How often stalled transfers' latest progress is pulled into the panel.
 PROGRESS_FLUSH_MS = 250
+#: Longest wait between a transfer's change and the status bar showing it.
+STATUS_MS = 100
 
 
 class MainWindow:
@@ -55,6 +57,8 @@ class MainWindow:
         self.controller = Controller(self.settings, self.bridge.post, self, lambda: self.settings.save(self.settings_path))
         self.dialog: ConflictDialog | None = None
         self._last_upload_dir: str | None = None
+        self._status_id: str | None = None
+        self._last_done: TransferView | None = None
         self._build()
         self._bind_keys()
         self.dnd = dnd and self._enable_drop()
@@ -219,6 +223,8 @@ class MainWindow:
 
     def close(self) -> None:
         self.root.after_cancel(self._flush_id)
+        if self._status_id is not None:
+            self.root.after_cancel(self._status_id)
         self.bridge.stop()
         self.controller.shutdown()
         self.file_view.clear()
@@ -253,12 +259,20 @@ class MainWindow:
         if view.state is State.FAILED:
             self._enable_buttons()  # a read_only refusal turns Upload off
         if view.state is State.DONE:
+            self._last_done = view
+        if self._status_id is None:  # the status bar follows once per STATUS_MS, not per transfer
+            self._status_id = self.root.after(STATUS_MS, self._show_transfer_status)
+
+    def _show_transfer_status(self) -> None:
+        self._status_id = None
+        if self._last_done is not None:
+            view, self._last_done = self._last_done, None
             self.report(f"{'Downloaded' if view.direction == 'download' else 'Uploaded'} {escape_name(view.name)}")
         summary = self.controller.transfer_summary()
         running, waiting = summary.running, summary.queued
         text = f"{count_text(running, 'transfer')} running" if running else "No transfers running"
         if waiting:
-            text += f", {waiting} queued"
+            text += f", {waiting:,} queued"
         self.status.transfers.configure(text=text)
 
     def preview_ready(self, name: str, image: Any | None, message: str) -> None:

@@ -28,14 +28,14 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from shared.client import FerryClient, TransferCancelled
 from shared.errors import FerryError
-from shared.local_names import local_path
+from shared.local_names import local_path, safe_local_name
 from shared.partial_downloads import default_records
 from shared.tls import TlsSettings
 
@@ -48,6 +48,8 @@ log = logging.getLogger("gui.transfers")
 PROGRESS_INTERVAL = 0.1
 #: Seconds without a byte after which a transfer shows no speed and no ETA.
 STALLED_AFTER = 1.5
+#: Transfers a batch adds in one turn of the Tk loop.
+ADD_CHUNK = 500
 #: Socket timeout of a transfer connection.
 TRANSFER_TIMEOUT = 60.0
 
@@ -146,10 +148,15 @@ class _Job:
     direction: Direction
     server: Server
     remote: str  # server name: the source of a download, the target of an upload
-    local: Path  # the local file: target of a download, source of an upload
+    # The local file: the source of an upload; for a download, made from
+    # ``directory`` and ``local_name`` by its worker (resolving a folder costs
+    # four lstat calls, 20,000 of them held the Tk thread for seconds).
+    local: Path | None
     overwrite: bool
     view: TransferView
     origin: str  # the server a download started from: its resume record is kept under it
+    directory: Path | None = None  # a download's folder
+    local_name: str = ""  # a download's local name in it
     cancel: threading.Event | None = None  # made per attempt: an Event costs a kilobyte
     client: FerryClient | None = None  # set once connected, for abort()
     worker: _Worker | None = None
@@ -197,8 +204,27 @@ class TransferQueue:
     # -- what the window calls -------------------------------------------
 
     def download(self, server: Server, remote_name: str, directory: str | os.PathLike[str], local_name: str, size: int = 0) -> int:
-        local = local_path(directory, local_name)
-        return self._add(Direction.DOWNLOAD, server, remote_name, local, overwrite=True, size=size)
+        with self._lock:
+            transfer_id = self._add_download(server, remote_name, Path(directory), local_name, size)
+            self._schedule()
+        return transfer_id
+
+    def download_many(self, server: Server, directory: str | os.PathLike[str], items: Iterable[tuple[str, str, int]]) -> None:
+        """Queue downloads of ``(remote name, local name, size)`` into ``directory``,
+        in order: ``ADD_CHUNK`` now and the rest in later turns of the Tk loop
+        (through ``post``), so a 20,000-file batch never holds the window."""
+        self._add_chunk(server, Path(directory), iter(items))
+
+    def _add_chunk(self, server: Server, directory: Path, items: Iterator[tuple[str, str, int]]) -> None:
+        chunk = list(itertools.islice(items, ADD_CHUNK))
+        with self._lock:
+            if self._closed:
+                return
+            for remote, local_name, size in chunk:
+                self._add_download(server, remote, directory, local_name, size)
+            self._schedule()
+        if len(chunk) == ADD_CHUNK:
+            self._post(self._add_chunk, server, directory, items)
 
     def upload(self, server: Server, path: str | os.PathLike[str], remote_name: str, overwrite: bool) -> int:
         path = Path(path)
@@ -206,7 +232,11 @@ class TransferQueue:
             size = path.stat().st_size
         except OSError:
             size = 0
-        return self._add(Direction.UPLOAD, server, remote_name, path, overwrite=overwrite, size=size)
+        with self._lock:
+            view = TransferView(next(self._ids), Direction.UPLOAD, remote_name, State.QUEUED, total=size)
+            transfer_id = self._add(_Job(view.id, Direction.UPLOAD, server, remote_name, path, overwrite, view, str(server), total=size))
+            self._schedule()
+        return transfer_id
 
     def cancel(self, transfer_id: int) -> None:
         with self._lock:
@@ -321,18 +351,21 @@ class TransferQueue:
             return list(self._jobs.values())
         return [job for i in transfer_ids if (job := self._jobs.get(i)) is not None]
 
-    def _add(self, direction: Direction, server: Server, remote: str, local: Path, overwrite: bool, size: int) -> int:
-        with self._lock:
-            transfer_id = next(self._ids)
-            shown = local.name if direction is Direction.DOWNLOAD else remote
-            view = TransferView(transfer_id, direction, shown, State.QUEUED, total=size)
-            job = _Job(transfer_id, direction, server, remote, local, overwrite, view, str(server), total=size)
-            self._jobs[transfer_id] = job
-            self._count(view, +1)
-            self._waiting.append(transfer_id)
-            self._changed_job(job)
-            self._schedule()
-        return transfer_id
+    def _add_download(self, server: Server, remote: str, directory: Path, local_name: str, size: int) -> int:
+        try:
+            shown = safe_local_name(local_name)
+        except FerryError:
+            shown = local_name  # the worker fails it with the reason
+        view = TransferView(next(self._ids), Direction.DOWNLOAD, shown, State.QUEUED, total=size)
+        job = _Job(view.id, Direction.DOWNLOAD, server, remote, None, True, view, str(server), directory, local_name, total=size)
+        return self._add(job)
+
+    def _add(self, job: _Job) -> int:
+        self._jobs[job.id] = job
+        self._count(job.view, +1)
+        self._waiting.append(job.id)
+        self._changed_job(job)
+        return job.id
 
     def _count(self, view: TransferView, sign: int) -> None:
         self._counts[view.state] += sign
@@ -516,7 +549,7 @@ class TransferQueue:
             if job.direction is Direction.DOWNLOAD:
                 self._download(job, client, progress, cancel)
             else:
-                client.put(job.local, name=job.remote, overwrite=job.overwrite, resume=True, progress=progress, cancel=cancel)
+                client.put(cast(Path, job.local), name=job.remote, overwrite=job.overwrite, resume=True, progress=progress, cancel=cancel)
             state, error, code = State.DONE, "", ""
         except BaseException as exc:  # noqa: BLE001 -- every failure becomes the row's reason
             self._drop_connection(worker)
@@ -556,10 +589,14 @@ class TransferQueue:
     def _download(self, job: _Job, client: FerryClient, progress: Callable[[int, int], None], cancel: threading.Event) -> None:
         """Download with resume: a retry or a resume continues the bytes this job's
         last attempt left (recorded by the client library, never guessed from a file name)."""
+        if job.local is None:
+            assert job.directory is not None
+            job.local = local_path(job.directory, job.local_name)
+        local = job.local
         client.get(
             job.remote,
-            job.local.parent,
-            local_name=job.local.name,
+            local.parent,
+            local_name=local.name,
             resume=True,
             verify=self.verify,
             origin=job.origin,
@@ -570,4 +607,5 @@ class TransferQueue:
 
 def _remove_partial(job: _Job) -> None:
     """Forget a download's resume record and delete its temp file."""
-    default_records().discard(job.origin, job.remote, job.local)
+    if job.local is not None:  # None: it never started
+        default_records().discard(job.origin, job.remote, job.local)
