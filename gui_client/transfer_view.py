@@ -94,6 +94,7 @@ class RowSlot:
         self.state = ttk.Label(table, width=1)
         self.button = ttk.Button(table, width=7, command=self.clicked)
         self.widgets = (self.name, self.direction, self.progress, self.percent, self.amount, self.speed, self.eta, self.state, self.button)
+        table.rowconfigure(row, minsize=panel.row_height)  # the same height with or without a button
         for column, widget in enumerate(self.widgets):
             widget.grid(row=row, column=column, sticky="ew", padx=4, pady=2)
             widget.bindtags((WHEEL_TAG, *widget.bindtags()))
