@@ -149,6 +149,8 @@ def test_columns_keep_their_places_and_long_names_end_with_an_ellipsis(app, serv
     pump_for(app.root, 0.2)
     assert any(text.startswith("Failed: A file") for text in label_texts(panel)), "|".join(label_texts(panel))
     assert [h.winfo_rootx() for h in headings] == places, "the columns moved"
+    table = panel.table  # the done row has no button, the failed one Retry: the same height
+    assert table.grid_bbox(0, 1)[3] == table.grid_bbox(0, 2)[3] > 0
 
 
 def test_a_running_transfer_shows_bytes_done_of_total_and_no_zero_eta(app, server, library, downloads):
