@@ -293,10 +293,6 @@ class TransfersPanel(ttk.Frame):
         """Every transfer in the list, in order (not only those on screen)."""
         return list(self._order)
 
-    def visible_ids(self) -> list[int]:
-        """The transfers on screen now, top to bottom."""
-        return [slot.view.id for slot in self._slots[: self._visible] if slot.view is not None]
-
     def slot_for(self, transfer_id: int) -> RowSlot | None:
         """The row of widgets showing ``transfer_id``, scrolled into view (for tests and tools)."""
         try:

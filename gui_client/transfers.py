@@ -199,6 +199,10 @@ class TransferQueue:
         self._delivery_posted = False
         self._ids = itertools.count(1)
         self._closed = False
+        # A batch is added over several turns of the Tk loop; a queue-wide action
+        # meanwhile (Cancel all, Pause all, Resume all) applies to its rest too.
+        self._epoch = 0
+        self._since_epoch = State.QUEUED  # what the last such action makes of transfers added later
         self.log = TransferLog()
 
     # -- what the window calls -------------------------------------------
@@ -213,18 +217,19 @@ class TransferQueue:
         """Queue downloads of ``(remote name, local name, size)`` into ``directory``,
         in order: ``ADD_CHUNK`` now and the rest in later turns of the Tk loop
         (through ``post``), so a 20,000-file batch never holds the window."""
-        self._add_chunk(server, Path(directory), iter(items))
+        self._add_chunk(server, Path(directory), iter(items), self._epoch)
 
-    def _add_chunk(self, server: Server, directory: Path, items: Iterator[tuple[str, str, int]]) -> None:
+    def _add_chunk(self, server: Server, directory: Path, items: Iterator[tuple[str, str, int]], epoch: int) -> None:
         chunk = list(itertools.islice(items, ADD_CHUNK))
         with self._lock:
-            if self._closed:
+            state = State.QUEUED if epoch == self._epoch else self._since_epoch
+            if self._closed or state is State.CANCELLED:
                 return
             for remote, local_name, size in chunk:
-                self._add_download(server, remote, directory, local_name, size)
+                self._add_download(server, remote, directory, local_name, size, state)
             self._schedule()
         if len(chunk) == ADD_CHUNK:
-            self._post(self._add_chunk, server, directory, items)
+            self._post(self._add_chunk, server, directory, items, epoch)
 
     def upload(self, server: Server, path: str | os.PathLike[str], remote_name: str, overwrite: bool) -> int:
         path = Path(path)
@@ -248,6 +253,7 @@ class TransferQueue:
     def cancel_all(self) -> None:
         """Cancel every transfer not finished: the waiting ones at once, the running ones as their connections break."""
         with self._lock:
+            self._queue_wide(State.CANCELLED)
             clients = [self._cancel(job) for job in list(self._jobs.values()) if not job.view.state.finished]
         for client in clients:
             if client is not None:
@@ -258,6 +264,8 @@ class TransferQueue:
         continues them: a download keeps its partial file (partial_downloads.py),
         an upload its ``upload_id`` (upload_records.py) and the server its bytes."""
         with self._lock:
+            if transfer_ids is None:
+                self._queue_wide(State.PAUSED)
             jobs = self._select(transfer_ids)
             clients = []
             for job in jobs:
@@ -274,6 +282,8 @@ class TransferQueue:
     def resume(self, transfer_ids: Iterable[int] | None = None) -> None:
         """Queue paused transfers again (all when ``transfer_ids`` is None)."""
         with self._lock:
+            if transfer_ids is None:
+                self._queue_wide(State.QUEUED)
             for job in self._select(transfer_ids):
                 if job.view.state is State.PAUSED:
                     self._requeue(job)
@@ -325,10 +335,6 @@ class TransferQueue:
         with self._lock:
             return self.log.lines()
 
-    def active_count(self) -> int:
-        with self._lock:
-            return self._counts[State.RUNNING]
-
     def pending_count(self) -> int:
         """Transfers that are neither finished nor paused."""
         with self._lock:
@@ -346,24 +352,29 @@ class TransferQueue:
 
     # -- bookkeeping (under the lock) -------------------------------------
 
+    def _queue_wide(self, state: State) -> None:
+        self._epoch += 1
+        self._since_epoch = state
+
     def _select(self, transfer_ids: Iterable[int] | None) -> list[_Job]:
         if transfer_ids is None:
             return list(self._jobs.values())
         return [job for i in transfer_ids if (job := self._jobs.get(i)) is not None]
 
-    def _add_download(self, server: Server, remote: str, directory: Path, local_name: str, size: int) -> int:
+    def _add_download(self, server: Server, remote: str, directory: Path, local_name: str, size: int, state: State = State.QUEUED) -> int:
         try:
             shown = safe_local_name(local_name)
         except FerryError:
             shown = local_name  # the worker fails it with the reason
-        view = TransferView(next(self._ids), Direction.DOWNLOAD, shown, State.QUEUED, total=size)
+        view = TransferView(next(self._ids), Direction.DOWNLOAD, shown, state, total=size)
         job = _Job(view.id, Direction.DOWNLOAD, server, remote, None, True, view, str(server), directory, local_name, total=size)
         return self._add(job)
 
     def _add(self, job: _Job) -> int:
         self._jobs[job.id] = job
         self._count(job.view, +1)
-        self._waiting.append(job.id)
+        if job.view.state is State.QUEUED:
+            self._waiting.append(job.id)
         self._changed_job(job)
         return job.id
 

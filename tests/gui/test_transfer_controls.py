@@ -136,3 +136,36 @@ def test_the_log_lists_what_happened_and_can_be_copied(app, server, library, tmp
     panel.log_window.copy_button.invoke()
     assert app.root.clipboard_get() == text
     panel.log_window.destroy()
+
+
+def start_a_big_batch(app, server_factory, library: Path, count: int) -> None:
+    for i in range(count):
+        (library / f"b{i:04d}.bin").write_bytes(b"%d" % i)
+    server = server_factory("--workers", "2", root=library)
+    app.connect(server)
+    app.pump_until(lambda: len(app.shown_names()) == count, what="the listing")
+    app.select(*app.shown_names())
+    app.window.download_button.invoke()  # queued 500 at a time, over several turns of the loop
+
+
+def test_cancel_all_also_stops_the_part_of_a_batch_not_queued_yet(app, server_factory, memory_library, downloads):
+    start_a_big_batch(app, server_factory, memory_library, 1500)
+    queue = app.window.controller.transfers
+    queue.cancel_all()  # what the button does, before the rest of the batch is queued
+    pump_for(app.root, 1.0)
+    summary = queue.summary()
+    assert summary.running + summary.queued == 0, summary
+    assert len(os.listdir(downloads)) < 1500
+
+
+def test_pause_all_also_holds_the_part_of_a_batch_not_queued_yet(app, server_factory, memory_library, downloads):
+    start_a_big_batch(app, server_factory, memory_library, 1500)
+    queue = app.window.controller.transfers
+    queue.pause()  # Pause all, before the rest of the batch is queued
+    app.pump_until(lambda: len(queue.views()) == 1500, what="the whole batch listed")
+    pump_for(app.root, 0.5)
+    summary = queue.summary()
+    assert summary.running + summary.queued == 0 and summary.paused + summary.files_done == 1500, summary
+    queue.resume()
+    app.pump_until(lambda: queue.summary().files_done == 1500, timeout=60, what="the batch after Resume all")
+    assert len(os.listdir(downloads)) == 1500
