@@ -302,7 +302,8 @@ class TransfersPanel(ttk.Frame):
         if not self._top <= index < self._top + self._visible:
             self._top = max(0, min(index, len(self._order) - self._visible))
         self._redraw()
-        return self._slots[index - self._top]
+        place = index - self._top
+        return self._slots[place] if place < len(self._slots) else None  # None: the panel is not laid out yet
 
     def summary_text(self) -> str:
         return str(self.summary.cget("text"))
