@@ -529,7 +529,10 @@ class TransferQueue:
     def _run(self, job: _Job, worker: _Worker) -> None:
         attempt, cancel = job.attempt, job.cancel
         assert cancel is not None
-        job.speed_since, job.speed_from, job.reported_at, job.resumed_from = time.monotonic(), 0, 0.0, 0
+        # The first report comes after PROGRESS_INTERVAL, and none at the end (the
+        # final state carries the total): a small file costs two snapshots, not four.
+        job.speed_since = job.reported_at = time.monotonic()
+        job.speed_from = job.resumed_from = 0
 
         def current() -> bool:
             return job.attempt == attempt and job.view.state is State.RUNNING
@@ -543,7 +546,7 @@ class TransferQueue:
                 job.resumed_from = job.speed_from = done  # speed counts only the bytes that travel now
             job.done, job.total = done, total
             now = time.monotonic()
-            if done < total and now - job.reported_at < PROGRESS_INTERVAL:
+            if done >= total or now - job.reported_at < PROGRESS_INTERVAL:
                 return
             with self._lock:
                 if current():
