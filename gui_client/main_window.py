@@ -19,16 +19,28 @@ from shared.tls import TlsSettings
 
 from . import os_dialogs
 from .bridge import Bridge
+from .confirm_dialog import ConfirmDialog
 from .conflict_dialog import ConflictDialog
 from .conflicts import Conflict
 from .connect_bar import ConnectBar
 from .controller import READ_ONLY_TEXT, Answer, ConnectionState, Controller
+from .download_actions import DownloadActions
+from .drop_highlight import DropHighlight
+from .file_commands import FileCommands
+from .file_list import size_of
 from .file_view import FileView
 from .formatting import count_text, human_size
 from .icons import Icons
+from .list_keys import ListKeys
+from .path_bar import PathBar
+from .scaling import size_window
+from .servers import ServerBook
 from .settings import Settings
+from .settings_dialog import Choices, SettingsDialog
 from .status_bar import StatusBar
-from .theme import apply_theme
+from .text_keys import bind_select_all
+from .theme import apply_theme, switch_theme, text_width
+from .token_store import TokenStore
 from .transfer_view import TransfersPanel
 from .transfers import State, TransferView
 
@@ -46,24 +58,28 @@ class MainWindow:
         self.settings_path = settings_path
         self.settings = Settings.load(settings_path)
         self.ca_file = ca_file
-        self.metrics = apply_theme(root, self.settings.theme)
+        self.metrics = apply_theme(root, self.settings.theme, self.settings.scaling)
         self.icons = Icons(root, self.metrics.icon)
         if self.icons.app:
             root.iconphoto(True, *self.icons.app)
         root.title("Ferry")
-        root.minsize(760, 480)
-        root.geometry("1100x700")
+        size_window(root, self.metrics.scale)
         self.bridge = Bridge(root)
         self.controller = Controller(self.settings, self.bridge.post, self, lambda: self.settings.save(self.settings_path))
         self.dialog: ConflictDialog | None = None
-        self._last_upload_dir: str | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.question: ConfirmDialog | None = None  # delete these? quit now?
+        #: After going up, the folder we came from: (listing path, name) to select.
+        self.select_when_listed: tuple[str, str] | None = None
+        self.last_upload_dir: str | None = None
+        self.closed = False
         self._status_id: str | None = None
         self._last_done: TransferView | None = None
         self._build()
         self._bind_keys()
         self.dnd = dnd and self._enable_drop()
         self.connection_changed(ConnectionState.DISCONNECTED, "Not connected")
-        self.root.protocol("WM_DELETE_WINDOW", self.close)
+        self.root.protocol("WM_DELETE_WINDOW", self.request_close)
         self.bridge.start()
         self._flush_id = self.root.after(PROGRESS_FLUSH_MS, self._flush_progress)
 
@@ -75,30 +91,48 @@ class MainWindow:
 
     def _build(self) -> None:
         root = self.root
-        self.connect_bar = ConnectBar(root, self.settings.host, self.settings.port, self.connect, self.controller.disconnect)
+        book = ServerBook(self.settings_path.with_name("servers.json"), TokenStore())
+        host, port = self.settings.host, self.settings.port
+        self.connect_bar = ConnectBar(root, host, port, self.connect, self.controller.disconnect, book, self.report, self.open_settings)
+        self.settings_button = self.connect_bar.settings_button
         self.connect_bar.pack(fill="x")
 
+        # A grid, so that in a narrow window the download folder's name and then
+        # the filter field (the weighted columns) give up room; buttons and
+        # labels keep theirs.
         toolbar = ttk.Frame(root, padding=(8, 4))
         toolbar.pack(fill="x")
         self.download_button = ttk.Button(toolbar, text="↓ Download", command=self.download_selected)
-        self.download_button.pack(side="left")
         self.upload_button = ttk.Button(toolbar, text="↑ Upload…", command=self.upload_from_picker)
-        self.upload_button.pack(side="left", padx=6)
+        self.upload_folder_button = ttk.Button(toolbar, text="↑ Folder…", command=lambda: self.commands.upload_folder())
         self.refresh_button = ttk.Button(toolbar, text="⟳ Refresh", command=self.controller.refresh)
-        self.refresh_button.pack(side="left")
-        ttk.Label(toolbar, text="Save to").pack(side="left", padx=(16, 6))
+        save_to = ttk.Label(toolbar, text="Save to")
         self.folder_label = ttk.Label(toolbar, text="", anchor="w")
-        self.folder_label.pack(side="left")
         self.folder_button = ttk.Button(toolbar, text="Change…", command=self.choose_download_dir)
-        self.folder_button.pack(side="left", padx=6)
         self.filter_text = tk.StringVar(root, "")
+        self.filter_label = ttk.Label(toolbar, text="Filter")
         self.filter_entry = ttk.Entry(toolbar, textvariable=self.filter_text, width=22)
-        self.filter_entry.pack(side="right")
-        ttk.Label(toolbar, text="Filter").pack(side="right", padx=6)
+        layout = [self.download_button, self.upload_button, self.upload_folder_button, self.refresh_button, save_to, self.folder_label]
+        layout += [self.folder_button, self.filter_label, self.filter_entry]
+        gaps = [(0, 6), (0, 6), (0, 6), (0, 16), (0, 6), (0, 6), (0, 12), (0, 6), (0, 0)]
+        for column, (widget, gap) in enumerate(zip(layout, gaps, strict=True)):
+            widget.grid(row=0, column=column, padx=gap, sticky="ew" if widget is self.filter_entry else "w")
+        toolbar.columnconfigure(layout.index(self.folder_label), weight=3)
+        toolbar.columnconfigure(layout.index(self.filter_entry), weight=1, minsize=text_width(root, "M" * 7))
         self.filter_text.trace_add("write", lambda *_: self.filter_changed())
         self._show_download_dir()
 
-        panes = ttk.PanedWindow(root, orient="vertical")
+        # Packed before the panes: pack gives room in packing order, and the
+        # status bar (where errors are shown) must never be the one squeezed out.
+        self.status = StatusBar(root)
+        self.status.pack(fill="x", side="bottom")
+        self.download_actions = DownloadActions(self.status, self.status.transfers, self.report)  # shown after the first download
+        self.drop_highlight = DropHighlight(root, self.metrics.scale)
+
+        self.path_bar = PathBar(root, self.controller.go_to)  # packed while the server has folders
+        self.new_folder_button = ttk.Button(self.path_bar, text="+ New folder", command=lambda: self.commands.new_folder())
+        self.new_folder_button.pack(side="right")
+        self.panes = panes = ttk.PanedWindow(root, orient="vertical")
         panes.pack(fill="both", expand=True, padx=8)
         self.file_view = FileView(
             panes,
@@ -106,21 +140,22 @@ class MainWindow:
             self.icons,
             self.metrics,
             on_sort=self.sort_by,
-            on_activate=self.download_selected,
+            on_activate=lambda: self.commands.activate(),
             on_select=self.selection_changed,
         )
+        self.list_keys = ListKeys(self.file_view.tree)
+        self.commands = FileCommands(self)
         panes.add(self.file_view, weight=2)
         self.transfers_panel = TransfersPanel(panes, self.settings.max_parallel, self.controller, self.clear_finished)
         panes.add(self.transfers_panel, weight=1)
 
-        self.status = StatusBar(root)
-        self.status.pack(fill="x", side="bottom")
-
     def _bind_keys(self) -> None:
+        bind_select_all(self.root)
         self.root.bind("<F5>", lambda _e: self.controller.refresh())
         self.root.bind("<Control-u>", lambda _e: self.upload_from_picker())
         self.root.bind("<Control-U>", lambda _e: self.upload_from_picker())
         self.root.bind("<Control-f>", lambda _e: self.filter_entry.focus_set())
+        self.root.bind("<Control-comma>", lambda _e: self.open_settings())
 
     def _enable_drop(self) -> bool:
         try:
@@ -129,7 +164,7 @@ class MainWindow:
             self.root.drop_target_register(DND_FILES)
             self.root.dnd_bind("<<Drop>>", self._dropped)
             self.root.dnd_bind("<<DropEnter>>", self._drop_enter)
-            self.root.dnd_bind("<<DropLeave>>", lambda _e: self.status.show_message(""))
+            self.root.dnd_bind("<<DropLeave>>", self._drop_leave)
             return True
         except Exception as exc:  # tkdnd missing on this platform: the Upload button still works
             log.warning("drag and drop unavailable: %s", exc)
@@ -169,9 +204,9 @@ class MainWindow:
         if self.controller.read_only:  # Ctrl+U still reaches here with the button off
             self.report(READ_ONLY_TEXT, error=True)
             return
-        paths = os_dialogs.ask_open_files(self.root, self._last_upload_dir)
+        paths = os_dialogs.ask_open_files(self.root, self.last_upload_dir)
         if paths:
-            self._last_upload_dir = str(Path(paths[0]).parent)
+            self.last_upload_dir = str(Path(paths[0]).parent)
             self.controller.upload(paths)
 
     def choose_download_dir(self) -> None:
@@ -179,6 +214,29 @@ class MainWindow:
         if chosen:
             self.controller.set_download_dir(chosen)
             self._show_download_dir()
+
+    def open_settings(self) -> None:
+        """One Settings dialog at a time: a second ⚙ or Ctrl+, raises the open one."""
+        if self.settings_dialog is not None and self.settings_dialog.winfo_exists():
+            self.settings_dialog.lift()
+            return
+        self.settings_dialog = SettingsDialog(self.root, self.settings, self.apply_settings)
+
+    def apply_settings(self, choices: Choices) -> None:
+        """The Settings dialog's OK: the theme changes at once, scaling at the next start."""
+        self.settings_dialog = None
+        if choices.theme != self.settings.theme:
+            self.settings.theme = choices.theme
+            switch_theme(self.root, choices.theme, self.metrics)
+        rescaled = choices.scaling != self.settings.scaling
+        self.settings.scaling = choices.scaling
+        if choices.download_dir and choices.download_dir != self.settings.download_dir:
+            self.controller.set_download_dir(choices.download_dir)
+            self._show_download_dir()
+        self.transfers_panel.parallel.set(choices.max_parallel)
+        self.controller.set_max_parallel(choices.max_parallel)  # saves the settings
+        if rescaled:
+            self.report("The new scaling applies when Ferry starts again")
 
     def _show_download_dir(self) -> None:
         folder = self.settings.download_dir
@@ -190,12 +248,23 @@ class MainWindow:
 
     def _dropped(self, event: Any) -> str:
         paths = list(self.root.tk.splitlist(event.data))
-        self.status.show_message("")
+        self.drop_highlight.hide()
         self.controller.upload(paths)
         return event.action
 
     def _drop_enter(self, event: Any) -> str:
-        self.status.show_message("Drop to upload to the server")
+        server = self.controller.server
+        if server is None:
+            text = "Connect to a server to upload files"
+        elif self.controller.read_only:
+            text = READ_ONLY_TEXT
+        else:
+            text = f"Drop to upload to {server}"
+        self.drop_highlight.show(text)
+        return event.action
+
+    def _drop_leave(self, event: Any) -> str:
+        self.drop_highlight.hide()
         return event.action
 
     def sort_by(self, column: str) -> None:
@@ -215,13 +284,34 @@ class MainWindow:
             self.file_view.show_preview(None, caption, muted=True)
             self.controller.request_preview(None, 0)
             return
-        self.file_view.show_preview(None, f"{escape_name(entry.name)}\n{human_size(entry.size)}")
+        self.file_view.show_preview(None, f"{escape_name(entry.name)}\n{self._size_caption(entry.name)}")
         self.controller.request_preview(entry.name, self.file_view.preview_size)
 
     def clear_finished(self) -> None:
-        self.transfers_panel.remove(self.controller.transfers.clear_finished())
+        self.transfers_panel.remove(self.controller.clear_finished())
+
+    def request_close(self) -> None:
+        """The window's close button: during a transfer, ask first (closing cancels it)."""
+        if not self.controller.busy():
+            self.close()
+            return
+        if self.question is not None:
+            return
+
+        def answered(yes: bool) -> None:
+            self.question = None
+            if yes:
+                self.close()
+
+        message = "Transfers are still running. Quit anyway? They stop now; downloads resume from where they were next time."
+        self.question = ConfirmDialog(self.root, "Ferry: quit?", message, "Quit", answered)
 
     def close(self) -> None:
+        """Close now, cancelling what runs. Closing twice is fine (the window
+        manager's close and a quit can both arrive)."""
+        if self.closed:
+            return
+        self.closed = True
         self.root.after_cancel(self._flush_id)
         if self._status_id is not None:
             self.root.after_cancel(self._status_id)
@@ -237,12 +327,18 @@ class MainWindow:
         server = self.controller.server
         if state == ConnectionState.CONNECTED and server is not None:
             self.root.title(f"Ferry: {server}")
+            self.connect_bar.remember(server.host, server.port)
             self.status.server.configure(text=f"Connected to {server}")
             self.status.show_message("")
+            focused = self.root.focus_get()
+            if focused is None or str(focused).startswith(str(self.connect_bar)):
+                self.file_view.tree.focus_set()  # Enter in the address connects; the arrows then walk the files
         elif state == ConnectionState.FAILED:
+            self.root.title(f"Ferry: not connected to {server}" if server else "Ferry")  # never the server before
             self.status.server.configure(text=f"Not connected to {server}" if server else "Not connected")
             self.report(message, error=True)
         elif state == ConnectionState.CONNECTING:
+            self.root.title(f"Ferry: connecting to {server}" if server else "Ferry")
             self.status.server.configure(text=message)
         else:
             self.root.title("Ferry")
@@ -252,12 +348,21 @@ class MainWindow:
 
     def files_changed(self) -> None:
         self.file_view.reload()
+        path = self.controller.files.path
+        self.path_bar.show(path)
+        if self.select_when_listed is not None and self.select_when_listed[0] == path:
+            self.file_view.select_names([self.select_when_listed[1]])
+            self.select_when_listed = None
+        self.list_keys.show_cursor()
+        self.commands.enable()
         self._show_summary()
 
     def transfer_changed(self, view: TransferView) -> None:
         self.transfers_panel.show(view)
         if view.state is State.FAILED:
             self._enable_buttons()  # a read_only refusal turns Upload off
+        if view.state is State.DONE and (saved := self.controller.saved_path(view)) is not None:
+            self.download_actions.offer(saved)
         if view.state is State.DONE:
             self._last_done = view
         if self._status_id is None:  # the status bar follows once per STATUS_MS, not per transfer
@@ -277,7 +382,7 @@ class MainWindow:
 
     def preview_ready(self, name: str, image: Any | None, message: str) -> None:
         entry = self.controller.files.find(name)
-        caption = f"{name}\n{human_size(entry.size)}" if entry else name
+        caption = f"{name}\n{self._size_caption(name)}" if entry else name
         self.file_view.show_preview(image, caption + (f"\n{message}" if message else ""))
 
     def report(self, message: str, error: bool = False) -> None:
@@ -292,19 +397,27 @@ class MainWindow:
 
     # -- small helpers -------------------------------------------------------------
 
+    def _size_caption(self, name: str) -> str:
+        files = self.controller.files
+        entry = files.find(name)
+        return "Folder" if files.is_folder(name) or entry is None else human_size(size_of(entry))
+
     def _enable_buttons(self) -> None:
         connected = self.controller.state == ConnectionState.CONNECTED
         has_server = self.controller.server is not None
         self.download_button.state(["!disabled"] if connected and self.file_view.selected_names() else ["disabled"])
-        can_upload = has_server and not self.controller.read_only
+        can_upload = connected and not self.controller.read_only  # not after a failed connect
         self.upload_button.state(["!disabled"] if can_upload else ["disabled"])
         self.refresh_button.state(["!disabled"] if has_server else ["disabled"])
+        self.commands.enable()
 
     def _show_summary(self) -> None:
         summary = self.controller.files.summary()
         state = self.controller.state
         if state == ConnectionState.CONNECTED:
-            text = f"{count_text(summary.total, 'file')}, {human_size(summary.total_size)}"
+            text = f"{count_text(summary.total - summary.folders, 'file')}, {human_size(summary.total_size)}"
+            if summary.folders:
+                text = f"{count_text(summary.folders, 'folder')}, {text}"
             if summary.shown != summary.total:
                 text = f"{summary.shown:,} of {text}"
             self.status.files.configure(text=text)

@@ -324,6 +324,13 @@ class TransferQueue:
             job = self._jobs.get(transfer_id)
             return None if job is None else job.view
 
+    def local_path(self, transfer_id: int) -> Path | None:
+        """The local file of a download that started (its worker resolves the
+        name); None for an upload or an unknown id."""
+        with self._lock:
+            job = self._jobs.get(transfer_id)
+            return job.local if job is not None and job.direction is Direction.DOWNLOAD else None
+
     def summary(self) -> Summary:
         with self._lock:
             c = self._counts

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 import ssl
 import sys
 
+from . import web
 from .acceptor import format_address, open_listener
 from .config import ServerConfig, parse_args
 from .inherited import Inherited, load_tls
@@ -60,13 +62,35 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", config.host, config.port, exc.strerror or exc)
         return 2
+    try:
+        web_listener = _open_web_listener(config)
+    except OSError as exc:
+        listener.close()
+        log.error("cannot listen for HTTP on %s:%s: %s", config.host, config.http_port, exc.strerror or exc)
+        return 2
     _warn_if_exposed(config)
     _warn_if_token_file_is_open(config)
     address = format_address(listener)
 
     def announce() -> None:
-        sys.stdout.write(f"listening on {address}\n")
+        lines = f"listening on {address}\n"
+        if web_listener is not None:
+            lines += f"web on {'https' if inherited.tls is not None else 'http'}://{format_address(web_listener)}/\n"
+        sys.stdout.write(lines)
         sys.stdout.flush()
         log.info("serving %s with %d workers", config.root.resolve(), config.workers)
 
-    return Supervisor(config, inherited, listener, announce).run()
+    return Supervisor(config, inherited, listener, announce, web_listener).run()
+
+
+def _open_web_listener(config: ServerConfig) -> socket.socket | None:
+    """The HTTP listener, or None when HTTP is off: by ``--no-http``, or because
+    its library cannot be imported (the server runs on the standard library
+    alone, ``python3 -S``), which the log says."""
+    if not config.http:
+        return None
+    missing = web.unavailable()
+    if missing is not None:
+        log.warning("HTTP is off (no web page on port %d): %s", config.http_port, missing)
+        return None
+    return open_listener(config.host, config.http_port)

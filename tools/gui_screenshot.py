@@ -1,9 +1,13 @@
-"""Take docs/screenshot.png: the app with files and transfers, under Xvfb.
+"""Take docs/screenshot.png: the app with folders, files and transfers, under Xvfb.
 
-    .venv/bin/python tools/gui_screenshot.py [OUTPUT]
+    .venv/bin/python tools/gui_screenshot.py [OUTPUT] [--dpi 192]
+
+With ``--dpi`` the private Xvfb has that many dots per inch and the window is
+as much larger (docs/screenshot-hidpi.png is taken with ``--dpi 192``).
 
 Starts a private Xvfb (unless DISPLAY is set), a real server on a temporary
-library with sample files, and the app; downloads one file, uploads one, leaves
+library with sample folders and files, and the app; downloads a folder and a
+file, uploads one, leaves
 a large download half way (the server's workers are paused with SIGSTOP for
 the picture) and one queued, selects an image for the preview, then captures
 the screen with Pillow's ``ImageGrab`` (X11 through XCB: no ImageMagick needed).
@@ -11,6 +15,7 @@ the screen with Pillow's ``ImageGrab`` (X11 through XCB: no ImageMagick needed).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -25,6 +30,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 WIDTH, HEIGHT = 1180, 720
+#: Folders at the top of the list, and what is in them.
+FOLDERS = {
+    "Photos 2026": ["beach.jpg", "snow.jpg", "city.png"],
+    "Projects": ["plan.md", "ferry.py", "budget.ods"],
+    "Music": ["track 01.flac", "track 02.flac"],
+}
 
 
 def pump(root, condition, timeout=30.0):
@@ -62,17 +73,27 @@ def sample_library(library: Path) -> None:
             f.write(os.urandom(min(size, 4096)))
             f.truncate(size)
     Image.new("RGB", (640, 480), (200, 120, 60)).save(library / "team photo.png")
+    for folder, files in FOLDERS.items():
+        (library / folder).mkdir()
+        for name in files:
+            (library / folder / name).write_bytes(os.urandom(30_000))
     now = time.time()
     for i, path in enumerate(sorted(library.iterdir())):
         os.utime(path, (now - i * 86_400 * 3.3, now - i * 86_400 * 3.3))
 
 
 def main() -> int:
-    output = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshot.png"
+    parser = argparse.ArgumentParser(description="Take a screenshot of the app under Xvfb.")
+    parser.add_argument("output", nargs="?", type=Path, default=REPO / "docs" / "screenshot.png")
+    parser.add_argument("--dpi", type=int, default=96, help="the private Xvfb's dots per inch (the window grows with it)")
+    args = parser.parse_args()
+    output, scale = args.output, args.dpi / 96
+    width, height = round(WIDTH * scale), round(HEIGHT * scale)
     xvfb = None
     if not os.environ.get("DISPLAY"):
         display = ":87"
-        xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"])
+        screen = ["-screen", "0", f"{width}x{height}x24", "-dpi", str(args.dpi)]
+        xvfb = subprocess.Popen(["Xvfb", display, *screen, "-nolisten", "tcp"])
         os.environ["DISPLAY"] = display
         time.sleep(1.0)
     work = Path(tempfile.mkdtemp(prefix="ferry-shot-"))
@@ -99,20 +120,20 @@ def main() -> int:
 
         root, dnd = create_root()
         window = MainWindow(root, settings, dnd)
-        root.geometry(f"{WIDTH}x{HEIGHT}+0+0")
+        root.geometry(f"{width}x{height}+0+0")
         window.connect_bar.host.set(server.host)
         window.connect_bar.port.set(str(server.port))
         window.connect_bar.button.invoke()
-        pump(root, lambda: len(window.file_view.visible_names()) == 11)
+        pump(root, lambda: len(window.file_view.visible_names()) == 11 + len(FOLDERS))
 
         def state_of(name):
             panel = window.transfers_panel
             view = next((v for i in panel.shown_ids() if (v := panel.view_of(i)).name == name), None)
             return view.state if view else None
 
-        window.file_view.select_names(["meeting notes.txt"])
+        window.file_view.select_names(["Projects", "meeting notes.txt"])
         window.download_selected()
-        pump(root, lambda: state_of("meeting notes.txt") is State.DONE)
+        pump(root, lambda: state_of("meeting notes.txt") is State.DONE and state_of("Projects/") is State.DONE)
         os_dialogs.ask_open_files = lambda parent, initial_dir=None: [str(outbox / "holiday plans.docx")]
         window.upload_from_picker()
         pump(root, lambda: state_of("holiday plans.docx") is State.DONE)
@@ -132,7 +153,7 @@ def main() -> int:
         end = time.monotonic() + 0.4
         pump(root, lambda: time.monotonic() > end)
         output.parent.mkdir(parents=True, exist_ok=True)
-        ImageGrab.grab(bbox=(0, 0, WIDTH, HEIGHT), xdisplay=os.environ["DISPLAY"]).save(output)
+        ImageGrab.grab(bbox=(0, 0, width, height), xdisplay=os.environ["DISPLAY"]).save(output)
         print(f"wrote {output}")
         for pid in workers:
             os.kill(pid, signal.SIGCONT)

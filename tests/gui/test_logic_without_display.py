@@ -7,7 +7,22 @@ import sys
 
 from tests.server_process import REPO
 
-LOGIC = ["conflicts", "controller", "errors_text", "file_kinds", "file_list", "formatting", "settings", "transfer_log", "transfers"]
+LOGIC = [
+    "conflicts",
+    "controller",
+    "errors_text",
+    "file_actions",
+    "file_kinds",
+    "file_list",
+    "folder_path",
+    "folder_transfers",
+    "formatting",
+    "servers",
+    "settings",
+    "token_store",
+    "transfer_log",
+    "transfers",
+]
 
 
 def test_logic_modules_do_not_import_tkinter():
