@@ -483,6 +483,7 @@ class Controller:
         self.transfers.resume([transfer_id])
 
     def pause_all(self) -> None:
+        """Pause the file transfers; a folder row runs on (its tree transfer has no pause)."""
         self.transfers.pause()
 
     def resume_all(self) -> None:
@@ -490,9 +491,12 @@ class Controller:
 
     def cancel_all(self) -> None:
         self.transfers.cancel_all()
+        self.folder_transfers.cancel_all()
 
     def transfer_summary(self) -> Summary:
-        return self.transfers.summary()
+        """The overall progress line: file transfers and folder rows (counted by their files) together."""
+        files, folders = self.transfers.summary(), self.folder_transfers.summary()
+        return Summary(*(a + b for a, b in zip(files, folders, strict=True)))
 
     def transfer_log(self) -> list[str]:
         return self.transfers.log_lines()

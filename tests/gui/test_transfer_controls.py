@@ -169,3 +169,38 @@ def test_pause_all_also_holds_the_part_of_a_batch_not_queued_yet(app, server_fac
     queue.resume()
     app.pump_until(lambda: queue.summary().files_done == 1500, timeout=60, what="the batch after Resume all")
     assert len(os.listdir(downloads)) == 1500
+
+
+def test_a_folder_row_counts_in_the_overall_progress_by_its_files(app, server, library, downloads):
+    (library / "album").mkdir()
+    for i in range(3):
+        (library / "album" / f"{i}.bin").write_bytes(os.urandom(1024))
+    (library / "loose.bin").write_bytes(os.urandom(2048))
+    app.connect(server)
+    app.wait_for_names({"album", "loose.bin"})
+    panel = app.window.transfers_panel
+    app.select("album", "loose.bin")
+    app.window.download_button.invoke()
+    app.pump_until(lambda: panel.summary_text() == "4 of 4 files, 5.0 KiB of 5.0 KiB", what="the folder's files in the overall line")
+    assert sha256_of(downloads / "album" / "2.bin") == sha256_of(library / "album" / "2.bin")
+    assert float(panel.overall.cget("value")) == 100
+
+
+def test_cancel_all_also_cancels_a_folder_row_and_closing_asks_while_it_runs(app, server, library, downloads):
+    (library / "many").mkdir()
+    for i in range(50):
+        (library / "many" / f"{i}.bin").write_bytes(os.urandom(1000))
+    app.connect(server)
+    app.wait_for_names({"many"})
+    workers = stop_workers(server)  # the folder cannot finish
+    try:
+        app.select("many")
+        app.window.download_button.invoke()
+        app.wait_for_state("many/", State.RUNNING)
+        assert app.window.controller.busy()  # request_close would ask
+        press(app, app.window.transfers_panel.cancel_all_button)
+        app.wait_for_state("many/", State.CANCELLED, timeout=15)
+    finally:
+        continue_workers(workers)
+    assert not app.window.controller.busy()
+    assert app.window.transfers_panel.summary_text() == ""
