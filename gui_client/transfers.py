@@ -214,7 +214,8 @@ class TransferQueue:
         return transfer_id
 
     def download_many(self, server: Server, directory: str | os.PathLike[str], items: Iterable[tuple[str, str, int]]) -> None:
-        """Queue downloads of ``(remote name, local name, size)`` into ``directory``,
+        """Queue downloads of ``(remote path, local name, size)`` into ``directory``
+        (the remote path is the file's in its server folder: ``docs/a.txt``),
         in order: ``ADD_CHUNK`` now and the rest in later turns of the Tk loop
         (through ``post``), so a 20,000-file batch never holds the window."""
         self._add_chunk(server, Path(directory), iter(items), self._epoch)
