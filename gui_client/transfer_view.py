@@ -98,12 +98,28 @@ class RowSlot:
         for column, widget in enumerate(self.widgets):
             widget.grid(row=row, column=column, sticky="ew", padx=4, pady=2)
             widget.bindtags((WHEEL_TAG, *widget.bindtags()))
+        for label in (self.name, self.state):  # the texts cut to fit are cut again at the label's real width
+            label.bind("<Configure>", self._relaid, add="+")
         self._error_style = False
+        self._stale = False
+
+    def invalidate(self) -> None:
+        """Draw the slot again at the next :meth:`show`, even with the same snapshot
+        (new column widths or colours). A flag, not ``view = None``: that would make
+        an empty slot look drawn, and a slot that no longer fits would stay on screen,
+        cut off at the panel's bottom edge."""
+        self._stale = True
+
+    def _relaid(self, _event: tk.Event) -> None:
+        """A label got its width (a slot shown again is 1 pixel wide until laid out)."""
+        if self.view is not None:
+            self.invalidate()
+            self.panel.schedule_redraw()
 
     def show(self, view: TransferView | None) -> None:
-        if view is self.view:
+        if view is self.view and not self._stale:
             return
-        self.view = view
+        self.view, self._stale = view, False
         if view is None:
             for widget in self.widgets:
                 widget.grid_remove()
@@ -261,8 +277,8 @@ class TransfersPanel(ttk.Frame):
 
     def _restyle(self) -> None:
         for slot in self._slots:
-            slot.view = None  # redrawn with the theme's colours
-        self._schedule_redraw()
+            slot.invalidate()  # redrawn with the theme's colours
+        self.schedule_redraw()
 
     def _destroyed(self, event: tk.Event) -> None:
         if event.widget is self and self._redraw_id is not None:
@@ -276,7 +292,7 @@ class TransfersPanel(ttk.Frame):
         if view.id not in self._views:
             self._order.append(view.id)
         self._views[view.id] = view
-        self._schedule_redraw()
+        self.schedule_redraw()
 
     def remove(self, transfer_ids: list[int]) -> None:
         gone = set(transfer_ids)
@@ -333,14 +349,18 @@ class TransfersPanel(ttk.Frame):
         self._visible = max(1, (event.height - heading) // self.row_height)
         while len(self._slots) < self._visible:
             self._slots.append(RowSlot(self, len(self._slots) + 1))
+        # The button column is as wide with no button on screen as with one (the
+        # font may have grown since the panel was built): columns never move when
+        # a Retry appears or the last one is cleared.
+        self.table.columnconfigure(len(COLUMNS) - 1, minsize=self._slots[0].button.winfo_reqwidth() + 8)
         for slot in self._slots:
-            slot.view = None  # the columns' widths changed: names are cut again
+            slot.invalidate()  # the columns' widths changed: names are cut again
         self._set_top(self._top)
         self._redraw()
 
     # -- drawing --------------------------------------------------------------
 
-    def _schedule_redraw(self) -> None:
+    def schedule_redraw(self) -> None:
         if self._redraw_id is None:
             self._redraw_id = self.after(REDRAW_MS, self._redraw)
 

@@ -168,3 +168,22 @@ def test_a_running_transfer_shows_bytes_done_of_total_and_no_zero_eta(app, serve
         assert "0 s" not in label_texts(panel)
     finally:
         continue_workers(workers)
+
+
+def test_a_smaller_window_leaves_no_row_cut_off_at_the_bottom(app, server, library):
+    """A row that no longer fits is hidden, not drawn half under the panel's edge
+    (the merged status bar grows with Open / Show in folder, which shrinks the panel)."""
+    download_many(app, server, library, 40)
+    panel = app.window.transfers_panel
+    for height in (600, 560, 520):
+        app.root.geometry(f"1000x{height}+0+0")
+        pump_for(app.root, 0.3)
+        bottom = panel.table.winfo_rooty() + panel.table.winfo_height()
+        names = [
+            w
+            for w in descendants(panel.table)
+            if isinstance(w, ttk.Label) and w.winfo_ismapped() and str(w.cget("text")).startswith("file-")
+        ]
+        assert names, "no row shown"
+        cut = [str(w.cget("text")) for w in names if w.winfo_rooty() + w.winfo_height() > bottom]
+        assert cut == [], f"at {height} px these rows are cut off by the panel's edge: {cut}"
