@@ -150,6 +150,8 @@ def main() -> int:
         for pid in workers:
             os.kill(pid, signal.SIGSTOP)
         window.transfers_panel.parallel.set(1)
+        # Two file rows fewer, two transfer rows more: the folder row and the running one both in view.
+        window.panes.sashpos(0, window.panes.sashpos(0) - 2 * window.transfers_panel.row_height)
         end = time.monotonic() + 0.4
         pump(root, lambda: time.monotonic() > end)
         output.parent.mkdir(parents=True, exist_ok=True)
