@@ -36,7 +36,7 @@ from .file_list import FileList, prepare, size_of
 from .folder_path import join, parent
 from .folder_transfers import FolderTransfers
 from .settings import Settings
-from .transfers import Direction, Post, Server, State, TransferQueue, TransferView
+from .transfers import Direction, Post, Server, State, Summary, TransferQueue, TransferView
 
 log = logging.getLogger("gui.controller")
 
@@ -88,8 +88,10 @@ class Controller:
         self.folder_transfers = FolderTransfers(post, self._transfer_changed)
         #: The server folder the window shows ("": the root); listings of another are dropped.
         self.path = ""
-        #: Where each unfinished download is saved, by transfer id: "Open" and "Show
-        #: in folder" need it once it is done (the window takes it out then).
+        #: Where each unfinished folder download is saved, by transfer id: "Open" and
+        #: "Show in folder" need it once it is done (the window takes it out then).
+        #: A file download's place is the queue's own (:meth:`saved_path`): a batch
+        #: of 20,000 is queued over several Tk turns, its ids known only then.
         self.saved_to: dict[int, Path] = {}
         self.state = ConnectionState.DISCONNECTED
         self.server: Server | None = None
@@ -352,13 +354,15 @@ class Controller:
         server, path = self.server, self.files.path  # the folder the names were listed in
 
         def enqueue(plan: TransferPlan) -> None:
+            files = []
             for planned in plan.planned:
                 remote = join(path, planned.item)
                 if planned.item in folders:
                     transfer_id = self.folder_transfers.download(server, remote, directory / planned.target)
+                    self.saved_to[transfer_id] = directory / planned.target
                 else:
-                    transfer_id = self.transfers.download(server, remote, directory, planned.target, sizes.get(planned.item, 0))
-                self.saved_to[transfer_id] = directory / planned.target
+                    files.append((remote, planned.target, sizes.get(planned.item, 0)))
+            self.transfers.download_many(server, directory, files)
 
         here = FolderNames.of(directory, self.destination_rules(directory))
         plan = TransferPlan(list(names), safe_local_name, here, f"in {directory}")
@@ -462,9 +466,40 @@ class Controller:
             self.saved_to.pop(transfer_id, None)
         return gone
 
+    def saved_path(self, view: TransferView) -> Path | None:
+        """Where the download ``view`` (just done) was saved, for Open / Show in
+        folder; None for an upload. Called once per finished download."""
+        if view.direction is not Direction.DOWNLOAD:
+            return None
+        if self.folder_transfers.owns(view.id):
+            return self.saved_to.pop(view.id, None)
+        return self.transfers.local_path(view.id)
+
     def busy(self) -> bool:
         """True while a transfer is queued or running: closing now would lose it."""
         return self.transfers.pending_count() > 0 or self.folder_transfers.running() > 0
+
+    def resume(self, transfer_id: int) -> None:
+        self.transfers.resume([transfer_id])
+
+    def pause_all(self) -> None:
+        """Pause the file transfers; a folder row runs on (its tree transfer has no pause)."""
+        self.transfers.pause()
+
+    def resume_all(self) -> None:
+        self.transfers.resume()
+
+    def cancel_all(self) -> None:
+        self.transfers.cancel_all()
+        self.folder_transfers.cancel_all()
+
+    def transfer_summary(self) -> Summary:
+        """The overall progress line: file transfers and folder rows (counted by their files) together."""
+        files, folders = self.transfers.summary(), self.folder_transfers.summary()
+        return Summary(*(a + b for a, b in zip(files, folders, strict=True)))
+
+    def transfer_log(self) -> list[str]:
+        return self.transfers.log_lines()
 
     def set_max_parallel(self, count: int) -> None:
         self.settings.max_parallel = count

@@ -24,7 +24,7 @@ from shared.client import FerryClient, TransferCancelled, TreeProgress, TreeRepo
 from shared.errors import FerryError
 
 from .errors_text import describe, error_code
-from .transfers import TRANSFER_TIMEOUT, Direction, Post, Server, State, TransferView
+from .transfers import TRANSFER_TIMEOUT, Direction, Post, Server, State, Summary, TransferView
 
 log = logging.getLogger("gui.folder_transfers")
 
@@ -45,6 +45,8 @@ class _FolderJob:
     client: FerryClient | None = None
     thread: threading.Thread | None = None
     reported_at: float = 0.0
+    files_done: int = 0  # the tree's files, as its last progress report counted them
+    files_total: int = 0
 
 
 class FolderTransfers:
@@ -79,6 +81,32 @@ class FolderTransfers:
                 self._update(job, state=State.CANCELLED, speed=0.0, eta=None)
         if client is not None:
             client.abort()
+
+    def cancel_all(self) -> None:
+        """Cancel every folder not finished (the panel's Cancel all)."""
+        with self._lock:
+            ids = [i for i, job in self._jobs.items() if not job.view.state.finished]
+        for transfer_id in ids:
+            self.cancel(transfer_id)
+
+    def summary(self) -> Summary:
+        """The folders' part of the overall progress line. A folder counts as its
+        files (none until its first report); a cancelled one counts in neither total,
+        as a cancelled file does."""
+        files = files_done = size = size_done = running = failed = 0
+        with self._lock:
+            for job in self._jobs.values():
+                view = job.view
+                if view.state is State.CANCELLED:
+                    continue
+                done = view.state is State.DONE
+                files += job.files_total
+                files_done += job.files_total if done else job.files_done
+                size += view.total
+                size_done += view.total if done else view.done
+                running += view.state is State.RUNNING
+                failed += view.state is State.FAILED
+        return Summary(files_done, files, size_done, size, running, 0, 0, failed)
 
     def retry(self, transfer_id: int, server: Server | None) -> None:
         """Run a failed or cancelled folder again. An upload then replaces what
@@ -124,6 +152,7 @@ class FolderTransfers:
 
     def _run_later(self, job: _FolderJob) -> None:
         job.cancel = threading.Event()
+        job.files_done = job.files_total = 0
         self._update(job, state=State.RUNNING, done=0, total=0, speed=0.0, eta=None, error="", error_code="")
         job.thread = threading.Thread(target=self._run, args=(job, job.cancel), name=f"folder-{job.view.id}", daemon=True)
         job.thread.start()
@@ -146,6 +175,7 @@ class FolderTransfers:
             eta = (where.bytes_total - where.bytes_done) / speed if speed > 0 else None
             with self._lock:
                 if job.cancel is cancel:
+                    job.files_done, job.files_total = where.files_done, where.files_total
                     self._update(job, done=where.bytes_done, total=where.bytes_total, speed=speed, eta=eta)
 
         try:

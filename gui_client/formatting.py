@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
+import math
 import time
 
-_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
-
-
-def human_size(size: int | float) -> str:
-    """``1536`` -> ``1.5 KB`` (binary multiples, as file managers show them)."""
-    value = float(size)
-    for unit in _UNITS:
-        if abs(value) < 1024 or unit == _UNITS[-1]:
-            if unit == "B":
-                return f"{int(value)} B"
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+# Sizes: one convention with the terminal client (shared/sizes.py).
+from shared.sizes import human_rate
+from shared.sizes import human_size as human_size
 
 
 def human_speed(bytes_per_second: float) -> str:
     if bytes_per_second <= 0:
         return ""
-    return human_size(bytes_per_second) + "/s"
+    return human_rate(bytes_per_second)
 
 
 def human_eta(seconds: float | None) -> str:
     if seconds is None or seconds < 0 or seconds != seconds:
         return ""
-    seconds = int(seconds + 0.5)
+    # Rounded up: a transfer still running never says "0 s".
+    seconds = max(1, math.ceil(seconds))
     if seconds < 60:
         return f"{seconds} s"
     minutes, seconds = divmod(seconds, 60)

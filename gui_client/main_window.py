@@ -48,6 +48,8 @@ log = logging.getLogger("gui")
 
 #: How often stalled transfers' latest progress is pulled into the panel.
 PROGRESS_FLUSH_MS = 250
+#: Longest wait between a transfer's change and the status bar showing it.
+STATUS_MS = 100
 
 
 class MainWindow:
@@ -71,6 +73,8 @@ class MainWindow:
         self.select_when_listed: tuple[str, str] | None = None
         self.last_upload_dir: str | None = None
         self.closed = False
+        self._status_id: str | None = None
+        self._last_done: TransferView | None = None
         self._build()
         self._bind_keys()
         self.dnd = dnd and self._enable_drop()
@@ -142,14 +146,7 @@ class MainWindow:
         self.list_keys = ListKeys(self.file_view.tree)
         self.commands = FileCommands(self)
         panes.add(self.file_view, weight=2)
-        self.transfers_panel = TransfersPanel(
-            panes,
-            self.settings.max_parallel,
-            self.controller.cancel,
-            self.controller.retry,
-            self.clear_finished,
-            self.controller.set_max_parallel,
-        )
+        self.transfers_panel = TransfersPanel(panes, self.settings.max_parallel, self.controller, self.clear_finished)
         panes.add(self.transfers_panel, weight=1)
 
     def _bind_keys(self) -> None:
@@ -316,6 +313,8 @@ class MainWindow:
             return
         self.closed = True
         self.root.after_cancel(self._flush_id)
+        if self._status_id is not None:
+            self.root.after_cancel(self._status_id)
         self.bridge.stop()
         self.controller.shutdown()
         self.file_view.clear()
@@ -362,15 +361,23 @@ class MainWindow:
         self.transfers_panel.show(view)
         if view.state is State.FAILED:
             self._enable_buttons()  # a read_only refusal turns Upload off
-        if view.state is State.DONE and (saved := self.controller.saved_to.pop(view.id, None)) is not None:
+        if view.state is State.DONE and (saved := self.controller.saved_path(view)) is not None:
             self.download_actions.offer(saved)
         if view.state is State.DONE:
+            self._last_done = view
+        if self._status_id is None:  # the status bar follows once per STATUS_MS, not per transfer
+            self._status_id = self.root.after(STATUS_MS, self._show_transfer_status)
+
+    def _show_transfer_status(self) -> None:
+        self._status_id = None
+        if self._last_done is not None:
+            view, self._last_done = self._last_done, None
             self.report(f"{'Downloaded' if view.direction == 'download' else 'Uploaded'} {escape_name(view.name)}")
-        running = self.controller.transfers.active_count()
-        waiting = self.controller.transfers.pending_count() - running
+        summary = self.controller.transfer_summary()
+        running, waiting = summary.running, summary.queued
         text = f"{count_text(running, 'transfer')} running" if running else "No transfers running"
         if waiting:
-            text += f", {waiting} queued"
+            text += f", {waiting:,} queued"
         self.status.transfers.configure(text=text)
 
     def preview_ready(self, name: str, image: Any | None, message: str) -> None:

@@ -1,107 +1,218 @@
-"""The transfers panel: one row per transfer with a progress bar, numbers and a
-Cancel or Retry button. It only shows :class:`~gui_client.transfers.TransferView`
-snapshots; every decision is the controller's."""
+"""The transfers panel: a *virtual* list of transfers, with overall progress and
+the queue's buttons (Pause all / Resume all, Cancel all, Clear finished, Log).
+
+Only the rows that fit are widgets: a fixed pool of row slots is drawn from the
+model (an ordered list of :class:`~gui_client.transfers.TransferView` snapshots)
+at the scroll position. The old panel made eight widgets per transfer in one
+scrolled frame; past a thousand rows that frame outgrew what X can back with a
+pixmap and the app died with ``BadAlloc`` (issue 13, defect 1). Now 100,000
+transfers cost the same X resources as ten.
+
+Snapshots arrive as often as the queue delivers them; the panel only stores
+them and redraws at most once per ``REDRAW_MS``, and then only the slots whose
+snapshot changed. Every column has a fixed width (a label's text never resizes
+its column), the heading stays put above the rows, the mouse wheel scrolls, and
+names and messages too long for their column end with an ellipsis.
+"""
 
 from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
+from tkinter import font as tkfont
 from tkinter import ttk
+from typing import Protocol
 
-from shared.escaping import escape_name
+from shared.escaping import escape_name, escape_text
+from shared.sizes import human_size
 
-from .formatting import human_eta, human_size, human_speed
-from .theme import set_label_style
-from .transfers import Direction, State, TransferView
+from .formatting import human_eta, human_speed
+from .text_fit import elide
+from .theme import set_label_style, text_width
+from .transfer_log_window import TransferLogWindow
+from .transfers import Direction, State, Summary, TransferView
+
+#: Longest wait between a change and the panel showing it.
+REDRAW_MS = 50
+#: Rows the mouse wheel moves per notch.
+WHEEL_ROWS = 3
+#: The bindtag that gives every widget of the list the wheel bindings.
+WHEEL_TAG = "FerryTransfersWheel"
 
 STATE_TEXT = {
     State.QUEUED: "Queued",
     State.RUNNING: "Running",
+    State.PAUSED: "Paused",
     State.DONE: "Done",
     State.FAILED: "Failed",
     State.CANCELLED: "Cancelled",
 }
-# (heading, minimum width in characters, stretches)
+#: (key, heading, width: a sample of the widest text, or None for a column that stretches, anchor)
 COLUMNS = (
-    ("Name", 18, True),
-    ("", 3, False),
-    ("Progress", 16, True),
-    ("%", 5, False),
-    ("Speed", 10, False),
-    ("ETA", 7, False),
-    ("State", 22, True),
-    ("", 8, False),
+    ("name", "Name", None, "w"),
+    ("direction", "", "↓", "center"),
+    ("progress", "Progress", "M" * 7, "w"),
+    ("percent", "%", "100%", "e"),
+    ("amount", "Size", "1023.9 MiB of 1023.9 MiB", "e"),
+    ("speed", "Speed", "1023.9 MiB/s", "e"),
+    ("eta", "ETA", "10:00:00", "e"),
+    ("state", "State", None, "w"),
+    ("button", "", None, "w"),
 )
+#: How the two stretching columns share the room left: evenly (a failure needs its words).
+STRETCH = {"name": 1, "state": 1}
 
 
-class TransferRow:
-    def __init__(self, panel: TransfersPanel, row: int, view: TransferView) -> None:
-        frame = panel.rows_frame
-        self.id = view.id
-        self.view = view
-        self.name = ttk.Label(frame, text=escape_name(view.name))
-        self.direction = ttk.Label(frame, text="↓" if view.direction is Direction.DOWNLOAD else "↑")
-        self.progress = ttk.Progressbar(frame, orient="horizontal", mode="determinate", maximum=100)
-        self.percent = ttk.Label(frame, anchor="e")
-        self.speed = ttk.Label(frame, anchor="e")
-        self.eta = ttk.Label(frame, anchor="e")
-        self.state = ttk.Label(frame)
-        self.button = ttk.Button(frame, width=7, command=lambda: panel.button_clicked(self))
-        self.widgets = (self.name, self.direction, self.progress, self.percent, self.speed, self.eta, self.state, self.button)
+class TransferActions(Protocol):
+    """What the panel's buttons ask for (the controller answers)."""
+
+    def cancel(self, transfer_id: int) -> None: ...
+    def retry(self, transfer_id: int) -> None: ...
+    def resume(self, transfer_id: int) -> None: ...
+    def pause_all(self) -> None: ...
+    def resume_all(self) -> None: ...
+    def cancel_all(self) -> None: ...
+    def set_max_parallel(self, count: int) -> None: ...
+    def transfer_summary(self) -> Summary: ...
+    def transfer_log(self) -> list[str]: ...
+
+
+class RowSlot:
+    """One row of widgets, showing whichever transfer is at its place on screen."""
+
+    def __init__(self, panel: TransfersPanel, row: int) -> None:
+        table = panel.table
+        self.panel = panel
+        self.view: TransferView | None = None
+        self.name = ttk.Label(table, width=1)
+        self.direction = ttk.Label(table, width=1, anchor="center")
+        self.progress = ttk.Progressbar(table, orient="horizontal", mode="determinate", maximum=100, length=1)
+        self.percent = ttk.Label(table, width=1, anchor="e")
+        self.amount = ttk.Label(table, width=1, anchor="e")
+        self.speed = ttk.Label(table, width=1, anchor="e")
+        self.eta = ttk.Label(table, width=1, anchor="e")
+        self.state = ttk.Label(table, width=1)
+        self.button = ttk.Button(table, width=7, command=self.clicked)
+        self.widgets = (self.name, self.direction, self.progress, self.percent, self.amount, self.speed, self.eta, self.state, self.button)
+        table.rowconfigure(row, minsize=panel.row_height)  # the same height with or without a button
         for column, widget in enumerate(self.widgets):
             widget.grid(row=row, column=column, sticky="ew", padx=4, pady=2)
-        frame.rowconfigure(row, minsize=self.button.winfo_reqheight() + 4)  # same height with or without a button
-        self.update(view)
+            widget.bindtags((WHEEL_TAG, *widget.bindtags()))
+        for label in (self.name, self.state):  # the texts cut to fit are cut again at the label's real width
+            label.bind("<Configure>", self._relaid, add="+")
+        self._error_style = False
+        self._stale = False
 
-    def update(self, view: TransferView) -> None:
-        self.view = view
-        percent = int(view.fraction * 100)
-        self.progress.configure(value=view.fraction * 100)
-        self.percent.configure(text=f"{percent}%")
+    def invalidate(self) -> None:
+        """Draw the slot again at the next :meth:`show`, even with the same snapshot
+        (new column widths or colours). A flag, not ``view = None``: that would make
+        an empty slot look drawn, and a slot that no longer fits would stay on screen,
+        cut off at the panel's bottom edge."""
+        self._stale = True
+
+    def _relaid(self, _event: tk.Event) -> None:
+        """A label got its width (a slot shown again is 1 pixel wide until laid out)."""
+        if self.view is not None:
+            self.invalidate()
+            self.panel.schedule_redraw()
+
+    def show(self, view: TransferView | None) -> None:
+        if view is self.view and not self._stale:
+            return
+        self.view, self._stale = view, False
+        if view is None:
+            for widget in self.widgets:
+                widget.grid_remove()
+            return
+        for widget in self.widgets[:-1]:
+            widget.grid()
         running = view.state is State.RUNNING
+        self.name.configure(text=self.panel.fit(escape_name(view.name), self.name))
+        self.direction.configure(text="↓" if view.direction is Direction.DOWNLOAD else "↑")
+        self.progress.configure(value=view.fraction * 100)
+        self.percent.configure(text=f"{int(view.fraction * 100)}%")
+        self.amount.configure(text=amount_text(view))
         self.speed.configure(text=human_speed(view.speed) if running else "")
         self.eta.configure(text=human_eta(view.eta) if running else "")
-        text = STATE_TEXT[view.state]
-        if running and view.done and view.speed == 0:
-            text = "Running (waiting for the server)"
-        elif running and view.resumed_from:
-            text = f"Resumed at {human_size(view.resumed_from)}"
-        if view.state is State.FAILED and view.error:
-            text = f"Failed: {view.error}"
-        elif view.state is State.DONE and view.total:
-            text = f"Done, {human_size(view.total)}"
-        self.state.configure(text=text)
-        set_label_style(self.state, "Error.TLabel" if view.state is State.FAILED else "TLabel")
-        if view.state.finished:
-            self.button.configure(text="Retry", state="normal" if view.state in (State.FAILED, State.CANCELLED) else "disabled")
-            if view.state is State.DONE or not view.retryable:
-                self.button.grid_remove()
-        else:
-            self.button.configure(text="Cancel", state="normal")
+        self.state.configure(text=self.panel.fit(state_text(view), self.state))
+        error = view.state is State.FAILED
+        if error != self._error_style:
+            set_label_style(self.state, "Error.TLabel" if error else "TLabel")
+            self._error_style = error
+        label = button_text(view)
+        if label:
+            self.button.configure(text=label)
             self.button.grid()
+        else:
+            self.button.grid_remove()
 
-    def destroy(self) -> None:
-        for widget in self.widgets:
-            widget.destroy()
+    def clicked(self) -> None:
+        if self.view is not None:
+            self.panel.act(self.view)
+
+
+def state_text(view: TransferView) -> str:
+    running = view.state is State.RUNNING
+    if running and view.done and view.speed == 0:
+        return "Running (waiting for the server)"
+    if running and view.resumed_from:
+        return f"Resumed at {human_size(view.resumed_from)}"
+    if view.state is State.FAILED and view.error:
+        return f"Failed: {escape_text(view.error)}"
+    return STATE_TEXT[view.state]
+
+
+def amount_text(view: TransferView) -> str:
+    """Bytes done of the total while under way; the size alone otherwise."""
+    if view.state in (State.RUNNING, State.PAUSED) or (view.state is State.FAILED and view.done):
+        return f"{human_size(view.done)} of {human_size(view.total)}"
+    return human_size(view.total)
+
+
+def button_text(view: TransferView) -> str:
+    """The row's one button: what can be done to this transfer now ("" : nothing)."""
+    if view.state in (State.QUEUED, State.RUNNING):
+        return "Cancel"
+    if view.state is State.PAUSED:
+        return "Resume"
+    if view.state in (State.FAILED, State.CANCELLED) and view.retryable:
+        return "Retry"
+    return ""
+
+
+def summary_text(summary: Summary) -> str:
+    """``120 of 645 files, 1.2 GiB of 3.4 GiB``, and what is paused or failed."""
+    if summary.files_total == 0:
+        return ""
+    text = f"{summary.files_done:,} of {summary.files_total:,} files, {human_size(summary.bytes_done)} of {human_size(summary.bytes_total)}"
+    extras = [f"{n:,} {word}" for n, word in ((summary.paused, "paused"), (summary.failed, "failed")) if n]
+    return text + (f" ({', '.join(extras)})" if extras else "")
 
 
 class TransfersPanel(ttk.Frame):
-    def __init__(
-        self,
-        parent: tk.Misc,
-        max_parallel: int,
-        on_cancel: Callable[[int], None],
-        on_retry: Callable[[int], None],
-        on_clear: Callable[[], None],
-        on_parallel: Callable[[int], None],
-    ) -> None:
+    def __init__(self, parent: tk.Misc, max_parallel: int, actions: TransferActions, on_clear: Callable[[], None]) -> None:
         super().__init__(parent, padding=(8, 4))
-        self._on_cancel, self._on_retry = on_cancel, on_retry
+        self.actions = actions
+        self._font = tkfont.nametofont("TkDefaultFont", root=self)
+        self._views: dict[int, TransferView] = {}
+        self._order: list[int] = []
+        self._top = 0
+        self._slots: list[RowSlot] = []
+        self._visible = 1
+        self._redraw_id: str | None = None
+        self.log_window: TransferLogWindow | None = None
+        self._build_header(max_parallel, on_clear)
+        self._build_table()
+        self.bind("<<ThemeChanged>>", lambda _e: self._restyle())
+        self.bind("<Destroy>", self._destroyed, add="+")
+        self._redraw()
+
+    # -- building -----------------------------------------------------------
+
+    def _build_header(self, max_parallel: int, on_clear: Callable[[], None]) -> None:
         header = ttk.Frame(self)
         header.pack(fill="x")
         ttk.Label(header, text="Transfers", style="Heading.TLabel").pack(side="left")
-        self.clear_button = ttk.Button(header, text="Clear finished", command=on_clear)
-        self.clear_button.pack(side="right")
         self.parallel = tk.IntVar(self, max_parallel)
         spin = ttk.Spinbox(
             header,
@@ -110,59 +221,199 @@ class TransfersPanel(ttk.Frame):
             width=3,
             textvariable=self.parallel,
             state="readonly",
-            command=lambda: on_parallel(int(self.parallel.get())),
+            command=lambda: self.actions.set_max_parallel(int(self.parallel.get())),
         )
-        spin.pack(side="right", padx=(4, 12))
-        ttk.Label(header, text="At once:").pack(side="right")
+        spin.pack(side="right", padx=(4, 0))
+        ttk.Label(header, text="At once:").pack(side="right", padx=(12, 0))
+        self.log_button = ttk.Button(header, text="Log…", command=self.open_log)
+        self.log_button.pack(side="right", padx=(6, 0))
+        self.clear_button = ttk.Button(header, text="Clear finished", command=on_clear)
+        self.clear_button.pack(side="right", padx=(6, 0))
+        self.cancel_all_button = ttk.Button(header, text="Cancel all", command=self.actions.cancel_all)
+        self.cancel_all_button.pack(side="right", padx=(6, 0))
+        self.pause_button = ttk.Button(header, text="Pause all", width=10, command=self._pause_or_resume)
+        self.pause_button.pack(side="right", padx=(6, 0))
 
-        body = ttk.Frame(self)
-        body.pack(fill="both", expand=True, pady=(4, 0))
-        self.canvas = tk.Canvas(body, highlightthickness=0, borderwidth=0, height=190)
-        scroll = ttk.Scrollbar(body, orient="vertical", command=self.canvas.yview)
-        self.canvas.configure(yscrollcommand=scroll.set)
-        scroll.pack(side="right", fill="y")
-        self.canvas.pack(side="left", fill="both", expand=True)
-        self.rows_frame = ttk.Frame(self.canvas)
-        self._window = self.canvas.create_window(0, 0, window=self.rows_frame, anchor="nw")
-        self.rows_frame.bind("<Configure>", lambda _e: self.canvas.configure(scrollregion=self.canvas.bbox("all")))
-        self.canvas.bind("<Configure>", lambda e: self.canvas.itemconfigure(self._window, width=e.width))
-        self._background()
-        self.bind("<<ThemeChanged>>", lambda _e: self._background())
-        for column, (heading, chars, stretch) in enumerate(COLUMNS):
-            self.rows_frame.columnconfigure(column, weight=1 if stretch else 0, minsize=chars * 7)
-            label = ttk.Label(self.rows_frame, text=heading)
+        overall = ttk.Frame(self)
+        overall.pack(fill="x", pady=(4, 0))
+        self.overall = ttk.Progressbar(overall, orient="horizontal", mode="determinate", maximum=100, length=160)
+        self.overall.pack(side="left")
+        self.summary = ttk.Label(overall, text="", width=1)
+        self.summary.pack(side="left", fill="x", expand=True, padx=(8, 0))
+
+    def _build_table(self) -> None:
+        # The table is placed, not packed: the rows it holds never change the
+        # panel's requested height, which the paned window decides.
+        self.body = ttk.Frame(self, height=190)
+        self.body.pack(fill="both", expand=True, pady=(4, 0))
+        self.table = ttk.Frame(self.body)
+        self.table.place(x=0, y=0, relwidth=1, relheight=1)
+        self.scroll = ttk.Scrollbar(self.table, orient="vertical", command=self._scrolled)
+        self.scroll.grid(row=0, column=len(COLUMNS), rowspan=1000, sticky="ns")
+        self.headings: list[ttk.Label] = []
+        for column, (key, heading, sample, anchor) in enumerate(COLUMNS):
+            if sample is not None:
+                self.table.columnconfigure(column, minsize=text_width(self, sample) + 8, weight=0)
+            else:
+                self.table.columnconfigure(column, minsize=text_width(self, "M" * 6), weight=STRETCH.get(key, 0))
+            label = ttk.Label(self.table, text=heading, width=1, anchor=anchor if anchor != "center" else "w")
             set_label_style(label, "Empty.TLabel")
-            label.grid(row=0, column=column, sticky="w", padx=4)
-        self.empty = ttk.Label(self.rows_frame, text="No transfers yet. Select files and press Download, or drop files here to upload.")
+            label.grid(row=0, column=column, sticky="ew", padx=4)
+            label.bindtags((WHEEL_TAG, *label.bindtags()))
+            self.headings.append(label)
+        probe = ttk.Button(self.table, text="Retry")
+        self.row_height = probe.winfo_reqheight() + 4
+        probe.destroy()
+        self.empty = ttk.Label(self.table, text="No transfers yet. Select files and press Download, or drop files here to upload.")
         set_label_style(self.empty, "Empty.TLabel")
-        self.empty.grid(row=1, column=0, columnspan=len(COLUMNS), sticky="w", padx=4, pady=6)
-        self.rows: dict[int, TransferRow] = {}
-        self._next_row = 1
+        self.empty.grid(row=1, column=0, columnspan=len(COLUMNS), sticky="nw", padx=4, pady=6)
+        self.table.rowconfigure(1000, weight=1)  # the room under the last row stays empty
+        for widget in (self.table, self.empty, self.scroll):
+            widget.bindtags((WHEEL_TAG, *widget.bindtags()))
+        self.bind_class(WHEEL_TAG, "<Button-4>", lambda _e: self.scroll_rows(-WHEEL_ROWS))
+        self.bind_class(WHEEL_TAG, "<Button-5>", lambda _e: self.scroll_rows(WHEEL_ROWS))
+        self.bind_class(WHEEL_TAG, "<MouseWheel>", lambda e: self.scroll_rows(-WHEEL_ROWS if e.delta > 0 else WHEEL_ROWS))
+        self.table.bind("<Configure>", self._resized)
 
-    def _background(self) -> None:
-        colour = ttk.Style(self).lookup("TFrame", "background") or "#fafafa"
-        self.canvas.configure(background=colour)
+    def _restyle(self) -> None:
+        for slot in self._slots:
+            slot.invalidate()  # redrawn with the theme's colours
+        self.schedule_redraw()
+
+    def _destroyed(self, event: tk.Event) -> None:
+        if event.widget is self and self._redraw_id is not None:
+            self.after_cancel(self._redraw_id)
+            self._redraw_id = None
+
+    # -- the model ------------------------------------------------------------
 
     def show(self, view: TransferView) -> None:
-        row = self.rows.get(view.id)
-        if row is None:
-            self.empty.grid_remove()
-            self._next_row += 1
-            self.rows[view.id] = TransferRow(self, self._next_row, view)
-            self.canvas.after_idle(lambda: self.canvas.yview_moveto(1.0))
-        else:
-            row.update(view)
+        """Store the latest snapshot of a transfer; the screen follows within ``REDRAW_MS``."""
+        if view.id not in self._views:
+            self._order.append(view.id)
+        self._views[view.id] = view
+        self.schedule_redraw()
 
     def remove(self, transfer_ids: list[int]) -> None:
-        for transfer_id in transfer_ids:
-            row = self.rows.pop(transfer_id, None)
-            if row is not None:
-                row.destroy()
-        if not self.rows:
-            self.empty.grid()
+        gone = set(transfer_ids)
+        for transfer_id in gone:
+            self._views.pop(transfer_id, None)
+        self._order = [i for i in self._order if i not in gone]
+        self._top = min(self._top, max(0, len(self._order) - self._visible))
+        self._redraw()
 
-    def button_clicked(self, row: TransferRow) -> None:
-        if row.view.state.finished:
-            self._on_retry(row.id)
+    def view_of(self, transfer_id: int) -> TransferView | None:
+        return self._views.get(transfer_id)
+
+    def shown_ids(self) -> list[int]:
+        """Every transfer in the list, in order (not only those on screen)."""
+        return list(self._order)
+
+    def slot_for(self, transfer_id: int) -> RowSlot | None:
+        """The row of widgets showing ``transfer_id``, scrolled into view (for tests and tools)."""
+        try:
+            index = self._order.index(transfer_id)
+        except ValueError:
+            return None
+        if not self._top <= index < self._top + self._visible:
+            self._top = max(0, min(index, len(self._order) - self._visible))
+        self._redraw()
+        place = index - self._top
+        return self._slots[place] if place < len(self._slots) else None  # None: the panel is not laid out yet
+
+    def summary_text(self) -> str:
+        return str(self.summary.cget("text"))
+
+    # -- scrolling ------------------------------------------------------------
+
+    def scroll_rows(self, rows: int) -> None:
+        self._set_top(self._top + rows)
+
+    def _scrolled(self, command: str, amount: str, unit: str = "") -> None:
+        """The scrollbar's ``moveto fraction`` or ``scroll n units|pages``."""
+        if command == "moveto":
+            self._set_top(round(float(amount) * len(self._order)))
+        elif unit == "pages":
+            self.scroll_rows(int(amount) * max(1, self._visible - 1))
         else:
-            self._on_cancel(row.id)
+            self.scroll_rows(int(amount))
+
+    def _set_top(self, top: int) -> None:
+        top = max(0, min(top, len(self._order) - self._visible))
+        if top != self._top:
+            self._top = top
+            self._redraw()
+
+    def _resized(self, event: tk.Event) -> None:
+        heading = self.headings[0].winfo_reqheight() + 2
+        self._visible = max(1, (event.height - heading) // self.row_height)
+        while len(self._slots) < self._visible:
+            self._slots.append(RowSlot(self, len(self._slots) + 1))
+        # The button column is as wide with no button on screen as with one (the
+        # font may have grown since the panel was built): columns never move when
+        # a Retry appears or the last one is cleared.
+        self.table.columnconfigure(len(COLUMNS) - 1, minsize=self._slots[0].button.winfo_reqwidth() + 8)
+        for slot in self._slots:
+            slot.invalidate()  # the columns' widths changed: names are cut again
+        self._set_top(self._top)
+        self._redraw()
+
+    # -- drawing --------------------------------------------------------------
+
+    def schedule_redraw(self) -> None:
+        if self._redraw_id is None:
+            self._redraw_id = self.after(REDRAW_MS, self._redraw)
+
+    def _redraw(self) -> None:
+        if self._redraw_id is not None:
+            self.after_cancel(self._redraw_id)
+            self._redraw_id = None
+        order, views = self._order, self._views
+        for place, slot in enumerate(self._slots):
+            index = self._top + place
+            slot.show(views[order[index]] if place < self._visible and index < len(order) else None)
+        if order:
+            self.empty.grid_remove()
+            self.scroll.set(self._top / len(order), min(1.0, (self._top + self._visible) / len(order)))
+        else:
+            self.empty.grid()
+            self.scroll.set(0.0, 1.0)
+        self._show_summary(self.actions.transfer_summary())
+
+    def _show_summary(self, summary: Summary) -> None:
+        self.summary.configure(text=self.fit(summary_text(summary), self.summary))
+        self.overall.configure(value=100 * summary.bytes_done / summary.bytes_total if summary.bytes_total else 0)
+        pending = summary.running + summary.queued
+        self.pause_button.configure(text="Resume all" if summary.paused and not pending else "Pause all")
+        self.pause_button.state(["!disabled"] if pending or summary.paused else ["disabled"])
+        self.cancel_all_button.state(["!disabled"] if pending or summary.paused else ["disabled"])
+
+    def fit(self, text: str, label: ttk.Label) -> str:
+        """``text`` cut with an ellipsis to ``label``'s width (its full text before it is laid out)."""
+        width = label.winfo_width()
+        return elide(self._font, text, width - 4) if width > 1 else text
+
+    # -- actions ----------------------------------------------------------------
+
+    def act(self, view: TransferView) -> None:
+        """A row's button: Cancel, Resume or Retry, as :func:`button_text` named it."""
+        label = button_text(view)
+        if label == "Cancel":
+            self.actions.cancel(view.id)
+        elif label == "Resume":
+            self.actions.resume(view.id)
+        elif label == "Retry":
+            self.actions.retry(view.id)
+
+    def _pause_or_resume(self) -> None:
+        if str(self.pause_button.cget("text")) == "Resume all":
+            self.actions.resume_all()
+        else:
+            self.actions.pause_all()
+
+    def open_log(self) -> None:
+        if self.log_window is None or not self.log_window.winfo_exists():
+            self.log_window = TransferLogWindow(self, self.actions.transfer_log)
+        else:
+            self.log_window.refresh()
+            self.log_window.lift()

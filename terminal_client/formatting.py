@@ -11,23 +11,9 @@ from __future__ import annotations
 import time
 import unicodedata
 
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-
-
-def human_size(size: int) -> str:
-    """``0 B``, ``1023 B``, ``1.0 KiB``, ``12.3 MiB``: binary units, one decimal."""
-    if size < 1024:
-        return f"{size} B"
-    value = float(size)
-    for unit in _UNITS[1:]:
-        value /= 1024
-        if round(value, 1) < 1024 or unit == _UNITS[-1]:
-            return f"{value:.1f} {unit}"
-    raise AssertionError("unreachable")
-
-
-def human_rate(bytes_per_second: float) -> str:
-    return f"{human_size(int(bytes_per_second))}/s"
+# Sizes: the clients' one convention (shared/sizes.py), re-exported for this package.
+from shared.sizes import human_rate as human_rate
+from shared.sizes import human_size as human_size
 
 
 def human_duration(seconds: float) -> str:

@@ -127,8 +127,9 @@ def main() -> int:
         pump(root, lambda: len(window.file_view.visible_names()) == 11 + len(FOLDERS))
 
         def state_of(name):
-            row = next((r for r in window.transfers_panel.rows.values() if r.view.name == name), None)
-            return row.view.state if row else None
+            panel = window.transfers_panel
+            view = next((v for i in panel.shown_ids() if (v := panel.view_of(i)).name == name), None)
+            return view.state if view else None
 
         window.file_view.select_names(["Projects", "meeting notes.txt"])
         window.download_selected()
@@ -149,6 +150,8 @@ def main() -> int:
         for pid in workers:
             os.kill(pid, signal.SIGSTOP)
         window.transfers_panel.parallel.set(1)
+        # Two file rows fewer, two transfer rows more: the folder row and the running one both in view.
+        window.panes.sashpos(0, window.panes.sashpos(0) - 2 * window.transfers_panel.row_height)
         end = time.monotonic() + 0.4
         pump(root, lambda: time.monotonic() > end)
         output.parent.mkdir(parents=True, exist_ok=True)

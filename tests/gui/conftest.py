@@ -122,12 +122,16 @@ class Driver:
         self.root.update()
 
     def rows(self) -> list[TransferView]:
-        return [row.view for row in self.window.transfers_panel.rows.values()]
+        panel = self.window.transfers_panel
+        return [panel.view_of(i) for i in panel.shown_ids()]
 
     def row(self, name: str):
-        for row in self.window.transfers_panel.rows.values():
-            if row.view.name == name:
-                return row
+        """The panel's row of widgets showing the transfer of ``name``, scrolled
+        into view (the list is virtual: only rows on screen are widgets)."""
+        panel = self.window.transfers_panel
+        for transfer_id in panel.shown_ids():
+            if panel.view_of(transfer_id).name == name:
+                return panel.slot_for(transfer_id)
         return None
 
     def wait_for_state(self, name: str, *states: State, timeout: float = DEFAULT_TIMEOUT):

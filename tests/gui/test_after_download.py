@@ -57,3 +57,24 @@ def test_no_desktop_tool_is_a_sentence(app, server, library, downloads, tmp_path
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     app.window.download_actions.open_button.invoke()
     assert "No application to open a.txt" in app.status_message()
+
+
+def test_the_actions_follow_a_file_of_a_subfolder_and_a_whole_folder(app, server, library, downloads):
+    (library / "docs" / "old").mkdir(parents=True)
+    (library / "docs" / "notes.txt").write_bytes(b"notes")
+    (library / "docs" / "old" / "a.txt").write_bytes(b"a")
+    app.connect(server)
+    app.wait_for_names({"docs"})
+    app.window.controller.go_to("docs")
+    app.wait_for_names({"notes.txt", "old"})
+    actions = app.window.download_actions
+    app.select("notes.txt")  # through the batched queue, by its path on the server
+    app.window.download_button.invoke()
+    app.wait_for_state("notes.txt", State.DONE)
+    app.pump_until(lambda: actions.path == downloads / "notes.txt", what="the actions to name the file")
+    assert (downloads / "notes.txt").read_bytes() == b"notes"
+    app.select("old")
+    app.window.download_button.invoke()
+    app.wait_for_state("old/", State.DONE)
+    app.pump_until(lambda: actions.path == downloads / "old", what="the actions to name the folder")
+    assert (downloads / "old" / "a.txt").read_bytes() == b"a"

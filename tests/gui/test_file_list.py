@@ -55,7 +55,7 @@ def test_prepare_formats_rows_and_is_fast_for_100000_files():
     m.replace(listing)
     m.set_filter("99")
     assert time.process_time() - start < 2.0
-    assert listing.kinds[0] == "image" and listing.sizes[2048] == "2.0 KB"
+    assert listing.kinds[0] == "image" and listing.sizes[2048] == "2.0 KiB"
 
 
 def test_folders_come_first_in_every_sort_order_and_are_counted_apart():

@@ -9,19 +9,19 @@ from gui_client.formatting import human_eta, human_size, human_speed
 from gui_client.settings import Settings
 from shared.client import ConnectionLost
 from shared.errors import FerryError
+from terminal_client.formatting import human_size as terminal_human_size
 
 
-def test_human_units():
-    assert [human_size(n) for n in (0, 1023, 1024, 1536, 10 * 1024**2, 5 * 1024**4)] == [
-        "0 B",
-        "1023 B",
-        "1.0 KB",
-        "1.5 KB",
-        "10.0 MB",
-        "5.0 TB",
-    ]
-    assert human_speed(0) == "" and human_speed(2 * 1024**2) == "2.0 MB/s"
-    assert [human_eta(s) for s in (None, 4.4, 75, 3725)] == ["", "4 s", "1:15", "1:02:05"]
+def test_sizes_are_binary_units_named_as_such_and_the_same_as_the_terminals():
+    """Defect 11: the app said "KB"/"MB" for multiples of 1024, the terminal "KiB"."""
+    sizes = (0, 1023, 1024, 1536, 10 * 1024**2, 150 * 1024**2, 5 * 1024**4)
+    assert [human_size(n) for n in sizes] == ["0 B", "1023 B", "1.0 KiB", "1.5 KiB", "10.0 MiB", "150.0 MiB", "5.0 TiB"]
+    assert [human_size(n) for n in sizes] == [terminal_human_size(n) for n in sizes]
+    assert human_speed(0) == "" and human_speed(2 * 1024**2) == "2.0 MiB/s"
+
+
+def test_eta_never_says_zero_while_something_is_left():
+    assert [human_eta(s) for s in (None, 0.2, 4.4, 75, 3725)] == ["", "1 s", "5 s", "1:15", "1:02:05"]
 
 
 def test_kinds_and_preview_rules():

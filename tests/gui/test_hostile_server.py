@@ -45,8 +45,9 @@ def test_names_that_would_reorder_or_split_a_label_are_shown_escaped(app, server
     assert str(app.window.file_view.preview_caption.cget("text")) == "rtl\\u202etxt.exe\n7 B"  # the name, then the size
 
     app.window.download_button.invoke()
-    rows = app.window.transfers_panel.rows.values()  # its local name is local_names.py's business
-    row = app.pump_until(lambda: next((r for r in rows if r.view.state is State.DONE), None), what="the download")
+    panel = app.window.transfers_panel  # its local name is local_names.py's business
+    done = app.pump_until(lambda: next((i for i in panel.shown_ids() if panel.view_of(i).state is State.DONE), None), what="the download")
+    row = panel.slot_for(done)
     assert shown_raw(str(row.name.cget("text"))) == [] and shown_raw(app.status_message()) == []
 
     local = tmp_path / "local"

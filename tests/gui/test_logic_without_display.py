@@ -20,6 +20,7 @@ LOGIC = [
     "servers",
     "settings",
     "token_store",
+    "transfer_log",
     "transfers",
 ]
 

@@ -34,7 +34,7 @@ def test_connect_shows_the_servers_files(app, server, library):
     first = tree.get_children("")[0]
     assert tree.item(first, "text") == "notes.txt"
     assert tree.item(first, "values")[0] == "5 B"
-    assert tree.item(tree.get_children("")[1], "values")[0] == "2.0 KB"
+    assert tree.item(tree.get_children("")[1], "values")[0] == "2.0 KiB"
     assert tree.item(first, "image")  # an icon per file kind
     assert "3 files" in str(app.window.status.files.cget("text"))
     assert "Connected to" in str(app.window.status.server.cget("text"))

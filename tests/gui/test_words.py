@@ -103,7 +103,7 @@ def test_a_file_too_large_for_the_server_offers_no_retry(app, server_factory, tm
     row = app.wait_for_state("big.bin", State.FAILED)
     app.root.update()
     assert not row.button.winfo_ismapped()
-    app.window.controller.retry(row.id)  # not even through the controller
+    app.window.controller.retry(row.view.id)  # not even through the controller
     app.root.update()
     assert row.view.state is State.FAILED
 

@@ -1,0 +1,60 @@
+"""The session's transfer log: what happened to each transfer, as lines a person
+can read and copy (the window's "Log" dialog).
+
+An entry is recorded when a transfer ends (done, failed, cancelled) or is paused
+or resumed, not for each progress report. Entries keep the snapshot and the time
+and become text only when shown, so a 100,000-file session costs a few
+megabytes; past ``MAX_ENTRIES`` the oldest are dropped and the log says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+from shared.escaping import escape_name, escape_text
+from shared.sizes import human_size
+
+if TYPE_CHECKING:
+    from .transfers import TransferView
+
+#: Entries kept; older ones are dropped (and counted).
+MAX_ENTRIES = 100_000
+
+
+class TransferLog:
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._entries: deque[tuple[float, TransferView, str]] = deque(maxlen=max_entries)
+        self.dropped = 0
+
+    def record(self, view: TransferView, before: str) -> None:
+        """``view`` just changed state; ``before`` is the state it left. Only the
+        changes a person asks about later are kept."""
+        if view.state.value == "running" or (view.state.value == "queued" and before in ("", "queued")):
+            return
+        if len(self._entries) == self._entries.maxlen:
+            self.dropped += 1
+        self._entries.append((time.time(), view, before))
+
+    def lines(self) -> list[str]:
+        head = [f"({self.dropped:,} earlier entries not kept)"] if self.dropped else []
+        return head + [_line(at, view, before) for at, view, before in self._entries]
+
+
+def _line(at: float, view: TransferView, before: str) -> str:
+    clock = time.strftime("%H:%M:%S", time.localtime(at))
+    verb = "Download" if view.direction.value == "download" else "Upload"
+    name = escape_name(view.name)
+    state = view.state.value
+    if state == "done":
+        past = "Downloaded" if view.direction.value == "download" else "Uploaded"
+        return f"{clock}  {past} {name} ({human_size(view.total)})"
+    if state == "failed":
+        return f"{clock}  {verb} of {name} failed: {escape_text(view.error)}"
+    if state == "cancelled":
+        return f"{clock}  {verb} of {name} cancelled"
+    if state == "paused":
+        return f"{clock}  {verb} of {name} paused at {human_size(view.done)} of {human_size(view.total)}"
+    again = "resumed" if before == "paused" else "queued again"
+    return f"{clock}  {verb} of {name} {again}"
