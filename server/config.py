@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from shared.discovery_record import instance_name_problem
 from shared.limits import DEFAULT_PORT
 
 
@@ -32,6 +33,8 @@ class ServerConfig:
     worker_timeout: float = 30.0
     resume_hours: float = 1.0  # how long an interrupted resumable upload's bytes are kept (PROTOCOL.md 7.4)
     log_level: str = "info"
+    announce: bool = True  # DNS-SD on the LAN (server/announce.py)
+    name: str | None = None  # the announced instance name; None: "Ferry on <hostname>"
 
     @property
     def auth_mode(self) -> bool | str:
@@ -144,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="hours the bytes of an interrupted resumable upload are kept for its resume (default %(default)s)",
     )
     add("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    add("--no-announce", dest="announce", action="store_false", help="do not announce the server on the LAN (DNS-SD, UDP 5353)")
+    add("--name", default=None, help="the name clients see in their Discovered list (default: 'Ferry on <hostname>')")
     return parser
 
 
@@ -158,6 +163,8 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
             parser.error(str(exc))
     if args.grace < 0:
         parser.error("--grace must not be negative")
+    if args.name is not None and (problem := instance_name_problem(args.name)):
+        parser.error(f"--name {problem}")
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
     # Every field but the token is a flag of the same name.

@@ -9,7 +9,9 @@ import logging
 import ssl
 import sys
 
+from . import qr_banner
 from .acceptor import format_address, open_listener
+from .announce import Announcer
 from .config import ServerConfig, parse_args
 from .inherited import Inherited, load_tls
 from .logs import configure_logging
@@ -63,10 +65,27 @@ def main(argv: list[str] | None = None) -> int:
     _warn_if_exposed(config)
     _warn_if_token_file_is_open(config)
     address = format_address(listener)
+    # The web page's address and port: None while the server has no web page.
+    web_url: str | None = None
+    http_port: int | None = None
+    announcer: Announcer | None = None
 
-    def announce() -> None:
+    def started() -> None:
+        nonlocal announcer
         sys.stdout.write(f"listening on {address}\n")
         sys.stdout.flush()
+        if web_url is not None:
+            qr_banner.show(web_url, sys.stdout)
         log.info("serving %s with %d workers", config.root.resolve(), config.workers)
+        host, port = listener.getsockname()[:2]
+        announcer = Announcer.start(config, host, port, http_port)
 
-    return Supervisor(config, inherited, listener, announce).run()
+    def draining() -> None:
+        if announcer is not None:
+            announcer.stop()  # a server that takes no new clients is no longer announced
+
+    try:
+        return Supervisor(config, inherited, listener, started, on_drain=draining).run()
+    finally:
+        if announcer is not None:
+            announcer.close()

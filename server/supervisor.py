@@ -71,11 +71,19 @@ def session_capacity() -> int:
 
 
 class Supervisor:
-    def __init__(self, config: ServerConfig, inherited: Inherited, listener: socket.socket, on_ready: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        inherited: Inherited,
+        listener: socket.socket,
+        on_ready: Callable[[], None],
+        on_drain: Callable[[], None] = lambda: None,
+    ) -> None:
         self.config = config
         self.inherited = inherited  # what every worker started from now on inherits
         self.acceptor = Acceptor(listener)
-        self.on_ready = on_ready
+        self.on_ready = on_ready  # accepting: print the address, start announcing
+        self.on_drain = on_drain  # no longer accepting: stop announcing
         self.selector = selectors.DefaultSelector()
         self.workers: dict[int, WorkerHandle] = {}  # by index: the ones clients are handed to
         self.retiring: list[WorkerHandle] = []  # draining after a reload; not replaced when they exit
@@ -361,3 +369,4 @@ class Supervisor:
         self.stop_deadline = time.monotonic() + self.config.grace + 1.0
         for worker in self.workers.values():
             worker.drain()
+        self.on_drain()

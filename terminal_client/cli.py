@@ -51,6 +51,8 @@ commands:
   get NAME... [-o DIR|-]        download files into DIR (default: here), or one to stdout
   put FILE... [--overwrite]     upload files under their own names
 
+  run_client.py discover [--json] [--timeout S]   the servers announced on this network
+
 The token for a server that needs one comes from --token, --token-file or
 ${TOKEN_VARIABLE} (the file and the variable keep it out of the process list).
 --tls talks TLS; --ca-file verifies the server against a CA, otherwise its
@@ -200,7 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     _prepare_standard_streams()
     console = Console.standard()
     try:
-        status = run(parse_args(sys.argv[1:] if argv is None else argv), console)
+        argv = sys.argv[1:] if argv is None else argv
+        if argv[:1] == ["discover"]:  # the one command without a server address
+            from . import discover  # imports this module
+
+            status = discover.run(argv[1:], console)
+        else:
+            status = run(parse_args(argv), console)
         sys.stdout.flush()
         return status
     except KeyboardInterrupt:

@@ -31,10 +31,13 @@ class ServerProcess:
         self.port = 0
         self.log_file = tempfile.NamedTemporaryFile(prefix="ferry-server-", suffix=".log", delete=False)
 
+    def command(self) -> list[str]:
+        """The command line; a subclass may run it elsewhere (tests/netns_support.py)."""
+        return [sys.executable, "-S", str(RUN_SERVER), "--host", self.host, "--port", "0", "--root", str(self.root), *self.args]
+
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        command = [sys.executable, "-S", str(RUN_SERVER), "--host", self.host, "--port", "0", "--root", str(self.root), *self.args]
         self.proc = subprocess.Popen(
-            command,
+            self.command(),
             stdout=subprocess.PIPE,
             stderr=self.log_file,
             stdin=subprocess.DEVNULL,

@@ -1,0 +1,183 @@
+"""Discovery end to end: the real server announces in one network namespace, the
+real ``discover`` command and the :class:`shared.discovery.Browser` API listen in
+another, over a veth pair the test makes (tests/netns_support.py). Nothing here
+touches the machine's own interfaces."""
+
+from __future__ import annotations
+
+import json
+import queue
+import ssl
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from server.features import IMPLEMENTED
+from shared import __version__
+from shared.client import FerryClient
+from shared.discovery import Browser
+from shared.tls import fingerprint
+from tests.netns_support import SERVER_IP, Lan, NamespacedServer, entered, make_lan, unavailable
+from tests.server_process import REPO
+
+pytestmark = pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))
+
+#: How long ``discover`` listens in these tests.
+LISTEN = "3"
+
+
+@pytest.fixture
+def lan() -> Iterator[Lan]:
+    with make_lan() as made:
+        yield made
+
+
+@pytest.fixture
+def ns_server(lan: Lan, library: Path) -> Iterator:
+    """Start servers in the server namespace; stopped before the namespaces go."""
+    started: list[NamespacedServer] = []
+
+    def start(*args: str, **kwargs) -> NamespacedServer:
+        server = NamespacedServer(lan, library, "--workers", "1", *args, **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.__exit__(None, None, None)
+
+
+def discover_json(lan: Lan) -> list[dict]:
+    result = lan.run_client("discover", "--json", "--timeout", LISTEN)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_discover_lists_a_tls_server_with_the_pin_clients_would_record(lan, ns_server, certs) -> None:
+    cert, key = certs
+    server = ns_server("--name", "Lab files", "--tls-cert", str(cert), "--tls-key", str(key))
+    assert server.logged("announcing 'Lab files'", timeout=20), server.log()
+
+    [found] = discover_json(lan)
+
+    pin = fingerprint(ssl.PEM_cert_to_DER_cert(cert.read_text()))
+    assert found == {
+        "name": "Lab files",
+        "host": SERVER_IP,
+        "port": server.port,
+        "tls": True,
+        "fingerprint": pin,
+        "web": None,
+        "version": __version__,
+        "features": sorted(IMPLEMENTED),
+        "auth": "none",
+    }
+    table = lan.run_client("discover", "--timeout", LISTEN)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[1].split() == [f"{SERVER_IP}:{server.port}", "yes", "-", "Lab", "files"]
+
+
+def test_browser_reports_a_server_that_comes_and_goes(lan, ns_server) -> None:
+    changes: queue.Queue[list] = queue.Queue()
+    with entered(lan.client_ns):  # zeroconf's sockets and threads are made here
+        browser = Browser(changes.put).start()
+    try:
+        server = ns_server("--name", "Comes and goes")
+        servers = changes.get(timeout=20)
+        assert [(s.name, s.address, s.tls) for s in servers] == [("Comes and goes", f"{SERVER_IP}:{server.port}", False)]
+        assert server.stop() == 0
+        assert changes.get(timeout=10) == []  # the goodbye sent while draining
+        assert "no longer announced" in server.log()
+    finally:
+        browser.close()
+
+
+def test_no_announce_and_a_loopback_listener_announce_nothing(lan, ns_server) -> None:
+    quiet = ns_server("--no-announce", "--name", "Quiet")
+    local = ns_server("--name", "Local only", host="127.0.0.1")
+    loud = ns_server("--name", "Loud")
+    assert loud.logged("announcing 'Loud'", timeout=20), loud.log()
+
+    assert [s["name"] for s in discover_json(lan)] == ["Loud"]
+    assert "discovery off: --no-announce" in quiet.log()
+    assert "discovery off: listening on 127.0.0.1 only" in local.log()
+
+
+def test_without_zeroconf_the_server_serves_and_says_discovery_is_off(lan, ns_server) -> None:
+    bare = ns_server("--name", "Bare", site=False)  # python3 -S: no site-packages, no zeroconf
+    assert "discovery off: the zeroconf library is not installed" in bare.log()
+    with entered(lan.client_ns):
+        client = FerryClient.connect(SERVER_IP, bare.port, timeout=10)
+    try:
+        assert client.list() == []
+    finally:
+        client.close()
+    assert discover_json(lan) == []
+
+
+def test_hostile_records_are_escaped_bounded_or_ignored(lan, ns_server) -> None:
+    records = [
+        # zeroconf itself refuses ASCII controls in a name: ignored, and the browser goes on.
+        {"instance": "Bell\x07\x1b[2J", "port": 7069, "txt": ["tls=1"]},
+        # A C1 control and a bidi override get through: shown escaped. Junk TXT values, and
+        # a TXT record of 7 KiB, are dropped value by value.
+        {
+            "instance": "Evil\x9b\u202eboss",
+            "port": 7069,
+            "txt": [
+                "version=1\x1b[2J",
+                "tls=1",
+                "fingerprint=SHA256:zz",
+                "http=99999",
+                "features=folders,<script>,manage",
+                *(f"pad{i:02d}=" + "x" * 240 for i in range(30)),
+            ],
+        },
+    ]
+    peer = subprocess.Popen(
+        [*lan.exec_prefix(lan.server_ns), sys.executable, str(REPO / "tests" / "mdns_peer.py"), SERVER_IP, "20"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        peer.stdin.write(json.dumps(records) + "\n")  # type: ignore[union-attr]
+        peer.stdin.close()  # type: ignore[union-attr]
+        assert peer.stdout.readline() == "announcing\n"  # type: ignore[union-attr]
+        server = ns_server("--name", "Honest")
+        assert server.logged("announcing 'Honest'", timeout=20), server.log()
+
+        found = discover_json(lan)
+        assert found == [
+            {
+                "name": "Evil\x9b\u202eboss",
+                "host": SERVER_IP,
+                "port": 7069,
+                "tls": True,
+                "fingerprint": None,
+                "web": None,
+                "version": "",
+                "features": ["folders", "manage"],
+                "auth": "",
+            },
+            {
+                "name": "Honest",
+                "host": SERVER_IP,
+                "port": server.port,
+                "tls": False,
+                "fingerprint": None,
+                "web": None,
+                "version": __version__,
+                "features": sorted(IMPLEMENTED),
+                "auth": "none",
+            },
+        ]
+        table = lan.run_client("discover", "--timeout", LISTEN)
+        assert "Evil\\x9b\\u202eboss" in table.stdout
+        assert "\x9b" not in table.stdout and "\u202e" not in table.stdout and "\x1b" not in table.stdout
+    finally:
+        peer.kill()
+        peer.wait()
