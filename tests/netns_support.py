@@ -4,10 +4,11 @@ Multicast DNS must never touch the machine's own interfaces in a test (it would
 announce test servers to the real LAN, and real servers would leak into the
 test). So every discovery test makes a private little LAN: a *server* namespace
 and a *client* namespace, each with its end of a veth pair, multicast on, IPv6
-off (no duplicate-address-detection delay), and a route for 224.0.0.0/4 so
-zeroconf can send. Processes run inside with ``ip netns exec``; a thread of the
-test process can enter a namespace itself (:func:`entered`), which is how the
-desktop app's own discovery thread browses the client side.
+off (no duplicate-address-detection delay), and a default route over the veth
+so zeroconf can send to 224.0.0.251 and the QR banner finds its LAN address.
+Processes run inside with ``ip netns exec``; a thread of the test process can
+enter a namespace itself (:func:`entered`), which is how the desktop app's own
+discovery thread browses the client side.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def make_lan() -> Iterator[Lan]:
             _ip("-n", namespace, "addr", "add", f"{ip}/24", "dev", link)
             _ip("-n", namespace, "link", "set", link, "up", "multicast", "on")
             _ip("-n", namespace, "link", "set", "lo", "up")
-            _ip("-n", namespace, "route", "add", "224.0.0.0/4", "dev", link)
+            _ip("-n", namespace, "route", "add", "default", "dev", link)
         yield lan
     finally:
         for namespace in (lan.server_ns, lan.client_ns):

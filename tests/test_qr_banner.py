@@ -1,0 +1,61 @@
+"""The server's QR banner (server/qr_banner.py): drawn on a terminal (a pty
+here), decoded by zbarimg to the very URL; nothing when stdout is a pipe."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.netns_support import SERVER_IP, make_lan, unavailable
+from tests.qr_decoding import decode, modules_image, terminal_modules
+from tests.server_process import REPO
+
+SHOW = "import sys; from server.qr_banner import show; print(show(sys.argv[1], sys.stdout), file=sys.stderr)"
+
+
+def output_under_pty(*args: str, timeout: float = 30.0) -> tuple[str, str]:
+    """What ``python -c SHOW ARGS`` writes to its terminal, and to stderr."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-c", SHOW, *args], stdout=terminal, stderr=subprocess.PIPE, cwd=REPO, text=True)
+    os.close(terminal)
+    chunks = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the other side closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    _, err = process.communicate(timeout=timeout)
+    return b"".join(chunks).decode().replace("\r\n", "\n"), err
+
+
+def test_a_terminal_gets_a_qr_code_that_decodes_to_the_url(tmp_path) -> None:
+    url = "https://192.168.1.20:7070/"
+    text, err = output_under_pty(url)
+    assert err.strip() == "True"
+    first, *code = text.splitlines()
+    assert first == f"scan to open {url}"
+    assert decode(modules_image(terminal_modules(code)), tmp_path) == url
+
+
+def test_a_pipe_gets_nothing() -> None:
+    result = subprocess.run([sys.executable, "-c", SHOW, "http://10.0.0.1:7070/"], capture_output=True, text=True, cwd=REPO, timeout=30)
+    assert (result.stdout, result.stderr.strip()) == ("", "False")
+
+
+@pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))
+def test_a_wildcard_host_becomes_the_lan_address() -> None:
+    """``http://0.0.0.0:7070/`` would open nothing on a phone."""
+    with make_lan() as lan:
+        code = "import sys; from server.qr_banner import reachable_url; print(reachable_url(sys.argv[1]))"
+        result = lan.run_python(lan.server_ns, code, "http://0.0.0.0:7070/")
+    assert result.stdout.strip() == f"http://{SERVER_IP}:7070/", result.stderr
