@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import secrets
 import subprocess
@@ -58,6 +59,23 @@ class Lan:
     def run_python(self, namespace: str, code: str, *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
         command = [*self.exec_prefix(namespace), sys.executable, "-c", code, *args]
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO, stdin=subprocess.DEVNULL)
+
+    @contextlib.contextmanager
+    def raw_announcements(self, records: list[dict], seconds: float = 30.0) -> Iterator[None]:
+        """tests/mdns_peer.py announcing ``records`` from the server side, as
+        anyone on a LAN could, whatever they say."""
+        command = [*self.exec_prefix(self.server_ns), sys.executable, str(REPO / "tests" / "mdns_peer.py"), SERVER_IP, str(seconds)]
+        peer = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert peer.stdin is not None and peer.stdout is not None
+            peer.stdin.write(json.dumps(records) + "\n")
+            peer.stdin.close()
+            assert peer.stdout.readline() == "announcing\n"
+            yield
+        finally:
+            peer.kill()
+            peer.wait()
+            peer.stdout.close()  # type: ignore[union-attr]
 
 
 @contextlib.contextmanager

@@ -8,46 +8,16 @@ from __future__ import annotations
 import json
 import queue
 import ssl
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from server.features import IMPLEMENTED
 from shared import __version__
 from shared.client import FerryClient
 from shared.discovery import Browser
 from shared.tls import fingerprint
-from tests.netns_support import SERVER_IP, Lan, NamespacedServer, entered, make_lan, unavailable
-from tests.server_process import REPO
-
-pytestmark = pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))
+from tests.netns_support import SERVER_IP, Lan, entered
 
 #: How long ``discover`` listens in these tests.
 LISTEN = "3"
-
-
-@pytest.fixture
-def lan() -> Iterator[Lan]:
-    with make_lan() as made:
-        yield made
-
-
-@pytest.fixture
-def ns_server(lan: Lan, library: Path) -> Iterator:
-    """Start servers in the server namespace; stopped before the namespaces go."""
-    started: list[NamespacedServer] = []
-
-    def start(*args: str, **kwargs) -> NamespacedServer:
-        server = NamespacedServer(lan, library, "--workers", "1", *args, **kwargs).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.__exit__(None, None, None)
 
 
 def discover_json(lan: Lan) -> list[dict]:
@@ -102,13 +72,13 @@ def test_no_announce_and_a_loopback_listener_announce_nothing(lan, ns_server) ->
     assert loud.logged("announcing 'Loud'", timeout=20), loud.log()
 
     assert [s["name"] for s in discover_json(lan)] == ["Loud"]
-    assert "discovery off: --no-announce" in quiet.log()
-    assert "discovery off: listening on 127.0.0.1 only" in local.log()
+    assert quiet.logged("discovery off: --no-announce", timeout=10), quiet.log()
+    assert local.logged("discovery off: listening on 127.0.0.1 only", timeout=10), local.log()
 
 
 def test_without_zeroconf_the_server_serves_and_says_discovery_is_off(lan, ns_server) -> None:
     bare = ns_server("--name", "Bare", site=False)  # python3 -S: no site-packages, no zeroconf
-    assert "discovery off: the zeroconf library is not installed" in bare.log()
+    assert bare.logged("discovery off: the zeroconf library is not installed", timeout=10), bare.log()
     with entered(lan.client_ns):
         client = FerryClient.connect(SERVER_IP, bare.port, timeout=10)
     try:
@@ -137,16 +107,7 @@ def test_hostile_records_are_escaped_bounded_or_ignored(lan, ns_server) -> None:
             ],
         },
     ]
-    peer = subprocess.Popen(
-        [*lan.exec_prefix(lan.server_ns), sys.executable, str(REPO / "tests" / "mdns_peer.py"), SERVER_IP, "20"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        peer.stdin.write(json.dumps(records) + "\n")  # type: ignore[union-attr]
-        peer.stdin.close()  # type: ignore[union-attr]
-        assert peer.stdout.readline() == "announcing\n"  # type: ignore[union-attr]
+    with lan.raw_announcements(records):
         server = ns_server("--name", "Honest")
         assert server.logged("announcing 'Honest'", timeout=20), server.log()
 
@@ -176,8 +137,5 @@ def test_hostile_records_are_escaped_bounded_or_ignored(lan, ns_server) -> None:
             },
         ]
         table = lan.run_client("discover", "--timeout", LISTEN)
-        assert "Evil\\x9b\\u202eboss" in table.stdout
-        assert "\x9b" not in table.stdout and "\u202e" not in table.stdout and "\x1b" not in table.stdout
-    finally:
-        peer.kill()
-        peer.wait()
+    assert "Evil\\x9b\\u202eboss" in table.stdout
+    assert "\x9b" not in table.stdout and "\u202e" not in table.stdout and "\x1b" not in table.stdout

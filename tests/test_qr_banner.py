@@ -9,9 +9,7 @@ import subprocess
 import sys
 import time
 
-import pytest
-
-from tests.netns_support import SERVER_IP, make_lan, unavailable
+from tests.netns_support import SERVER_IP
 from tests.qr_decoding import decode, modules_image, terminal_modules
 from tests.server_process import REPO
 
@@ -52,10 +50,8 @@ def test_a_pipe_gets_nothing() -> None:
     assert (result.stdout, result.stderr.strip()) == ("", "False")
 
 
-@pytest.mark.skipif(unavailable() is not None, reason=str(unavailable()))
-def test_a_wildcard_host_becomes_the_lan_address() -> None:
+def test_a_wildcard_host_becomes_the_lan_address(lan) -> None:
     """``http://0.0.0.0:7070/`` would open nothing on a phone."""
-    with make_lan() as lan:
-        code = "import sys; from server.qr_banner import reachable_url; print(reachable_url(sys.argv[1]))"
-        result = lan.run_python(lan.server_ns, code, "http://0.0.0.0:7070/")
+    code = "import sys; from server.qr_banner import reachable_url; print(reachable_url(sys.argv[1]))"
+    result = lan.run_python(lan.server_ns, code, "http://0.0.0.0:7070/")
     assert result.stdout.strip() == f"http://{SERVER_IP}:7070/", result.stderr
