@@ -6,8 +6,11 @@ touches the machine's own interfaces."""
 from __future__ import annotations
 
 import json
+import os
 import queue
+import signal
 import ssl
+from pathlib import Path
 
 from server.features import IMPLEMENTED
 from shared import __version__
@@ -139,3 +142,18 @@ def test_hostile_records_are_escaped_bounded_or_ignored(lan, ns_server) -> None:
         table = lan.run_client("discover", "--timeout", LISTEN)
     assert "Evil\\x9b\\u202eboss" in table.stdout
     assert "\x9b" not in table.stdout and "\u202e" not in table.stdout and "\x1b" not in table.stdout
+
+
+def test_an_announcer_that_dies_costs_the_server_nothing(lan, ns_server) -> None:
+    server = ns_server("--name", "Survivor")
+    assert server.logged("announcing 'Survivor'", timeout=20), server.log()
+    [announcer] = [pid for pid in server.children() if b"server.announce" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    os.kill(announcer, signal.SIGKILL)
+    with entered(lan.client_ns):
+        client = FerryClient.connect(SERVER_IP, server.port, timeout=10)
+    try:
+        assert client.list() == []
+    finally:
+        client.close()
+    assert server.stop() == 0
+    assert "Traceback" not in server.log()
