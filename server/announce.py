@@ -124,13 +124,18 @@ class Announcer:
                 cwd=_PACKAGE_ROOT,
                 start_new_session=True,  # Ctrl+C reaches the parent, which then closes the pipe
             )
-            assert process.stdin is not None
-            process.stdin.write(json.dumps(asdict(record)).encode() + b"\n")
-            process.stdin.flush()
         except (OSError, ValueError) as exc:
             log.error("discovery off: cannot start announcing: %s", exc)
             return None
-        return cls(process)
+        announcer = cls(process)
+        try:
+            assert process.stdin is not None
+            process.stdin.write(json.dumps(asdict(record)).encode() + b"\n")
+            process.stdin.flush()
+        except OSError:  # it died at once and says why in the log itself
+            announcer.close()
+            return None
+        return announcer
 
     def stop(self) -> None:
         """Ask for a goodbye on the network; returns at once (the server is draining)."""

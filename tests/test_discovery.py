@@ -157,3 +157,9 @@ def test_an_announcer_that_dies_costs_the_server_nothing(lan, ns_server) -> None
         client.close()
     assert server.stop() == 0
     assert "Traceback" not in server.log()
+
+
+def test_a_server_on_every_interface_announces_its_lan_address(lan, ns_server) -> None:
+    server = ns_server("--name", "Everywhere", host="0.0.0.0")
+    assert server.logged("announcing 'Everywhere'", timeout=20), server.log()
+    assert [(s["name"], s["host"], s["port"]) for s in discover_json(lan)] == [("Everywhere", SERVER_IP, server.port)]
