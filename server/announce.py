@@ -11,8 +11,9 @@ A process gives all three for free, and the parent never imports zeroconf, so
 ``python3 -S run_server.py`` (no zeroconf) only logs that discovery is off.
 
 The two ends talk through the child's stdin: one JSON line (the record), then
-the pipe stays open. Closing it (the parent drains, or dies) makes the child
-say goodbye on the network (unregister) and exit.
+the pipe stays open; a later line is the record again, changed (a certificate
+reloaded on SIGHUP has another fingerprint). Closing the pipe (the parent
+drains, or dies) makes the child say goodbye on the network (unregister) and exit.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import ipaddress
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import ssl
@@ -29,6 +31,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from shared import __version__
 from shared.discovery_record import SERVICE_TYPE, TxtKey, instance_name_problem, truncate_utf8
@@ -99,8 +102,9 @@ def _loopback_only(host: str) -> bool:
 class Announcer:
     """The parent's handle on the announcing process."""
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], config: ServerConfig, host: str, port: int, http_port: int | None) -> None:
         self.process = process
+        self._record = lambda: record_for(config, host, port, http_port)
 
     @classmethod
     def start(cls, config: ServerConfig, host: str, port: int, http_port: int | None = None) -> Announcer | None:
@@ -123,19 +127,39 @@ class Announcer:
                 stdout=subprocess.DEVNULL,
                 cwd=_PACKAGE_ROOT,
                 start_new_session=True,  # Ctrl+C reaches the parent, which then closes the pipe
+                bufsize=0,
             )
         except (OSError, ValueError) as exc:
             log.error("discovery off: cannot start announcing: %s", exc)
             return None
-        announcer = cls(process)
-        try:
-            assert process.stdin is not None
-            process.stdin.write(json.dumps(asdict(record)).encode() + b"\n")
-            process.stdin.flush()
-        except OSError:  # it died at once and says why in the log itself
+        announcer = cls(process, config, host, port, http_port)
+        if not announcer._send(record):
             announcer.close()
             return None
         return announcer
+
+    def refresh(self) -> None:
+        """Announce the record as it is now: after SIGHUP reloaded the certificate,
+        clients must be told its new fingerprint, or they would pin the old one."""
+        try:
+            record = self._record()
+        except (OSError, ValueError) as exc:
+            log.error("cannot announce the reloaded certificate: %s", exc)
+            return
+        if self._send(record):
+            log.info("announcing the reloaded certificate's fingerprint")
+
+    def _send(self, record: Record) -> bool:
+        """One line to the announcer, without ever blocking the parent: a record is
+        less than PIPE_BUF, so a non-blocking write is all or nothing."""
+        assert self.process.stdin is not None
+        try:
+            os.set_blocking(self.process.stdin.fileno(), False)
+            os.write(self.process.stdin.fileno(), json.dumps(asdict(record)).encode() + b"\n")
+        except (OSError, ValueError) as exc:  # it died (and says why in the log itself), or is stuck
+            log.warning("discovery: the announcer did not take the record (%s)", exc)
+            return False
+        return True
 
     def stop(self) -> None:
         """Ask for a goodbye on the network; returns at once (the server is draining)."""
@@ -178,28 +202,38 @@ def _interfaces_and_addresses(host: str) -> tuple[object, list[str]]:
     return InterfaceChoice.All, addresses
 
 
+def _service_info(full_name: str, record: Record, addresses: list[str]) -> Any:
+    from zeroconf import ServiceInfo
+
+    server = f"{socket.gethostname().split('.')[0]}.local."
+    return ServiceInfo(SERVICE_TYPE, full_name, port=record.port, properties=record.properties, server=server, parsed_addresses=addresses)
+
+
+def _read_record(line: bytes) -> Record:
+    record = Record(**json.loads(line))
+    problem = instance_name_problem(record.name)
+    if problem:
+        raise ValueError(f"name {record.name!r} {problem}")
+    return record
+
+
 def _announce(record: Record) -> None:
-    """Register the record, wait until stdin closes (or SIGTERM), unregister."""
-    from zeroconf import IPVersion, ServiceInfo, Zeroconf
+    """Register the record, re-announce each changed one that arrives on stdin,
+    and unregister when stdin closes (or on SIGTERM)."""
+    from zeroconf import IPVersion, Zeroconf
 
     interfaces, addresses = _interfaces_and_addresses(record.host)
     if not addresses:
         raise OSError("this machine has no network address to announce")
-    info = ServiceInfo(
-        SERVICE_TYPE,
-        f"{record.name}.{SERVICE_TYPE}",
-        port=record.port,
-        properties=record.properties,
-        server=f"{socket.gethostname().split('.')[0]}.local.",
-        parsed_addresses=addresses,
-    )
+    info = _service_info(f"{record.name}.{SERVICE_TYPE}", record, addresses)
     zc = Zeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
     try:
         zc.register_service(info, allow_name_change=True)  # a second "Ferry on nas" becomes "Ferry on nas (2)"
         log.info("announcing %r as %s on %s port %d", info.name[: -len(SERVICE_TYPE) - 1], SERVICE_TYPE, ", ".join(addresses), record.port)
         try:
-            while sys.stdin.buffer.read(4096):
-                pass
+            for line in sys.stdin.buffer:
+                info = _service_info(info.name, _read_record(line), addresses)  # the name it was registered under
+                zc.update_service(info)
         except _Terminated:
             pass
         zc.unregister_service(info)
@@ -231,11 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        record = Record(**json.loads(sys.stdin.buffer.readline()))
-        problem = instance_name_problem(record.name)
-        if problem:
-            raise ValueError(f"name {record.name!r} {problem}")
-        _announce(record)
+        _announce(_read_record(sys.stdin.buffer.readline()))
     except (_Terminated, KeyboardInterrupt):
         return 0
     except Exception as exc:  # whatever zeroconf or the network raises, the server serves on

@@ -84,8 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         if announcer is not None:
             announcer.stop()  # a server that takes no new clients is no longer announced
 
+    def reloaded() -> None:
+        if announcer is not None:
+            announcer.refresh()
+
     try:
-        return Supervisor(config, inherited, listener, started, on_drain=draining).run()
+        return Supervisor(config, inherited, listener, started, on_drain=draining, on_reload=reloaded).run()
     finally:
         if announcer is not None:
             announcer.close()

@@ -78,12 +78,14 @@ class Supervisor:
         listener: socket.socket,
         on_ready: Callable[[], None],
         on_drain: Callable[[], None] = lambda: None,
+        on_reload: Callable[[], None] = lambda: None,
     ) -> None:
         self.config = config
         self.inherited = inherited  # what every worker started from now on inherits
         self.acceptor = Acceptor(listener)
         self.on_ready = on_ready  # accepting: print the address, start announcing
         self.on_drain = on_drain  # no longer accepting: stop announcing
+        self.on_reload = on_reload  # a new certificate: announce its fingerprint
         self.selector = selectors.DefaultSelector()
         self.workers: dict[int, WorkerHandle] = {}  # by index: the ones clients are handed to
         self.retiring: list[WorkerHandle] = []  # draining after a reload; not replaced when they exit
@@ -350,6 +352,7 @@ class Supervisor:
         for handle in list(self.workers.values()):
             self._retire(handle)
             self._spawn(handle.index)
+        self.on_reload()
 
     def _retire(self, handle: WorkerHandle) -> None:
         del self.workers[handle.index]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import ssl
 from pathlib import Path
@@ -17,6 +18,7 @@ from shared import __version__
 from shared.client import FerryClient
 from shared.discovery import Browser
 from shared.tls import fingerprint
+from tests.certificates import make_cert
 from tests.netns_support import SERVER_IP, Lan, entered
 
 #: How long ``discover`` listens in these tests.
@@ -163,3 +165,26 @@ def test_a_server_on_every_interface_announces_its_lan_address(lan, ns_server) -
     server = ns_server("--name", "Everywhere", host="0.0.0.0")
     assert server.logged("announcing 'Everywhere'", timeout=20), server.log()
     assert [(s["name"], s["host"], s["port"]) for s in discover_json(lan)] == [("Everywhere", SERVER_IP, server.port)]
+
+
+def test_a_certificate_reloaded_on_sighup_is_announced_with_its_new_fingerprint(lan, ns_server, tmp_path) -> None:
+    """Else a client choosing the server would pin the old certificate and be refused."""
+    cert, key = make_cert(tmp_path / "first")
+    other_cert, other_key = make_cert(tmp_path / "second")
+    changes: queue.Queue[list] = queue.Queue()
+    with entered(lan.client_ns):
+        browser = Browser(changes.put).start()
+    try:
+        server = ns_server("--name", "Rotating", "--tls-cert", str(cert), "--tls-key", str(key))
+        assert [s.fingerprint for s in changes.get(timeout=20)] == [pin_of(cert)]
+        shutil.copyfile(other_cert, cert)
+        shutil.copyfile(other_key, key)
+        server.send_signal(signal.SIGHUP)
+        assert server.logged("SIGHUP: reloaded the TLS certificate", timeout=10), server.log()
+        assert [s.fingerprint for s in changes.get(timeout=20)] == [pin_of(other_cert)]
+    finally:
+        browser.close()
+
+
+def pin_of(cert: Path) -> str:
+    return fingerprint(ssl.PEM_cert_to_DER_cert(cert.read_text()))
