@@ -3,7 +3,8 @@ an exit status and an ``error: <code>: <message>`` line (never a traceback).
 
     run_client.py [--token TOKEN] HOST[:PORT] [COMMAND ...]
 
-With no command it opens the interactive menu (menu.py).
+With no command it opens the interactive prompt (menu.py). The commands come
+from one table (commands.py), which the prompt and shell completion share.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import math
 import os
 import signal
 import sys
-from typing import NoReturn
 
 from shared import __version__
 from shared.address import parse_address
@@ -23,13 +23,14 @@ from shared.errors import FerryError
 from shared.tls import TlsSettings
 
 from . import commands
+from .commands import Session
+from .completion import SHELLS, completion_script
 from .connection import TIMEOUT, Connection, Server
 from .console import Console
 from .failures import BAD_ADDRESS, LOCAL_IO, USAGE, interrupted
-from .menu import Menu, enable_line_editing
+from .menu import Menu
+from .parsing import PROG, CommandParser, UsageError, add_commands, apply_alias
 
-PROG = "run_client.py"
-COMMANDS = ("list", "stat", "get", "put")
 #: Exit statuses, as shells and scripts expect them (argparse's own usage status is 2;
 #: 128 + SIGINT is what a shell reports for a command stopped by Ctrl+C).
 EXIT_FAILED = 1
@@ -42,27 +43,24 @@ DESCRIPTION = """\
 Ferry's terminal client. With a command it does one thing and exits 0 on
 success, or after an 'error: <code>: <message>' line on stderr with 1 (a
 transfer or server error), 2 (a usage error) or 130 (Ctrl+C). Without a
-command it opens an interactive menu."""
+command it opens an interactive prompt."""
 
 EPILOG = f"""\
 commands:
-  list [--json | --names]       the server's files: a table, JSON, or bare names
-  stat NAME [--json]            size, modification time and sha256 of one file
-  get NAME... [-o DIR|-]        download files into DIR (default: here), or one to stdout
-  put FILE... [--overwrite]     upload files under their own names
+{commands.synopses()}
 
-  run_client.py discover [--json] [--timeout S]   the servers announced on this network
+  {PROG} discover [--json] [--timeout S]   the servers announced on this network (no HOST)
+
+Remote paths are relative to the root ('photos/2024/a.jpg'); quoted globs
+('photos/*.jpg') are expanded by the client. Every command takes --json (one
+JSON object per line on stdout) and --quiet (no progress, notes or summaries).
 
 The token for a server that needs one comes from --token, --token-file or
 ${TOKEN_VARIABLE} (the file and the variable keep it out of the process list).
 --tls talks TLS; --ca-file verifies the server against a CA, otherwise its
 certificate is pinned on first use in ~/.config/ferry/known_servers.
+Shell completion: {PROG} --print-completion bash|zsh|fish.
 More: docs/terminal-client.md"""
-
-
-class UsageError(FerryError):
-    def __init__(self, message: str) -> None:
-        super().__init__(USAGE, f"{message} (see {PROG} --help)")
 
 
 def positive_seconds(text: str) -> float:
@@ -77,14 +75,19 @@ def positive_seconds(text: str) -> float:
     return seconds
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+class _PrintCompletion(argparse.Action):
+    """``--print-completion SHELL``: print the script and exit, as --version does
+    (before argparse asks for the address)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: object, values: object, option_string: str | None = None) -> None:
+        script = completion_script(build_parser(), str(values))
+        sys.stdout.write(script)
+        parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    # Options shared by every level, so `--token` may come before or after the command.
-    common = _Parser(add_help=False)
+def common_options() -> argparse.ArgumentParser:
+    """Options every level takes, so that `--token` may come before or after the command."""
+    common = CommandParser(add_help=False)
     common.add_argument("--token", default=argparse.SUPPRESS, help=f"the server's token (default: ${TOKEN_VARIABLE})")
     common.add_argument("--token-file", default=argparse.SUPPRESS, metavar="PATH", help="read the token from this file")
     common.add_argument(
@@ -101,8 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"give up connecting, or waiting for the server in an operation, after this long (default: {TIMEOUT:g})",
     )
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="for scripts: one JSON object per line on stdout, errors too"
+    )
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress, notes or summaries")
+    return common
 
-    parser = _Parser(
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options()
+    parser = CommandParser(
         prog=PROG,
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -113,52 +124,22 @@ def build_parser() -> argparse.ArgumentParser:
         "address", metavar="HOST[:PORT]", help="the server, e.g. 127.0.0.1, files.lan:7069 or [::1]:7069 (default port 7069)"
     )
     parser.add_argument("--version", action="version", version=f"ferry {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    listing = subparsers.add_parser("list", parents=[common], help="list the server's files")
-    output = listing.add_mutually_exclusive_group()
-    output.add_argument(
-        "--json",
-        dest="output",
-        action="store_const",
-        const="json",
-        default="table",
-        help="print a JSON array of {name, size, mtime} (mtime in seconds since the epoch)",
+    parser.add_argument(
+        "--print-completion",
+        action=_PrintCompletion,
+        choices=SHELLS,
+        metavar="SHELL",
+        help=f"print a completion script for {'/'.join(SHELLS)}",
     )
-    output.add_argument(
-        "--names",
-        dest="output",
-        action="store_const",
-        const="names",
-        help="print only the names, one per line, escaped as in the table (--json is exact)",
-    )
-
-    stat = subparsers.add_parser("stat", parents=[common], help="show one file's size, time and sha256")
-    stat.add_argument("name", metavar="NAME")
-    stat.add_argument("--json", action="store_true", help="print a JSON object {name, size, mtime, sha256}")
-
-    get = subparsers.add_parser("get", parents=[common], help="download files")
-    get.add_argument("names", metavar="NAME", nargs="+", help="the name of a file on the server (see list)")
-    get.add_argument(
-        "-o",
-        "--output-dir",
-        metavar="DIR",
-        default=".",
-        help=f"the folder to save into; it must exist (default: here). '{commands.STANDARD_OUTPUT}' writes the file to standard output",
-    )
-
-    put = subparsers.add_parser("put", parents=[common], help="upload files")
-    put.add_argument("paths", metavar="FILE", nargs="+")
-    put.add_argument("--overwrite", action="store_true", help="replace files the server already has")
+    add_commands(parser, common)
     return parser
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     args = build_parser().parse_args(argv)
-    if args.command is None and args.address in COMMANDS:
+    if getattr(args, "command", None) is None and args.address in commands.command_names():
         raise UsageError(f"the server's address goes before the command: {PROG} HOST[:PORT] {args.address} ...")
-    if args.command == "get" and args.output_dir == commands.STANDARD_OUTPUT and len(args.names) > 1:
-        raise UsageError(f"-o {commands.STANDARD_OUTPUT} writes one file to standard output, not {len(args.names)}")
+    apply_alias(args)
     return args
 
 
@@ -184,18 +165,10 @@ def server_from(args: argparse.Namespace, environ: os._Environ[str] | dict[str, 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     server = server_from(args, os.environ)
-    if args.command is None:
-        if sys.stdin.isatty():
-            enable_line_editing()
+    if getattr(args, "command", None) is None:
         return Menu(server, console).run()
     with Connection(server) as connection:
-        if args.command == "list":
-            return commands.list_files(connection, console, output=args.output)
-        if args.command == "stat":
-            return commands.stat_file(connection, console, args.name, as_json=args.json)
-        if args.command == "get":
-            return commands.get_files(connection, console, args.names, args.output_dir)
-        return commands.put_files(connection, console, args.paths, overwrite=args.overwrite)
+        return args.command.run(Session(connection, console), args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,11 +177,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         argv = sys.argv[1:] if argv is None else argv
         if argv[:1] == ["discover"]:  # the one command without a server address
-            from . import discover  # imports this module
+            from . import discover  # which imports this module
 
-            status = discover.run(argv[1:], console)
+            args = discover.parse_args(argv[1:])
+            console = Console.standard(as_json=args.json, quiet=args.quiet)
+            status = discover.run(args, console)
         else:
-            status = run(parse_args(argv), console)
+            args = parse_args(argv)
+            console = Console.standard(as_json=getattr(args, "json", False), quiet=getattr(args, "quiet", False))
+            status = run(args, console)
         sys.stdout.flush()
         return status
     except KeyboardInterrupt:
@@ -223,12 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         console.fail(FerryError("local_io", f"cannot write the output: {exc.strerror or exc}"))
         return EXIT_FAILED
-    except UsageError as exc:
-        console.fail(exc)
-        return EXIT_USAGE
     except FerryError as exc:
         console.fail(exc)
-        return EXIT_FAILED
+        return EXIT_USAGE if exc.code == USAGE else EXIT_FAILED
 
 
 class _ClosedBinaryOutput(io.RawIOBase):

@@ -1,5 +1,6 @@
-"""``run_client.py discover [--json] [--timeout SECONDS]``: the Ferry servers
-announced on the LAN (shared/discovery.py), one per line, or as JSON.
+"""``run_client.py discover [--json] [--quiet] [--timeout SECONDS]``: the Ferry
+servers announced on the LAN (shared/discovery.py), a table, or with ``--json``
+one JSON object per server and line, as every command's ``--json``.
 
 A record comes from anyone on the network: the table escapes the name like a
 file name, and the JSON is ASCII-only, so neither can act on a terminal.
@@ -7,25 +8,28 @@ file name, and the JSON is ASCII-only, so neither can act on a terminal.
 
 from __future__ import annotations
 
-import json
+import argparse
+from typing import Any
 
 from shared.discovery import DEFAULT_BROWSE_SECONDS, browse
 from shared.discovery_record import Announced
 from shared.escaping import escape_name
 
-from .cli import PROG, _Parser, positive_seconds
+from .cli import positive_seconds
 from .console import Console
+from .parsing import PROG, CommandParser
 
 NAME = "discover"
 
 
-def build_parser() -> _Parser:
-    parser = _Parser(prog=f"{PROG} {NAME}", description="List the Ferry servers announced on this network (DNS-SD, UDP 5353).")
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = CommandParser(prog=f"{PROG} {NAME}", description="List the Ferry servers announced on this network (DNS-SD, UDP 5353).")
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print a JSON array of {name, host, port, tls, fingerprint, web, version, features, auth}",
+        help="one JSON object per server and line: {name, host, port, tls, fingerprint, web, version, features, auth}",
     )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no note when no server answers")
     parser.add_argument(
         "--timeout",
         type=positive_seconds,
@@ -33,7 +37,7 @@ def build_parser() -> _Parser:
         metavar="SECONDS",
         help="how long to listen for answers (default: %(default)g)",
     )
-    return parser
+    return parser.parse_args(argv)
 
 
 def servers_table(servers: list[Announced]) -> str:
@@ -45,33 +49,25 @@ def servers_table(servers: list[Announced]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def servers_json(servers: list[Announced]) -> str:
-    return (
-        json.dumps(
-            [
-                {
-                    "name": s.name,
-                    "host": s.host,
-                    "port": s.port,
-                    "tls": s.tls,
-                    "fingerprint": s.fingerprint,
-                    "web": s.web_url,
-                    "version": s.version,
-                    "features": list(s.features),
-                    "auth": s.auth,
-                }
-                for s in servers
-            ]
-        )
-        + "\n"
-    )
+def server_fields(server: Announced) -> dict[str, Any]:
+    return {
+        "name": server.name,
+        "host": server.host,
+        "port": server.port,
+        "tls": server.tls,
+        "fingerprint": server.fingerprint,
+        "web": server.web_url,
+        "version": server.version,
+        "features": list(server.features),
+        "auth": server.auth,
+    }
 
 
-def run(argv: list[str], console: Console) -> int:
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace, console: Console) -> int:
     servers = browse(args.timeout)
-    if args.json:
-        console.out.write(servers_json(servers))
+    if console.as_json:
+        for server in servers:
+            console.record(server_fields(server))
     elif servers:
         console.out.write(servers_table(servers))
     else:

@@ -1,40 +1,48 @@
-"""The interactive menu (``run_client.py HOST[:PORT]`` with no command): the seed's
-four choices, 1 list, 2 download, 3 upload, 4 quit, as a proper prompt.
+"""The interactive prompt (``run_client.py HOST[:PORT]`` with no command): the
+same commands as the command line (commands.py's table), plus ``cd``, ``pwd``,
+``help`` and ``quit``, at a prompt that shows the remote folder::
 
-An invalid choice asks again; end of input (Ctrl+D, or the end of a piped
-script) quits cleanly; a failed action prints its ``error:`` line and comes back
-to the menu; Ctrl+C stops the action under way, and quits when pressed at the
-menu itself. Each action uses a connection of its own, so a person can leave the
-menu open for longer than the server's idle timeout.
+    ferry 127.0.0.1:7069:/photos> get *.jpg
+
+Tab completes commands and remote names, and the history is kept between runs,
+where the platform has readline (line_editing.py). A failed command prints its
+``error:`` line and comes back to the prompt; end of input (Ctrl+D, or the end
+of a piped script) quits cleanly; Ctrl+C stops the command under way, and quits
+when pressed at the prompt itself. Each command uses a connection of its own,
+so a person can leave the prompt open for longer than the server's idle timeout.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from shared.client import RemoteFolder
 from shared.errors import ErrorCode, FerryError
-from shared.escaping import escape_text
-from shared.local_names import FolderNames
+from shared.escaping import escape_name, escape_text
 
-from . import listing
-from .connection import Connection, Server
+from . import commands, line_editing
+from .completion import LineCompleter
+from .connection import CannotConnect, Connection, Server
 from .console import Console
-from .failures import interrupted
-from .formatting import human_size, quoted
-from .transfers import download, download_target, upload
-
-MENU = """
-  1  List files
-  2  Download a file
-  3  Upload a file
-  4  Quit
-"""
-PROMPT = "Choose 1-4: "
-INVALID = "Please type a number from 1 to 4."
+from .failures import USAGE, interrupted
+from .formatting import quoted
+from .parsing import CommandParser, add_commands, apply_alias
+from .remote_paths import RemoteFolders, resolve
 
 ReadLine = Callable[[str], str]
+#: The prompt's own commands, with their help.
+BUILTINS = {
+    "cd": "cd [PATH]: go to a remote folder (the root without PATH)",
+    "pwd": "pwd: show the remote folder",
+    "help": "help [COMMAND]: the commands, or one command's options",
+    "quit": "quit (or exit, or Ctrl+D): leave",
+}
+QUIT = ("quit", "exit", "q")
+GREETING_HINT = "Type 'help' for the commands, Tab to complete, 'quit' to leave."
 
 
 class EndOfInput(Exception):
@@ -47,12 +55,13 @@ class Menu:
         self.console = console
         self._read_line = read_line
         self.folder = Path(folder)
-        self._actions: dict[str, Callable[[], None] | None] = {
-            "1": self.list_files, "l": self.list_files, "list": self.list_files,
-            "2": self.download, "d": self.download, "download": self.download, "get": self.download,
-            "3": self.upload, "u": self.upload, "upload": self.upload, "put": self.upload,
-            "4": None, "q": None, "quit": None, "exit": None,
-        }  # fmt: skip
+        self.cwd = ""
+        self.parser = CommandParser(prog="", add_help=False)
+        add_commands(self.parser)
+
+    @property
+    def prompt(self) -> str:
+        return f"ferry {self.server.address}:/{escape_name(self.cwd)}> "
 
     def run(self) -> int:
         """Until the person quits. Raises CannotConnect if the server cannot be reached at all."""
@@ -60,68 +69,94 @@ class Menu:
         greeting = client.greeting
         client.quit()
         self.console.print(f"Ferry server {self.server.address} ({escape_text(greeting.server) or 'unknown version'})")
-        self.console.print(MENU.rstrip("\n"))
+        self.console.print(GREETING_HINT)
+        save_history = line_editing.start(self._completer().complete) if sys.stdin.isatty() else (lambda: None)
         try:
             while self._round():
                 pass
-        except (EndOfInput, KeyboardInterrupt):  # Ctrl+D, or Ctrl+C anywhere but in an action
+        except (EndOfInput, KeyboardInterrupt):  # Ctrl+D, or Ctrl+C anywhere but in a command
             self.console.print()
+        finally:
+            save_history()
         return 0
 
     def _round(self) -> bool:
-        """Ask once and do what was chosen; False when the choice is to quit."""
-        choice = self._ask(PROMPT).strip().lower()
-        if choice not in self._actions:
-            self.console.print(INVALID)
+        """Read one line and run it; False when it says to quit."""
+        line = self._ask(self.prompt)
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            self.console.fail(FerryError(USAGE, f"cannot read the line: {exc}"))
             return True
-        action = self._actions[choice]
-        if action is None:
+        if not words:
+            return True
+        if words[0] in QUIT:
             return False
         try:
-            action()
+            self._execute(words)
         except KeyboardInterrupt:
             self.console.print()
             self.console.fail(interrupted())
         except FerryError as exc:
             self.console.fail(exc)
-        self.console.print(MENU.rstrip("\n"))
         return True
 
-    # -- actions -------------------------------------------------------------
-
-    def list_files(self) -> None:
-        with Connection(self.server) as connection:
-            files = connection.run(lambda client: client.list())
-        self.console.out.write(listing.file_table(files))
-
-    def download(self) -> None:
-        name = self._ask("File to download (Enter to go back): ").strip()
-        if not name:
-            return
-        target = download_target(name, self.folder)
-        names = FolderNames.of(self.folder)
-        clash = names.clash(target.name)  # a twin by the folder's rules gets a number instead
-        if clash is not None and clash.other == target.name and not self._confirm(f"{quoted(str(target))} exists; replace it? [y/N] "):
-            return
-        with Connection(self.server) as connection:
-            path = download(connection, self.console, name, self.folder, names)
-        self.console.print(f"Saved {quoted(name)} as {quoted(str(path))}")
-
-    def upload(self) -> None:
-        text = _unquote(self._ask("File to upload (Enter to go back): ").strip())
-        if not text:
-            return
-        path = Path(text).expanduser()
-        with Connection(self.server) as connection:
+    def _execute(self, words: list[str]) -> None:
+        name, rest = words[0], words[1:]
+        if name == "cd":
+            self.change_folder(rest[0] if rest else "/")
+        elif name == "pwd":
+            self.console.print("/" + escape_name(self.cwd))
+        elif name == "help":
+            self.help(rest)
+        else:
             try:
-                uploaded = upload(connection, self.console, path)
-            except FerryError as exc:
-                if exc.code != ErrorCode.EXISTS or not self._confirm(f"{quoted(path.name)} is already on the server; replace it? [y/N] "):
-                    raise
-                uploaded = upload(connection, self.console, path, overwrite=True)
-        self.console.print(f"Uploaded {quoted(uploaded.name)} ({human_size(uploaded.size)})")
+                args = self.parser.parse_args(words)
+            except SystemExit:  # `get --help` printed its help
+                return
+            apply_alias(args)
+            with Connection(self.server) as connection:
+                args.command.run(commands.Session(connection, self.console, self.cwd, self.folder), args)
 
-    # -- input ---------------------------------------------------------------
+    # -- the prompt's own commands -------------------------------------------------
+
+    def change_folder(self, text: str) -> None:
+        path = resolve(self.cwd, text)
+        with Connection(self.server) as connection:
+            is_folder = RemoteFolders(connection.run).is_folder(path)
+        if not is_folder:
+            raise FerryError(ErrorCode.NOT_FOUND, f"no folder named {quoted(path)}")
+        self.cwd = path
+
+    def help(self, rest: list[str]) -> None:
+        if rest and rest[0] in commands.command_names():
+            self.console.out.write(self._command_parser(rest[0]).format_help())
+            return
+        self.console.print(commands.synopses())
+        for text in BUILTINS.values():
+            self.console.print(f"  {text}")
+        self.console.print("'help COMMAND' shows a command's options.")
+
+    def _command_parser(self, name: str) -> CommandParser:
+        subparsers = next(a for a in self.parser._actions if a.dest == "command_name")
+        return subparsers.choices[name]  # type: ignore[attr-defined,no-any-return]
+
+    # -- completion ------------------------------------------------------------------
+
+    def _completer(self) -> LineCompleter:
+        return LineCompleter([*commands.command_names(), *BUILTINS, *QUIT], self._remote_names)
+
+    def _remote_names(self, typed: str) -> list[str]:
+        """The names in the folder ``typed`` (from the current one), a folder's with
+        a ``/``; none when it cannot be listed (completion never prints an error)."""
+        try:
+            with Connection(self.server) as connection:
+                entries = RemoteFolders(connection.run).entries(resolve(self.cwd, typed))
+        except (FerryError, CannotConnect):
+            return []
+        return [name + ("/" if isinstance(entry, RemoteFolder) else "") for name, entry in sorted((entries or {}).items())]
+
+    # -- input -----------------------------------------------------------------------
 
     def _ask(self, prompt: str) -> str:
         self.console.err.flush()
@@ -129,21 +164,3 @@ class Menu:
             return self._read_line(prompt)
         except EOFError:
             raise EndOfInput() from None
-
-    def _confirm(self, question: str) -> bool:
-        return self._ask(question).strip().lower() in ("y", "yes")
-
-
-def _unquote(text: str) -> str:
-    """A path as a terminal pastes a dropped file: ``'/a b/c.txt'`` loses its quotes."""
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    return text
-
-
-def enable_line_editing() -> None:
-    """Arrow keys and history at the prompts, where the platform has readline."""
-    try:
-        import readline  # noqa: F401  (importing it is what makes input() use it)
-    except ImportError:
-        pass

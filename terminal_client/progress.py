@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from shared.escaping import escape_name
+from shared.tree_transfer import TreeProgress
 
 from .formatting import display_width, fit, human_duration, human_rate, human_size, pad
 
@@ -39,9 +40,10 @@ def terminal_width(stream: TextIO) -> int:
     return columns if columns > 0 else DEFAULT_WIDTH
 
 
-def render(label: str, done: int, total: int, elapsed: float, width: int, finished: bool = False) -> str:
+def render(label: str, done: int, total: int, elapsed: float, width: int, finished: bool = False, detail: str = "") -> str:
     """One frame, exactly ``width - 1`` columns (the last column is left free so
-    that no terminal wraps the line)."""
+    that no terminal wraps the line). ``detail`` follows the percentage (a tree's
+    ``12/40 files``)."""
     fraction = done / total if total > 0 else 1.0
     fraction = min(max(fraction, 0.0), 1.0)
     rate = done / elapsed if elapsed > 0 else 0.0
@@ -54,7 +56,7 @@ def render(label: str, done: int, total: int, elapsed: float, width: int, finish
         timing = ""
     percent = f"{int(fraction * 100):3d}%"
     label = fit(escape_name(label), MAX_LABEL_WIDTH)
-    tail = f" {percent}  {amount}" + (f"  {timing}" if timing else "")
+    tail = f" {percent}" + (f"  {detail}" if detail else "") + f"  {amount}" + (f"  {timing}" if timing else "")
     room = width - 1 - display_width(label) - len(tail) - 4  # two spaces and the brackets
     if room >= MIN_BAR_WIDTH:
         filled = int(fraction * room)
@@ -85,18 +87,29 @@ class ProgressBar:
         self._total = 0
         self._shown = False
         self.redraws = 0
+        #: Shown after the percentage; a tree transfer's count of files.
+        self.detail = ""
 
     def __call__(self, done: int, total: int) -> None:
+        self._update(done, total, last=done >= total)
+
+    def tree(self, progress: TreeProgress) -> None:
+        """The callback of a whole tree's transfer: one line for all its files. Its
+        last frame is the last file's (a tree of empty files has all its bytes at once)."""
+        self.detail = f"{progress.files_done}/{progress.files_total} files"
+        self._update(progress.bytes_done, progress.bytes_total, last=progress.files_done >= progress.files_total)
+
+    def _update(self, done: int, total: int, *, last: bool) -> None:
         self._done, self._total = done, total
         now = self._clock()
-        if self._last_draw is not None and now - self._last_draw < REDRAW_INTERVAL and done < total:
+        if self._last_draw is not None and now - self._last_draw < REDRAW_INTERVAL and not last:
             return
-        self._draw(render(self._label, done, total, now - self._started, self._width))
+        self._draw(render(self._label, done, total, now - self._started, self._width, detail=self.detail))
         self._last_draw = now
 
     def finish(self) -> None:
         """Draw the final frame and move to the next line."""
-        frame = render(self._label, self._total, self._total, self._clock() - self._started, self._width, finished=True)
+        frame = render(self._label, self._total, self._total, self._clock() - self._started, self._width, finished=True, detail=self.detail)
         self._draw(frame + "\n")
         self._shown = False
 

@@ -18,6 +18,7 @@ from shared.client import Uploaded
 from shared.errors import ErrorCode, FerryError
 from shared.local_names import FolderNames, local_path, safe_local_name
 from shared.names import name_problem
+from shared.paths import path_problem
 
 from .connection import CannotConnect, Connection
 from .console import Console
@@ -26,10 +27,15 @@ from .formatting import quoted
 
 
 def check_name(name: str) -> None:
-    """``bad_name`` for a name no server can have, before anything is sent."""
-    problem = name_problem(name)
+    """``bad_name`` for a path no server can have, before anything is sent."""
+    problem = path_problem(name)
     if problem is not None:
         raise FerryError(ErrorCode.BAD_NAME, f"{quoted(name)}: {problem}")
+
+
+def leaf(path: str) -> str:
+    """A remote path's last name: what a download of it is called here."""
+    return path.rpartition("/")[2]
 
 
 def check_folder(directory: str | os.PathLike[str]) -> Path:
@@ -47,7 +53,7 @@ def check_folder(directory: str | os.PathLike[str]) -> Path:
 def download_target(name: str, directory: str | os.PathLike[str]) -> Path:
     """Where ``download`` will put ``name`` (names a local system cannot hold are adjusted)."""
     check_name(name)
-    return local_path(directory, name)
+    return local_path(directory, leaf(name))
 
 
 def local_name_for(console: Console, name: str, names: FolderNames) -> str:
@@ -73,17 +79,26 @@ def local_name_for(console: Console, name: str, names: FolderNames) -> str:
 
 
 def download(
-    connection: Connection, console: Console, name: str, directory: str | os.PathLike[str], names: FolderNames | None = None
+    connection: Connection,
+    console: Console,
+    name: str,
+    directory: str | os.PathLike[str],
+    names: FolderNames | None = None,
+    *,
+    resume: bool = False,
 ) -> Path:
-    """Fetch ``name`` into ``directory`` (replacing a local file of that name) and
-    return its path. The bytes go to a temp file of the client's own, renamed into
-    place at the end. ``names``: the folder's names in a batch (see :func:`local_name_for`)."""
+    """Fetch the remote path ``name`` into ``directory`` under its last name
+    (replacing a local file of that name) and return its path. The bytes go to a
+    temp file of the client's own, renamed into place at the end. ``names``: the
+    folder's names in a batch (see :func:`local_name_for`). With ``resume`` (``get
+    -c``) a download an earlier ``get -c`` left unfinished is continued, and one
+    that fails now is kept to be continued (shared/partial_downloads.py)."""
     check_name(name)
-    local = local_name_for(console, name, names) if names is not None else safe_local_name(name)
+    local = local_name_for(console, leaf(name), names) if names is not None else safe_local_name(leaf(name))
     target = local_path(directory, local)
     try:
         with console.progress(name) as bar:
-            return connection.run(lambda client: client.get(name, directory, local_name=local, progress=bar))
+            return connection.run(lambda client: client.get(name, directory, local_name=local, resume=resume, progress=bar))
     except OSError as exc:  # the temp file, or the rename onto the target
         raise local_error(exc, "write", target) from None
     except CannotConnect:
@@ -133,9 +148,19 @@ def download_to(connection: Connection, console: Console, name: str, sink: Binar
         raise about(name, exc) from None
 
 
-def upload(connection: Connection, console: Console, path: str | os.PathLike[str], *, overwrite: bool = False) -> Uploaded:
-    """Send the local file ``path`` under its own name; ``exists`` if the server has
-    that name already and ``overwrite`` is false."""
+def upload(
+    connection: Connection,
+    console: Console,
+    path: str | os.PathLike[str],
+    *,
+    folder: str = "",
+    overwrite: bool = False,
+) -> Uploaded:
+    """Send the local file ``path`` under its own name into the remote ``folder``
+    (made if missing); ``exists`` if the server has that name already and
+    ``overwrite`` is false. Always resumable where the server offers it: an
+    interrupted upload of the same, unchanged file continues where it stopped
+    when it is sent again (shared/upload_records.py)."""
     path = Path(path)
     shown = quoted(os.fspath(path))
     try:
@@ -150,9 +175,12 @@ def upload(connection: Connection, console: Console, path: str | os.PathLike[str
     problem = name_problem(name)
     if problem is not None:
         raise FerryError(ErrorCode.BAD_NAME, f"cannot upload {shown}: {problem}")
+    remote = f"{folder}/{name}" if folder else name
     try:
         with console.progress(name) as bar:
-            return connection.run(lambda client: client.put(path, overwrite=overwrite, progress=bar))
+            return connection.run(
+                lambda client: client.put(path, name=remote, overwrite=overwrite, resume=True, parents=bool(folder), progress=bar)
+            )
     except OSError as exc:
         raise local_error(exc, "read", path) from None
     except CannotConnect:

@@ -218,11 +218,12 @@ class PtyClient:
     """``run_client.py`` with stdin, stdout and stderr on a pseudo-terminal, as a
     person runs it. :meth:`expect` reads what it printed until a text appears."""
 
-    def __init__(self, *args: str, cwd: Path | None = None, columns: int = 100) -> None:
+    def __init__(self, *args: str, cwd: Path | None = None, columns: int = 100, command: list[str] | None = None) -> None:
+        """``command``: the program to run instead of ``run_client.py`` (it gets ``args``)."""
         master, slave = pty.openpty()
         _set_size(slave, rows=30, columns=columns)
         self.proc = subprocess.Popen(
-            client_command(*args),
+            [*command, *args] if command is not None else client_command(*args),
             stdin=slave,
             stdout=slave,
             stderr=slave,

@@ -28,7 +28,7 @@ LISTEN = "3"
 def discover_json(lan: Lan) -> list[dict]:
     result = lan.run_client("discover", "--json", "--timeout", LISTEN)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return [json.loads(line) for line in result.stdout.splitlines()]  # one object per line, as every --json
 
 
 def test_discover_lists_a_tls_server_with_the_pin_clients_would_record(lan, ns_server, certs) -> None:

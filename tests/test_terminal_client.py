@@ -4,6 +4,7 @@ line for every failure a person can cause."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -18,7 +19,8 @@ import pytest
 
 import shared
 from shared.local_names import DestinationRules
-from terminal_client.commands import get_files
+from terminal_client.cli import parse_args
+from terminal_client.commands import Session
 from terminal_client.connection import Connection, Server
 from terminal_client.console import Console
 from tests.server_process import wait_for
@@ -59,12 +61,26 @@ def stored(library: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in library.iterdir() if not p.name.startswith(".")}
 
 
-def nothing_stored(server, library: Path) -> bool:
-    """The interrupted upload left no file and, once the server saw the connection
-    end, no temp file either."""
-    return run_client(address_of(server), "list", "--names").stdout == "" and wait_for(
-        lambda: list((library / ".ferry-uploads").iterdir()) == []
-    )
+def kept_to_resume(server, library: Path) -> int:
+    """The interrupted upload published nothing; the server keeps its bytes for a
+    resumed put (the client always sends an upload_id). How many it kept, once
+    the server has seen the connection end and let go of them."""
+    assert run_client(address_of(server), "ls", "--names").stdout == ""
+    folder = library / ".ferry-uploads" / "resume"
+    assert wait_for(lambda: folder.exists() and len(list(folder.iterdir())) == 1 and unlocked(folder))
+    [partial] = folder.iterdir()
+    return partial.stat().st_size
+
+
+def unlocked(folder: Path) -> bool:
+    for path in folder.iterdir():
+        with open(path, "rb") as held:
+            try:
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(held, fcntl.LOCK_UN)
+    return True
 
 
 def assert_ok(result) -> None:
@@ -121,9 +137,9 @@ def test_list_json_is_exact_for_scripts(addr, library):
     put_file(library, "a é.txt", b"a", MTIME + 0.25)
     result = run_client(addr, "list", "--json")
     assert_ok(result)
-    assert json.loads(result.stdout) == [
-        {"name": "a é.txt", "size": 1, "mtime": MTIME + 0.25},
-        {"name": "b.txt", "size": 2, "mtime": MTIME},
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [
+        {"name": "a é.txt", "type": "file", "size": 1, "mtime": MTIME + 0.25},
+        {"name": "b.txt", "type": "file", "size": 2, "mtime": MTIME},
     ]
     assert result.stdout.isascii()
 
@@ -139,7 +155,7 @@ def test_list_names_prints_one_exact_name_per_line(addr, library):
 def test_list_json_and_names_cannot_be_combined(addr):
     result = run_client(addr, "list", "--json", "--names")
     assert result.returncode == 2
-    assert result.stderr.startswith("error: usage: argument --names: not allowed with argument --json")
+    assert result.stderr.startswith("error: usage: --names and --json cannot be combined")
 
 
 def test_names_that_could_drive_the_terminal_are_escaped_in_the_table(addr, library):
@@ -171,7 +187,13 @@ def test_stat_json(addr, library):
     put_file(library, "data.bin", b"abc")
     result = run_client(addr, "stat", "data.bin", "--json")
     assert_ok(result)
-    assert json.loads(result.stdout) == {"name": "data.bin", "size": 3, "mtime": MTIME, "sha256": hashlib.sha256(b"abc").hexdigest()}
+    assert json.loads(result.stdout) == {
+        "name": "data.bin",
+        "type": "file",
+        "size": 3,
+        "mtime": MTIME,
+        "sha256": hashlib.sha256(b"abc").hexdigest(),
+    }
 
 
 def test_stat_of_a_missing_file(addr):
@@ -184,11 +206,12 @@ def test_stat_of_a_missing_file(addr):
     ("name", "line"),
     [
         (".hidden", "error: bad_name: '.hidden': name starts with '.'"),
-        ("a/b", "error: bad_name: 'a/b': name contains a path separator"),
-        ("../etc/passwd", "error: bad_name: '../etc/passwd': name starts with '.'"),
+        ("../etc/passwd", "error: bad_name: '../etc/passwd': goes above the root folder"),
+        ("a/.b", "error: bad_name: 'a/.b': name starts with '.' in path ('.b')"),
         ("tab\there", "error: bad_name: 'tab\\there': name contains a control character"),
         ("x" * 256, f"error: bad_name: '{'x' * 256}': name is longer than 255 bytes"),
-        ("", "error: bad_name: '': name is empty"),
+        ("", "error: bad_name: '': path is empty"),
+        ("/", "error: bad_name: '/': the root folder has no size or time to show"),
     ],
 )
 def test_stat_of_a_bad_name(addr, name, line):
@@ -260,7 +283,7 @@ def test_get_help_explains_name_and_output():
     result = run_client("127.0.0.1", "get", "--help")
     assert_ok(result)
     help_text = " ".join(result.stdout.split())
-    assert "NAME the name of a file on the server" in help_text
+    assert "PATH a file on the server (see ls), a folder with -r, or a quoted glob" in help_text
     assert "'-' writes the file to standard output" in help_text
 
 
@@ -402,7 +425,7 @@ def test_put_goes_on_after_failed_files_and_exits_1(addr, library, tmp_path):
         result,
         f"error: local_io: cannot read '{missing}': No such file or directory",
         f"error: bad_name: cannot upload '{hidden}': name starts with '.'",
-        f"error: local_io: cannot upload '{folder}': it is a folder",
+        f"error: local_io: cannot upload '{folder}': it is a folder (add -r to upload it)",
         f"error: local_io: cannot upload '{fifo}': it is not a regular file",
     )
     assert stored(library) == {"good.txt": b"good"}
@@ -505,7 +528,7 @@ def test_server_gone_in_the_middle_of_an_upload(server, library, tmp_path):
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
     assert line.startswith("error: connection_lost: 'big.bin': ")
-    assert nothing_stored(server, library)
+    assert 0 < kept_to_resume(server, library) <= 500_000
 
 
 def interrupt_when_flowing(relay, *args: str):
@@ -541,7 +564,7 @@ def test_ctrl_c_in_the_middle_of_an_upload(server, library, tmp_path):
     with CuttingRelay(server.address, upstream_limit=500_000, hold=True) as relay:
         proc, stdout, stderr = interrupt_when_flowing(relay, "put", str(source))
     assert (proc.returncode, stdout, stderr) == (130, "", "error: interrupted: stopped by Ctrl+C\n")
-    assert nothing_stored(server, library)
+    assert 0 < kept_to_resume(server, library) <= 500_000
 
 
 def test_a_server_s_codes_and_messages_cannot_drive_the_terminal():
@@ -630,7 +653,7 @@ def test_a_server_that_needs_a_token_only_for_uploads(server_factory, library, t
     [
         ((), "error: usage: the following arguments are required: HOST[:PORT]"),
         (("127.0.0.1", "frob"), "error: usage: argument COMMAND: invalid choice: 'frob'"),
-        (("127.0.0.1", "get"), "error: usage: the following arguments are required: NAME"),
+        (("127.0.0.1", "get"), "error: usage: the following arguments are required: PATH"),
         (("127.0.0.1", "put"), "error: usage: the following arguments are required: FILE"),
         (("127.0.0.1", "stat", "a", "b"), "error: usage: unrecognized arguments: b"),
         (("127.0.0.1", "list", "--bogus"), "error: usage: unrecognized arguments: --bogus"),
@@ -647,7 +670,20 @@ def test_usage_errors(args, start):
 def test_help():
     result = run_client("--help")
     assert_ok(result)
-    for text in ("HOST[:PORT]", "list [--json | --names]", "get NAME... [-o DIR|-]", "put FILE... [--overwrite]", "FERRY_TOKEN"):
+    for text in (
+        "HOST[:PORT]",
+        "ls [PATH] [-l] [-R] [--names]",
+        "stat PATH",
+        "get PATH... [-r] [-c] [-o DIR|-]",
+        "put FILE|DIR... [-r] [--to PATH] [--overwrite]",
+        "rm [-r] PATH...",
+        "mv FROM TO",
+        "mkdir [-p] PATH...",
+        "--json",
+        "--quiet",
+        "--print-completion SHELL",
+        "FERRY_TOKEN",
+    ):
         assert text in result.stdout
 
 
@@ -778,7 +814,8 @@ def test_get_into_a_case_and_normalization_insensitive_folder_renames_twins(serv
     put_file(downloads, "NOTES.txt", b"my notes")
     out, err = io.StringIO(), io.StringIO()
     with Connection(Server(*server.address)) as connection:
-        status = get_files(connection, Console(out, err, show_progress=False), list(remote), str(downloads), rules=MACOS)
+        args = parse_args([address_of(server), "get", *remote, "-o", str(downloads)])
+        status = args.command.run(Session(connection, Console(out, err, show_progress=False), rules=MACOS), args)
     assert status == 0 and out.getvalue() == ""
     numbered_nfd = unicodedata.normalize("NFD", "café (1).txt")
     assert {p.name: p.read_bytes() for p in downloads.iterdir()} == {

@@ -92,13 +92,13 @@ def test_bare_names_are_escaped_and_json_is_exact():
     files = [RemoteFile("é \x9b", 1, 2.5)]
     assert file_names(files) == "é \\x9b\n"
     text = files_json(files)
-    assert text.isascii() and json.loads(text) == [{"name": "é \x9b", "size": 1, "mtime": 2.5}]
+    assert text.isascii() and json.loads(text) == {"name": "é \x9b", "type": "file", "size": 1, "mtime": 2.5}
 
 
 def test_stat_block_and_json(utc):
     stat = RemoteStat("a.txt", 2048, 1_700_000_000, "ab" * 32)
     assert stat_block(stat) == f"name:     a.txt\nsize:     2.0 KiB (2,048 bytes)\nmodified: 2023-11-14 22:13:20\nsha256:   {'ab' * 32}\n"
-    assert json.loads(stat_json(stat)) == {"name": "a.txt", "size": 2048, "mtime": 1_700_000_000, "sha256": "ab" * 32}
+    assert json.loads(stat_json(stat)) == {"name": "a.txt", "type": "file", "size": 2048, "mtime": 1_700_000_000, "sha256": "ab" * 32}
 
 
 def test_error_lines_are_one_harmless_line():

@@ -59,8 +59,8 @@ def test_list_names_prints_one_escaped_name_per_line(addr):
 def test_list_json_is_ascii_and_exact(addr):
     result = run_client(addr, "list", "--json")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.isascii() and result.stdout.count("\n") == 1
-    assert sorted(entry["name"] for entry in json.loads(result.stdout)) == sorted(HOSTILE)
+    assert result.stdout.isascii() and result.stdout.count("\n") == len(HOSTILE)  # one object a line
+    assert sorted(json.loads(line)["name"] for line in result.stdout.splitlines()) == sorted(HOSTILE)
 
 
 def test_stat_and_get_messages_show_the_name_escaped(addr, tmp_path):
@@ -83,8 +83,12 @@ def test_the_progress_bar_of_a_download_shows_the_name_escaped(addr, tmp_path):
         assert escape_name(name) in terminal.output
 
 
-def test_the_menu_shows_names_escaped(addr, tmp_path):
-    result = run_client(addr, input=f"1\n2\n{HOSTILE[1]}\n4\n", cwd=tmp_path)
+def test_the_prompt_shows_names_escaped(addr, library, tmp_path):
+    (library / "dir\x9b").mkdir()
+    (library / "dir\x9b" / HOSTILE[1]).write_bytes(b"inside")
+    result = run_client(addr, input="ls -l\ncd 'dir\x9b'\nls\nget 'csi\x9bgone'\npwd\nquit\n", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert raw_characters(result.stdout) == []
-    assert "Saved 'rtl\\u202etxt.exe' as " in result.stdout
+    assert raw_characters(result.stdout) == [] and raw_characters(result.stderr) == []
+    assert "ferry " + addr + ":/dir\\x9b> " in result.stdout  # the prompt
+    assert ":/dir\\x9b> rtl\\u202etxt.exe\n" in result.stdout and ":/dir\\x9b> /dir\\x9b\n" in result.stdout
+    assert result.stderr == "error: not_found: no file named 'dir\\x9b/csi\\x9bgone'\n"

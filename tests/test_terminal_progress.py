@@ -102,3 +102,28 @@ def test_nothing_is_erased_when_nothing_was_drawn():
     with pytest.raises(RuntimeError), ProgressBar(stream, "x", width=40):
         raise RuntimeError
     assert stream.getvalue() == ""
+
+
+def test_a_tree_is_one_line_with_files_bytes_speed_and_eta():
+    from shared.tree_transfer import TreeProgress
+
+    clock, stream = FakeClock(), io.StringIO()
+    with ProgressBar(stream, "photos", width=100, clock=clock) as bar:
+        bar.tree(TreeProgress(0, 4, 0, 4 * 1024 * 1024))
+        clock.now += 2.0
+        bar.tree(TreeProgress(1, 4, 1024 * 1024, 4 * 1024 * 1024))
+        clock.now += 2.0
+        bar.tree(TreeProgress(4, 4, 4 * 1024 * 1024, 4 * 1024 * 1024))
+    shown = frames(stream)
+    assert "]  25%  1/4 files  1.0 MiB / 4.0 MiB  512.0 KiB/s  ETA 0:06" in shown[1]
+    assert shown[-1].rstrip().endswith("] 100%  4/4 files  4.0 MiB  1.0 MiB/s in 0:04")
+
+
+def test_a_tree_of_empty_files_is_throttled_until_its_last_file():
+    from shared.tree_transfer import TreeProgress
+
+    clock, stream = FakeClock(), io.StringIO()
+    bar = ProgressBar(stream, "empties", width=80, clock=clock)
+    for done in range(1001):  # all bytes (none) are there from the start
+        bar.tree(TreeProgress(done, 1000, 0, 0))
+    assert bar.redraws == 2  # the first frame and the last file's, nothing between
