@@ -14,6 +14,7 @@ from tkinter import ttk
 
 from shared.escaping import escape_name, escape_text
 
+from .confirm_dialog import bind_dialog_keys, grab_safely
 from .conflicts import Choice, Conflict
 
 
@@ -42,20 +43,13 @@ class ConflictDialog(tk.Toplevel):
         buttons.pack(fill="x")
         self.skip_button = ttk.Button(buttons, text="Skip", command=lambda: self.choose(Choice.SKIP))
         self.skip_button.pack(side="right")
-        self.keep_both_button = ttk.Button(buttons, text="Keep both", command=lambda: self.choose(Choice.KEEP_BOTH))
+        # Keep both is the default (Enter): the one answer that loses nothing.
+        self.keep_both_button = ttk.Button(buttons, text="Keep both", style="Accent.TButton", command=lambda: self.choose(Choice.KEEP_BOTH))
         self.keep_both_button.pack(side="right", padx=6)
-        self.overwrite_button = ttk.Button(buttons, text="Overwrite", style="Accent.TButton", command=lambda: self.choose(Choice.OVERWRITE))
+        self.overwrite_button = ttk.Button(buttons, text="Overwrite", command=lambda: self.choose(Choice.OVERWRITE))
         self.overwrite_button.pack(side="right")
-        self.protocol("WM_DELETE_WINDOW", lambda: self.choose(None))
-        self.bind("<Escape>", lambda _e: self.choose(None))
-        self.wait_visibility_safely()
-        self.keep_both_button.focus_set()
-
-    def wait_visibility_safely(self) -> None:
-        try:
-            self.grab_set()  # keeps clicks in the main window from starting a second batch meanwhile
-        except tk.TclError:
-            pass  # not viewable yet on some window managers; the dialog still works
+        bind_dialog_keys(self, self.keep_both_button, lambda: self.choose(None))
+        grab_safely(self)  # keeps clicks in the main window from starting a second batch meanwhile
 
     def choose(self, choice: Choice | None) -> None:
         if self._answered:

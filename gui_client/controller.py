@@ -25,13 +25,16 @@ from shared.address import parse_address
 from shared.client import ConnectionLost, FerryClient, Greeting
 from shared.errors import ErrorCode, FerryError
 from shared.local_names import CASE_SENSITIVE, DestinationRules, FolderNames, destination_rules, safe_local_name
+from shared.messages import FOLDERS
 from shared.names import name_problem
 from shared.tls import TlsSettings
 
 from .conflicts import Choice, Conflict, TransferPlan
 from .errors_text import connect_problem, describe
 from .file_kinds import can_preview
-from .file_list import FileList, prepare
+from .file_list import FileList, prepare, size_of
+from .folder_path import join, parent
+from .folder_transfers import FolderTransfers
 from .settings import Settings
 from .transfers import Direction, Post, Server, State, TransferQueue, TransferView
 
@@ -71,6 +74,7 @@ class Listener(Protocol):
 class _Upload:
     path: Path
     name: str
+    folder: bool = False
 
 
 class Controller:
@@ -81,6 +85,12 @@ class Controller:
         self._save_settings = save_settings
         self.files = FileList()
         self.transfers = TransferQueue(post, self._transfer_changed, settings.max_parallel, settings.verify_downloads)
+        self.folder_transfers = FolderTransfers(post, self._transfer_changed)
+        #: The server folder the window shows ("": the root); listings of another are dropped.
+        self.path = ""
+        #: Where each unfinished download is saved, by transfer id: "Open" and "Show
+        #: in folder" need it once it is done (the window takes it out then).
+        self.saved_to: dict[int, Path] = {}
         self.state = ConnectionState.DISCONNECTED
         self.server: Server | None = None
         self.greeting: Greeting | None = None
@@ -115,6 +125,7 @@ class Controller:
         self._save_settings()
         self._generation += 1
         self.read_only = False
+        self.path = ""
         self.files.replace([])
         self.listener.files_changed()
         self._set_state(ConnectionState.CONNECTING, f"Connecting to {self.server}…")
@@ -139,7 +150,48 @@ class Controller:
             self._list_again = True
             return
         self._listing = True
-        self._submit(self._browse_list, self._generation, self.server)
+        self._submit(self._browse_list, self._generation, self.server, self.path)
+
+    def offers(self, feature: str) -> bool:
+        """True when the connected server's greeting names ``feature`` (PROTOCOL.md 7)."""
+        return self.greeting is not None and self.greeting.offers(feature)
+
+    def go_to(self, path: str) -> None:
+        """Show the server folder ``path``; the listing follows."""
+        if self.server is None or not self.offers(FOLDERS) or path == self.path:
+            return
+        self.path = path
+        self.refresh()
+
+    def manage(self, action: Callable[[FerryClient], None], done: Callable[[], None] | None = None) -> None:
+        """Run ``action`` (mkdir, rename, delete...) on the browse connection, then
+        list the folder again and call ``done`` once the new listing is shown. A
+        refusal becomes a sentence in the status bar."""
+        if self.server is None:
+            return
+        generation, server, path = self._generation, self.server, self.path
+
+        def job() -> None:
+            try:
+                try:
+                    action(self._browse_connection(server))
+                except ConnectionLost:  # the idle connection died (timeout, restart): once more on a new one
+                    self._browse_close()
+                    action(self._browse_connection(server))
+            except (FerryError, OSError) as exc:
+                if isinstance(exc, (ConnectionLost, OSError)):
+                    self._browse_close()
+                self._post(self._manage_failed, generation, describe(exc))
+            self._browse_list(generation, server, path)
+            if done is not None:
+                self._post(lambda: generation == self._generation and done())
+
+        self._listing = True
+        self._submit(job)
+
+    def _manage_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.listener.report(message[:1].upper() + message[1:], error=True)
 
     def _set_state(self, state: str, message: str) -> None:
         self.state = state
@@ -153,10 +205,21 @@ class Controller:
             return
         if greeting is not None:
             self.greeting = greeting
-        self.files.replace(files)
-        self.listener.files_changed()
+        if files.path == self.path:  # else the person moved on: the next listing is of the new folder
+            self.files.replace(files)
+            self.listener.files_changed()
         if self.state != ConnectionState.CONNECTED:
             self._set_state(ConnectionState.CONNECTED, f"Connected to {self.server}")
+        self._listing_done()
+
+    def _folder_gone(self, generation: int, path: str, message: str) -> None:
+        """The folder shown was deleted or moved (by someone else): show its parent."""
+        if generation != self._generation:
+            return
+        if path == self.path:
+            self.listener.report(f"{path}: {message}", error=True)
+            self.path = parent(path)
+            self._list_again = True
         self._listing_done()
 
     def _browse_failed(self, generation: int, message: str) -> None:
@@ -199,25 +262,33 @@ class Controller:
 
     def _browse_connect_and_list(self, generation: int, server: Server) -> None:
         self._browse_close()
-        self._browse_list(generation, server, announce=True)
+        self._browse_list(generation, server, "", announce=True)
 
-    def _browse_list(self, generation: int, server: Server, announce: bool = False) -> None:
+    def _browse_list(self, generation: int, server: Server, path: str, announce: bool = False) -> None:
         for attempt in (1, 2):
             try:
                 fresh = self._browse_client is None
                 client = self._browse_connection(server)
-                files = client.list()
+                # A 1.0 server has no folders: its root's files are all there is.
+                files = client.list(path, folders=True) if client.greeting.offers(FOLDERS) else client.list()
             except ConnectionLost as exc:
                 self._browse_close()
                 if attempt == 1 and not fresh:
                     continue  # the old connection died (idle timeout, server restart): one new try
                 self._post(self._browse_failed, generation, describe(exc))
                 return
-            except (FerryError, OSError) as exc:
+            except FerryError as exc:
+                if path and exc.code == ErrorCode.NOT_FOUND:
+                    self._post(self._folder_gone, generation, path, describe(exc))
+                    return
                 self._browse_close()
                 self._post(self._browse_failed, generation, _connect_message(server, exc))
                 return
-            listing = prepare(files)  # formatting 100,000 rows belongs here, not on the Tk thread
+            except OSError as exc:
+                self._browse_close()
+                self._post(self._browse_failed, generation, _connect_message(server, exc))
+                return
+            listing = prepare(files, path)  # formatting 100,000 rows belongs here, not on the Tk thread
             self._post(self._files_arrived, generation, client.greeting if (announce or fresh) else None, listing)
             return
 
@@ -227,22 +298,22 @@ class Controller:
         """Fetch a thumbnail of ``name`` in the background if it is an image; the
         answer arrives at ``listener.preview_ready``. None clears the preview."""
         entry = self.files.find(name) if name else None
-        if entry is None or self.server is None or not can_preview(entry.name, entry.size):
+        if entry is None or self.server is None or self.files.is_folder(entry.name) or not can_preview(entry.name, size_of(entry)):
             self._wanted_preview = None
             return
         self._wanted_preview = name
-        self._submit(self._browse_preview, self._generation, self.server, entry.name, max_pixels)
+        self._submit(self._browse_preview, self._generation, self.server, name, join(self.files.path, entry.name), max_pixels)
 
-    def _browse_preview(self, generation: int, server: Server, name: str, max_pixels: int) -> None:
+    def _browse_preview(self, generation: int, server: Server, name: str, path: str, max_pixels: int) -> None:
         if self._wanted_preview != name:
             return  # the selection moved on before this job started
         try:
             buffer = io.BytesIO()
             try:
-                self._browse_connection(server).get_into(name, buffer)
+                self._browse_connection(server).get_into(path, buffer)
             except ConnectionLost:
                 self._browse_close()
-                self._browse_connection(server).get_into(name, buffer)
+                self._browse_connection(server).get_into(path, buffer)
         except (FerryError, OSError) as exc:
             self._post(self._preview_arrived, generation, name, None, describe(exc))
             return
@@ -276,12 +347,18 @@ class Controller:
         except OSError as exc:
             self.listener.report(f"Cannot use the download folder: {describe(exc)}", error=True)
             return
-        sizes = {name: (entry.size if (entry := self.files.find(name)) else 0) for name in names}
-        server = self.server
+        sizes = {name: (size_of(entry) if (entry := self.files.find(name)) else 0) for name in names}
+        folders = {name for name in names if self.files.is_folder(name)}
+        server, path = self.server, self.files.path  # the folder the names were listed in
 
         def enqueue(plan: TransferPlan) -> None:
             for planned in plan.planned:
-                self.transfers.download(server, planned.item, directory, planned.target, sizes.get(planned.item, 0))
+                remote = join(path, planned.item)
+                if planned.item in folders:
+                    transfer_id = self.folder_transfers.download(server, remote, directory / planned.target)
+                else:
+                    transfer_id = self.transfers.download(server, remote, directory, planned.target, sizes.get(planned.item, 0))
+                self.saved_to[transfer_id] = directory / planned.target
 
         here = FolderNames.of(directory, self.destination_rules(directory))
         plan = TransferPlan(list(names), safe_local_name, here, f"in {directory}")
@@ -290,8 +367,9 @@ class Controller:
     # -- uploads --------------------------------------------------------------------
 
     def upload(self, paths: Sequence[str | os.PathLike[str]]) -> None:
-        """Upload local files (from the picker or a drop). Folders and names the
-        protocol refuses are reported, not sent."""
+        """Upload local files and folders (from the pickers or a drop) into the
+        folder shown. Names the protocol refuses are reported, not sent; a folder
+        needs a 1.1 server (feature ``folders``)."""
         if self.server is None:
             self.listener.report("Connect to a server before uploading", error=True)
             return
@@ -301,21 +379,27 @@ class Controller:
         uploads, refused = [], []
         for raw in paths:
             path = Path(raw)
-            if not path.is_file():
+            if path.is_dir() and not self.offers(FOLDERS):
+                refused.append(f"{path.name or path}: a folder, and this server has no folders")
+            elif not path.is_file() and not path.is_dir():
                 refused.append(f"{path.name or path}: not a file")
             elif (problem := name_problem(path.name)) is not None:
                 refused.append(f"{path.name}: {problem}")
             else:
-                uploads.append(_Upload(path, path.name))
+                uploads.append(_Upload(path, path.name, path.is_dir()))
         if refused:
             self.listener.report("Not uploaded: " + "; ".join(refused[:3]) + (" …" if len(refused) > 3 else ""), error=True)
         if not uploads:
             return
-        server = self.server
+        server, folder = self.server, self.files.path  # the folder shown, where the person dropped
 
         def enqueue(plan: TransferPlan) -> None:
             for planned in plan.planned:
-                self.transfers.upload(server, planned.item.path, planned.target, planned.overwrite)
+                remote = join(folder, planned.target)
+                if planned.item.folder:
+                    self.folder_transfers.upload(server, planned.item.path, remote, planned.overwrite)
+                else:
+                    self.transfers.upload(server, planned.item.path, remote, planned.overwrite)
 
         on_server = FolderNames(CASE_SENSITIVE, lambda name: name if self.files.has(name) else None)
         plan = TransferPlan(uploads, lambda upload: upload.name, on_server, "on the server")
@@ -350,8 +434,8 @@ class Controller:
     # -- transfers ---------------------------------------------------------------------
 
     def _transfer_changed(self, view: TransferView) -> None:
-        if view.direction is Direction.UPLOAD and view.state is State.DONE:
-            self.refresh()
+        if view.state is State.DONE and (view.direction is Direction.UPLOAD or self.state == ConnectionState.FAILED):
+            self.refresh()  # an upload changed the list; a transfer that got through means the server is back
         if view.state is State.FAILED and view.error_code == ErrorCode.READ_ONLY and view.direction is Direction.UPLOAD:
             self.read_only = True
         if view.state is State.FAILED:
@@ -359,11 +443,28 @@ class Controller:
         self.listener.transfer_changed(view)
 
     def cancel(self, transfer_id: int) -> None:
-        self.transfers.cancel(transfer_id)
+        if self.folder_transfers.owns(transfer_id):
+            self.folder_transfers.cancel(transfer_id)
+        else:
+            self.transfers.cancel(transfer_id)
 
     def retry(self, transfer_id: int) -> None:
         """Retry on the server the app is connected to now (it may have moved)."""
-        self.transfers.retry(transfer_id, self.server)
+        if self.folder_transfers.owns(transfer_id):
+            self.folder_transfers.retry(transfer_id, self.server)
+        else:
+            self.transfers.retry(transfer_id, self.server)
+
+    def clear_finished(self) -> list[int]:
+        """Forget finished transfers, files and folders; their ids, for the panel."""
+        gone = self.transfers.clear_finished() + self.folder_transfers.clear_finished()
+        for transfer_id in gone:
+            self.saved_to.pop(transfer_id, None)
+        return gone
+
+    def busy(self) -> bool:
+        """True while a transfer is queued or running: closing now would lose it."""
+        return self.transfers.pending_count() > 0 or self.folder_transfers.running() > 0
 
     def set_max_parallel(self, count: int) -> None:
         self.settings.max_parallel = count
@@ -373,6 +474,7 @@ class Controller:
     def shutdown(self) -> None:
         self._generation += 1
         self.transfers.shutdown()
+        self.folder_transfers.shutdown()
         if self._browse_thread is not None:
             self._jobs.put(None)
             self._browse_thread.join(5.0)

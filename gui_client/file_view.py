@@ -114,7 +114,8 @@ class FileView(ttk.Frame):
         if self._shown is not None and listing.files == self._shown.files:
             self._shown = listing  # a refresh that changed nothing: keep the rows
             return
-        selected = set(self.selected_names())
+        same_folder = self._shown is not None and self._shown.path == listing.path
+        selected = set(self.selected_names()) if same_folder else set()  # a name means another file in another folder
         self.clear()
         icon_of = {kind: str(self.icons.kind(kind)) for kind in set(listing.kinds)}
         files, shown, kinds, sizes, times = listing.files, listing.shown, listing.kinds, listing.sizes, listing.times
@@ -188,6 +189,22 @@ class FileView(ttk.Frame):
         if iids:
             self.tree.see(iids[0])
             self.tree.focus(iids[0])
+
+    def name_of(self, iid: str) -> str | None:
+        """The name a row shows (None for no row)."""
+        files = self._row_files()
+        return files[int(iid)].name if iid.isdigit() and int(iid) < len(files) else None
+
+    def name_at(self, y: int) -> str | None:
+        """The name of the row at ``y`` pixels in the list."""
+        return self.name_of(self.tree.identify_row(y))
+
+    def iid_of(self, name: str) -> str | None:
+        files = self._row_files()
+        for iid in self.tree.get_children(""):
+            if files[int(iid)].name == name:
+                return iid
+        return None
 
     # -- empty state and preview ----------------------------------------------
 

@@ -21,17 +21,24 @@ from shared.tls import KnownServers, TlsSettings, default_known_servers
 
 from . import os_dialogs
 from .bridge import Bridge
+from .confirm_dialog import ConfirmDialog
 from .conflict_dialog import ConflictDialog
 from .conflicts import Conflict
 from .connect_bar import ConnectBar
 from .controller import READ_ONLY_TEXT, Answer, ConnectionState, Controller
 from .discovered import DiscoveredMenu, pin_announced
+from .download_actions import DownloadActions
 from .errors_text import describe
+from .file_commands import FileCommands
+from .file_list import size_of
 from .file_view import FileView
 from .formatting import count_text, human_size
 from .icons import Icons
+from .list_keys import ListKeys
+from .path_bar import PathBar
 from .settings import Settings
 from .status_bar import StatusBar
+from .text_keys import bind_select_all
 from .theme import apply_theme
 from .transfer_view import TransfersPanel
 from .transfers import State, TransferView
@@ -60,12 +67,16 @@ class MainWindow:
         self.controller = Controller(self.settings, self.bridge.post, self, lambda: self.settings.save(self.settings_path))
         self.dialog: ConflictDialog | None = None
         self.qr_dialog: QrDialog | None = None
-        self._last_upload_dir: str | None = None
+        self.question: ConfirmDialog | None = None  # delete these? quit now?
+        #: After going up, the folder we came from: (listing path, name) to select.
+        self.select_when_listed: tuple[str, str] | None = None
+        self.last_upload_dir: str | None = None
+        self.closed = False
         self._build()
         self._bind_keys()
         self.dnd = dnd and self._enable_drop()
         self.connection_changed(ConnectionState.DISCONNECTED, "Not connected")
-        self.root.protocol("WM_DELETE_WINDOW", self.close)
+        self.root.protocol("WM_DELETE_WINDOW", self.request_close)
         self.bridge.start()
         self._flush_id = self.root.after(PROGRESS_FLUSH_MS, self._flush_progress)
 
@@ -88,6 +99,8 @@ class MainWindow:
         self.download_button.pack(side="left")
         self.upload_button = ttk.Button(toolbar, text="↑ Upload…", command=self.upload_from_picker)
         self.upload_button.pack(side="left", padx=6)
+        self.upload_folder_button = ttk.Button(toolbar, text="↑ Folder…", command=lambda: self.commands.upload_folder())
+        self.upload_folder_button.pack(side="left", padx=(0, 6))
         self.refresh_button = ttk.Button(toolbar, text="⟳ Refresh", command=self.controller.refresh)
         self.refresh_button.pack(side="left")
         self.web_qr_button = ttk.Button(toolbar, text="Phone QR…", command=self.show_web_qr)
@@ -104,7 +117,10 @@ class MainWindow:
         self.filter_text.trace_add("write", lambda *_: self.filter_changed())
         self._show_download_dir()
 
-        panes = ttk.PanedWindow(root, orient="vertical")
+        self.path_bar = PathBar(root, self.controller.go_to)  # packed while the server has folders
+        self.new_folder_button = ttk.Button(self.path_bar, text="+ New folder", command=lambda: self.commands.new_folder())
+        self.new_folder_button.pack(side="right")
+        self.panes = panes = ttk.PanedWindow(root, orient="vertical")
         panes.pack(fill="both", expand=True, padx=8)
         self.file_view = FileView(
             panes,
@@ -112,9 +128,11 @@ class MainWindow:
             self.icons,
             self.metrics,
             on_sort=self.sort_by,
-            on_activate=self.download_selected,
+            on_activate=lambda: self.commands.activate(),
             on_select=self.selection_changed,
         )
+        self.list_keys = ListKeys(self.file_view.tree)
+        self.commands = FileCommands(self)
         panes.add(self.file_view, weight=2)
         self.transfers_panel = TransfersPanel(
             panes,
@@ -128,8 +146,10 @@ class MainWindow:
 
         self.status = StatusBar(root)
         self.status.pack(fill="x", side="bottom")
+        self.download_actions = DownloadActions(self.status, self.status.transfers, self.report)  # shown after the first download
 
     def _bind_keys(self) -> None:
+        bind_select_all(self.root)
         self.root.bind("<F5>", lambda _e: self.controller.refresh())
         self.root.bind("<Control-u>", lambda _e: self.upload_from_picker())
         self.root.bind("<Control-U>", lambda _e: self.upload_from_picker())
@@ -212,9 +232,9 @@ class MainWindow:
         if self.controller.read_only:  # Ctrl+U still reaches here with the button off
             self.report(READ_ONLY_TEXT, error=True)
             return
-        paths = os_dialogs.ask_open_files(self.root, self._last_upload_dir)
+        paths = os_dialogs.ask_open_files(self.root, self.last_upload_dir)
         if paths:
-            self._last_upload_dir = str(Path(paths[0]).parent)
+            self.last_upload_dir = str(Path(paths[0]).parent)
             self.controller.upload(paths)
 
     def choose_download_dir(self) -> None:
@@ -258,13 +278,34 @@ class MainWindow:
             self.file_view.show_preview(None, caption, muted=True)
             self.controller.request_preview(None, 0)
             return
-        self.file_view.show_preview(None, f"{escape_name(entry.name)}\n{human_size(entry.size)}")
+        self.file_view.show_preview(None, f"{escape_name(entry.name)}\n{self._size_caption(entry.name)}")
         self.controller.request_preview(entry.name, self.file_view.preview_size)
 
     def clear_finished(self) -> None:
-        self.transfers_panel.remove(self.controller.transfers.clear_finished())
+        self.transfers_panel.remove(self.controller.clear_finished())
+
+    def request_close(self) -> None:
+        """The window's close button: during a transfer, ask first (closing cancels it)."""
+        if not self.controller.busy():
+            self.close()
+            return
+        if self.question is not None:
+            return
+
+        def answered(yes: bool) -> None:
+            self.question = None
+            if yes:
+                self.close()
+
+        message = "Transfers are still running. Quit anyway? They stop now; downloads resume from where they were next time."
+        self.question = ConfirmDialog(self.root, "Ferry: quit?", message, "Quit", answered)
 
     def close(self) -> None:
+        """Close now, cancelling what runs. Closing twice is fine (the window
+        manager's close and a quit can both arrive)."""
+        if self.closed:
+            return
+        self.closed = True
         self.root.after_cancel(self._flush_id)
         self.bridge.stop()
         self.discovered.close()
@@ -281,10 +322,15 @@ class MainWindow:
             self.root.title(f"Ferry: {server}")
             self.status.server.configure(text=f"Connected to {server}")
             self.status.show_message("")
+            focused = self.root.focus_get()
+            if focused is None or str(focused).startswith(str(self.connect_bar)):
+                self.file_view.tree.focus_set()  # Enter in the address connects; the arrows then walk the files
         elif state == ConnectionState.FAILED:
+            self.root.title(f"Ferry: not connected to {server}" if server else "Ferry")  # never the server before
             self.status.server.configure(text=f"Not connected to {server}" if server else "Not connected")
             self.report(message, error=True)
         elif state == ConnectionState.CONNECTING:
+            self.root.title(f"Ferry: connecting to {server}" if server else "Ferry")
             self.status.server.configure(text=message)
         else:
             self.root.title("Ferry")
@@ -294,12 +340,21 @@ class MainWindow:
 
     def files_changed(self) -> None:
         self.file_view.reload()
+        path = self.controller.files.path
+        self.path_bar.show(path)
+        if self.select_when_listed is not None and self.select_when_listed[0] == path:
+            self.file_view.select_names([self.select_when_listed[1]])
+            self.select_when_listed = None
+        self.list_keys.show_cursor()
+        self.commands.enable()
         self._show_summary()
 
     def transfer_changed(self, view: TransferView) -> None:
         self.transfers_panel.show(view)
         if view.state is State.FAILED:
             self._enable_buttons()  # a read_only refusal turns Upload off
+        if view.state is State.DONE and (saved := self.controller.saved_to.pop(view.id, None)) is not None:
+            self.download_actions.offer(saved)
         if view.state is State.DONE:
             self.report(f"{'Downloaded' if view.direction == 'download' else 'Uploaded'} {escape_name(view.name)}")
         running = self.controller.transfers.active_count()
@@ -311,7 +366,7 @@ class MainWindow:
 
     def preview_ready(self, name: str, image: Any | None, message: str) -> None:
         entry = self.controller.files.find(name)
-        caption = f"{name}\n{human_size(entry.size)}" if entry else name
+        caption = f"{name}\n{self._size_caption(name)}" if entry else name
         self.file_view.show_preview(image, caption + (f"\n{message}" if message else ""))
 
     def report(self, message: str, error: bool = False) -> None:
@@ -326,20 +381,28 @@ class MainWindow:
 
     # -- small helpers -------------------------------------------------------------
 
+    def _size_caption(self, name: str) -> str:
+        files = self.controller.files
+        entry = files.find(name)
+        return "Folder" if files.is_folder(name) or entry is None else human_size(size_of(entry))
+
     def _enable_buttons(self) -> None:
         connected = self.controller.state == ConnectionState.CONNECTED
         has_server = self.controller.server is not None
         self.download_button.state(["!disabled"] if connected and self.file_view.selected_names() else ["disabled"])
-        can_upload = has_server and not self.controller.read_only
+        can_upload = connected and not self.controller.read_only  # not after a failed connect
         self.upload_button.state(["!disabled"] if can_upload else ["disabled"])
         self.refresh_button.state(["!disabled"] if has_server else ["disabled"])
         self.web_qr_button.state(["!disabled"] if connected else ["disabled"])
+        self.commands.enable()
 
     def _show_summary(self) -> None:
         summary = self.controller.files.summary()
         state = self.controller.state
         if state == ConnectionState.CONNECTED:
-            text = f"{count_text(summary.total, 'file')}, {human_size(summary.total_size)}"
+            text = f"{count_text(summary.total - summary.folders, 'file')}, {human_size(summary.total_size)}"
+            if summary.folders:
+                text = f"{count_text(summary.folders, 'folder')}, {text}"
             if summary.shown != summary.total:
                 text = f"{summary.shown:,} of {text}"
             self.status.files.configure(text=text)

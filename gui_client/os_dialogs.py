@@ -20,3 +20,9 @@ def ask_directory(parent: Any, initial_dir: str | None = None) -> str | None:
     """The folder downloads should go to, or None when cancelled."""
     chosen = filedialog.askdirectory(parent=parent, title="Save downloads to", initialdir=initial_dir, mustexist=False)
     return chosen or None
+
+
+def ask_upload_folder(parent: Any, initial_dir: str | None = None) -> str | None:
+    """A local folder to upload whole (None when cancelled)."""
+    chosen = filedialog.askdirectory(parent=parent, title="Upload a folder to the server", initialdir=initial_dir, mustexist=True)
+    return chosen or None

@@ -1,9 +1,10 @@
-"""Take docs/screenshot.png: the app with files and transfers, under Xvfb.
+"""Take docs/screenshot.png: the app with folders, files and transfers, under Xvfb.
 
     .venv/bin/python tools/gui_screenshot.py [OUTPUT]
 
 Starts a private Xvfb (unless DISPLAY is set), a real server on a temporary
-library with sample files, and the app; downloads one file, uploads one, leaves
+library with sample folders and files, and the app; downloads a folder and a
+file, uploads one, leaves
 a large download half way (the server's workers are paused with SIGSTOP for
 the picture) and one queued, selects an image for the preview, then captures
 the screen with Pillow's ``ImageGrab`` (X11 through XCB: no ImageMagick needed).
@@ -25,6 +26,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 WIDTH, HEIGHT = 1180, 720
+#: Folders at the top of the list, and what is in them.
+FOLDERS = {
+    "Photos 2026": ["beach.jpg", "snow.jpg", "city.png"],
+    "Projects": ["plan.md", "ferry.py", "budget.ods"],
+    "Music": ["track 01.flac", "track 02.flac"],
+}
 
 
 def pump(root, condition, timeout=30.0):
@@ -62,6 +69,10 @@ def sample_library(library: Path) -> None:
             f.write(os.urandom(min(size, 4096)))
             f.truncate(size)
     Image.new("RGB", (640, 480), (200, 120, 60)).save(library / "team photo.png")
+    for folder, files in FOLDERS.items():
+        (library / folder).mkdir()
+        for name in files:
+            (library / folder / name).write_bytes(os.urandom(30_000))
     now = time.time()
     for i, path in enumerate(sorted(library.iterdir())):
         os.utime(path, (now - i * 86_400 * 3.3, now - i * 86_400 * 3.3))
@@ -103,15 +114,15 @@ def main() -> int:
         window.connect_bar.host.set(server.host)
         window.connect_bar.port.set(str(server.port))
         window.connect_bar.button.invoke()
-        pump(root, lambda: len(window.file_view.visible_names()) == 11)
+        pump(root, lambda: len(window.file_view.visible_names()) == 11 + len(FOLDERS))
 
         def state_of(name):
             row = next((r for r in window.transfers_panel.rows.values() if r.view.name == name), None)
             return row.view.state if row else None
 
-        window.file_view.select_names(["meeting notes.txt"])
+        window.file_view.select_names(["Projects", "meeting notes.txt"])
         window.download_selected()
-        pump(root, lambda: state_of("meeting notes.txt") is State.DONE)
+        pump(root, lambda: state_of("meeting notes.txt") is State.DONE and state_of("Projects/") is State.DONE)
         os_dialogs.ask_open_files = lambda parent, initial_dir=None: [str(outbox / "holiday plans.docx")]
         window.upload_from_picker()
         pump(root, lambda: state_of("holiday plans.docx") is State.DONE)

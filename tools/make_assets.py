@@ -104,6 +104,17 @@ def _glyph(draw: ImageDraw.ImageDraw, kind: str, box: tuple[float, float, float,
         )
 
 
+def folder_icon(size: int = BASE) -> Image.Image:
+    """A manila folder: a tab on the back sheet, a lighter front sheet, so it
+    stands apart from the page-shaped file icons at a glance."""
+    image, draw, u = _canvas(size)
+    back, front, edge = (226, 170, 60), (247, 200, 90), (180, 128, 30)
+    draw.rounded_rectangle((6 * u, 10 * u, 30 * u, 22 * u), radius=3 * u, fill=back, outline=edge, width=int(2 * u))
+    draw.rounded_rectangle((6 * u, 16 * u, 58 * u, 54 * u), radius=4 * u, fill=back, outline=edge, width=int(2 * u))
+    draw.rounded_rectangle((6 * u, 22 * u, 58 * u, 54 * u), radius=4 * u, fill=front, outline=edge, width=int(2 * u))
+    return _finish(image, size)
+
+
 def app_icon(size: int) -> Image.Image:
     """A ferry on two waves, white on a teal rounded square."""
     image, draw, u = _canvas(size)
@@ -131,6 +142,7 @@ def main() -> int:
     icons.mkdir(parents=True, exist_ok=True)
     for kind in KIND_COLOURS:
         file_icon(kind).save(icons / f"{kind}.png", optimize=True)
+    folder_icon().save(icons / "folder.png", optimize=True)
     for size in (16, 32, 48, 64, 128, 256):
         app_icon(size).save(ASSETS / f"ferry-{size}.png", optimize=True)
     app_icon(256).save(ASSETS / "ferry.ico", sizes=[(16, 16), (32, 32), (48, 48), (256, 256)])

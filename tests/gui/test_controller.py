@@ -3,6 +3,7 @@ and posted calls are run by the test thread, as the Tk bridge would run them."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -103,16 +104,22 @@ def test_download_conflict_goes_through_the_question(server, library, tmp_path):
     controller.shutdown()
 
 
-def test_folders_and_refused_names_are_not_uploaded(server, tmp_path):
+def test_a_folder_uploads_as_a_tree_and_refused_names_are_said(server, library, tmp_path):
+    """A folder goes up whole (defect 9 said "not a file"); a hidden name and a
+    FIFO are reported, not sent."""
     controller, window = make(tmp_path)
     controller.connect(f"127.0.0.1:{server.port}")
     window.run_until(lambda: controller.state == ConnectionState.CONNECTED)
-    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "in").mkdir(parents=True)
+    (tmp_path / "folder" / "in" / "a.txt").write_bytes(b"a")
     (tmp_path / ".hidden").write_bytes(b"x")
-    controller.upload([tmp_path / "folder", tmp_path / ".hidden"])
+    os.mkfifo(tmp_path / "pipe")
+    controller.upload([tmp_path / "folder", tmp_path / ".hidden", tmp_path / "pipe"])
     message, error = window.messages[-1]
-    assert error and "folder: not a file" in message and ".hidden" in message
-    assert window.transfers == {}
+    assert error and "pipe: not a file" in message and ".hidden" in message and "folder" not in message
+    window.run_until(lambda: any(v.state is State.DONE for v in window.transfers.values()))
+    assert [v.name for v in window.transfers.values()] == ["folder/"]
+    assert (library / "folder" / "in" / "a.txt").read_bytes() == b"a"
     controller.shutdown()
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import time
 
-from gui_client.file_list import FileList, prepare
-from shared.client import RemoteFile
+from gui_client.file_list import FileList, Summary, prepare
+from shared.client import RemoteFile, RemoteFolder
 
 
 def model(*files: tuple[str, int, float]) -> FileList:
@@ -56,3 +56,22 @@ def test_prepare_formats_rows_and_is_fast_for_100000_files():
     m.set_filter("99")
     assert time.process_time() - start < 2.0
     assert listing.kinds[0] == "image" and listing.sizes[2048] == "2.0 KB"
+
+
+def test_folders_come_first_in_every_sort_order_and_are_counted_apart():
+    m = FileList()
+    m.replace(
+        prepare([RemoteFile("b.txt", 50, 3.0), RemoteFolder("zeta", 1.0), RemoteFile("A.txt", 5, 1.0), RemoteFolder("Alpha", 9.0)], "docs")
+    )
+    assert m.path == "docs"
+    assert names(m) == ["Alpha", "zeta", "A.txt", "b.txt"]
+    m.sort_by("name")
+    assert names(m) == ["zeta", "Alpha", "b.txt", "A.txt"]
+    m.sort_by("size")  # largest first; folders (no size) by name
+    assert names(m) == ["zeta", "Alpha", "b.txt", "A.txt"]
+    m.sort_by("mtime")
+    assert names(m) == ["Alpha", "zeta", "b.txt", "A.txt"]
+    assert m.is_folder("zeta") and not m.is_folder("b.txt") and not m.is_folder("missing")
+    assert m.summary() == Summary(4, 4, 55, 2)
+    assert m.listing.kinds[m.listing.files.index(RemoteFolder("zeta", 1.0))] == "folder"
+    assert m.listing.sizes[1] == ""

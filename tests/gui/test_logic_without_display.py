@@ -7,7 +7,19 @@ import sys
 
 from tests.server_process import REPO
 
-LOGIC = ["conflicts", "controller", "errors_text", "file_kinds", "file_list", "formatting", "settings", "transfers"]
+LOGIC = [
+    "conflicts",
+    "controller",
+    "errors_text",
+    "file_actions",
+    "file_kinds",
+    "file_list",
+    "folder_path",
+    "folder_transfers",
+    "formatting",
+    "settings",
+    "transfers",
+]
 
 
 def test_logic_modules_do_not_import_tkinter():

@@ -1,0 +1,191 @@
+"""Whole folders down and up: one background thread and one connection per folder,
+running the client library's pipelined tree transfer (shared/tree_transfer.py).
+
+A folder of 20,000 small files is round trips, not bytes: queued one file at a
+time through :class:`~gui_client.transfers.TransferQueue` it would cost a
+connection and a panel row per file. Here it is one row, whose numbers are the
+folder's bytes and whose state names the files done. Rows are the same
+:class:`~gui_client.transfers.TransferView` snapshots, reported through
+``post`` like the file queue's; their ids start at :data:`FIRST_ID` so the two
+never collide and the controller can tell whose a Cancel or Retry is.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from shared.client import FerryClient, TransferCancelled, TreeProgress, TreeReport
+from shared.errors import FerryError
+
+from .errors_text import describe, error_code
+from .transfers import TRANSFER_TIMEOUT, Direction, Post, Server, State, TransferView
+
+log = logging.getLogger("gui.folder_transfers")
+
+#: Folder transfer ids start here, far above any file transfer's.
+FIRST_ID = 1 << 40
+#: Seconds between two progress reports of one folder.
+PROGRESS_INTERVAL = 0.1
+
+
+@dataclass
+class _FolderJob:
+    view: TransferView
+    server: Server
+    remote: str  # the server folder: source of a download, target of an upload
+    local: Path  # the local folder: target of a download, source of an upload
+    overwrite: bool
+    cancel: threading.Event
+    client: FerryClient | None = None
+    thread: threading.Thread | None = None
+    reported_at: float = 0.0
+
+
+class FolderTransfers:
+    def __init__(self, post: Post, on_change: Callable[[TransferView], None]) -> None:
+        self._post = post
+        self._on_change = on_change
+        self._lock = threading.Lock()
+        self._jobs: dict[int, _FolderJob] = {}
+        self._ids = itertools.count(FIRST_ID)
+
+    def download(self, server: Server, remote: str, local: Path) -> int:
+        """Download the server folder ``remote`` into the local folder ``local`` (made if missing)."""
+        return self._start(Direction.DOWNLOAD, server, remote, local, overwrite=True, shown=local.name)
+
+    def upload(self, server: Server, local: Path, remote: str, overwrite: bool) -> int:
+        """Upload the local folder ``local`` as the server folder ``remote``."""
+        return self._start(Direction.UPLOAD, server, remote, local, overwrite, shown=remote.rpartition("/")[2])
+
+    def owns(self, transfer_id: int) -> bool:
+        return transfer_id >= FIRST_ID
+
+    def cancel(self, transfer_id: int) -> None:
+        with self._lock:
+            job = self._jobs.get(transfer_id)
+            if job is None or job.view.state.finished:
+                return
+            job.cancel.set()
+            client = job.client
+            if client is None:
+                # Still connecting (a hung server can hold the greeting for the whole
+                # timeout): cancelled now; the thread leaves when connect returns.
+                self._update(job, state=State.CANCELLED, speed=0.0, eta=None)
+        if client is not None:
+            client.abort()
+
+    def retry(self, transfer_id: int, server: Server | None) -> None:
+        """Run a failed or cancelled folder again. An upload then replaces what
+        its first attempt already sent (those files are this folder's own)."""
+        with self._lock:
+            job = self._jobs.get(transfer_id)
+            if job is None or job.view.state not in (State.FAILED, State.CANCELLED) or not job.view.retryable:
+                return
+            job.server = server or job.server
+            job.overwrite = True
+            self._run_later(job)
+
+    def clear_finished(self) -> list[int]:
+        with self._lock:
+            gone = [i for i, job in self._jobs.items() if job.view.state.finished]
+            for i in gone:
+                del self._jobs[i]
+        return gone
+
+    def running(self) -> int:
+        with self._lock:
+            return sum(1 for job in self._jobs.values() if not job.view.state.finished)
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            self.cancel(job.view.id)
+        deadline = time.monotonic() + timeout
+        for job in jobs:
+            if job.thread is not None:
+                job.thread.join(max(0.0, deadline - time.monotonic()))
+
+    # -- under the lock ----------------------------------------------------
+
+    def _start(self, direction: Direction, server: Server, remote: str, local: Path, overwrite: bool, shown: str) -> int:
+        with self._lock:
+            view = TransferView(next(self._ids), direction, shown + "/", State.QUEUED)
+            job = _FolderJob(view, server, remote, local, overwrite, threading.Event())
+            self._jobs[view.id] = job
+            self._run_later(job)
+        return view.id
+
+    def _run_later(self, job: _FolderJob) -> None:
+        job.cancel = threading.Event()
+        self._update(job, state=State.RUNNING, done=0, total=0, speed=0.0, eta=None, error="", error_code="")
+        job.thread = threading.Thread(target=self._run, args=(job, job.cancel), name=f"folder-{job.view.id}", daemon=True)
+        job.thread.start()
+
+    def _update(self, job: _FolderJob, **changes: object) -> None:
+        job.view = replace(job.view, **changes)
+        self._post(self._on_change, job.view)
+
+    # -- the worker thread ---------------------------------------------------
+
+    def _run(self, job: _FolderJob, cancel: threading.Event) -> None:
+        started = time.monotonic()
+
+        def progress(where: TreeProgress) -> None:
+            now = time.monotonic()
+            if where.files_done < where.files_total and now - job.reported_at < PROGRESS_INTERVAL:
+                return
+            job.reported_at = now
+            speed = where.bytes_done / (now - started) if now > started else 0.0
+            eta = (where.bytes_total - where.bytes_done) / speed if speed > 0 else None
+            with self._lock:
+                if job.cancel is cancel:
+                    self._update(job, done=where.bytes_done, total=where.bytes_total, speed=speed, eta=eta)
+
+        try:
+            server = job.server
+            client = FerryClient.connect(server.host, server.port, token=server.token, tls=server.tls, timeout=TRANSFER_TIMEOUT)
+            with self._lock:
+                current = job.cancel is cancel and not cancel.is_set()
+                if current:
+                    job.client = client
+            if not current:
+                client.close()
+                raise TransferCancelled()
+            try:
+                if job.view.direction is Direction.DOWNLOAD:
+                    report = client.get_tree(job.remote, job.local, progress=progress, cancel=cancel)
+                else:
+                    report = client.put_tree(job.local, job.remote, overwrite=job.overwrite, progress=progress, cancel=cancel)
+            finally:
+                if cancel.is_set():
+                    client.close()
+                else:
+                    client.quit()
+            changes = _outcome(report)
+        except BaseException as exc:  # noqa: BLE001 -- every failure becomes the row's reason
+            if cancel.is_set() or isinstance(exc, TransferCancelled):
+                changes = {"state": State.CANCELLED}
+            else:
+                changes = {"state": State.FAILED, "error": describe(exc), "error_code": error_code(exc)}
+                if not isinstance(exc, (FerryError, OSError)):
+                    log.exception("folder transfer %s failed unexpectedly", job.view.id)
+        with self._lock:
+            if job.cancel is cancel and not job.view.state.finished:  # else cancelled while connecting, or retried since
+                job.client = None
+                self._update(job, speed=0.0, eta=None, **changes)
+
+
+def _outcome(report: TreeReport) -> dict[str, object]:
+    """A folder is done when every file made it; else it failed, naming the first problem."""
+    if report.ok:
+        return {"state": State.DONE}
+    first = report.failed[0]
+    more = f" (and {len(report.failed) - 1} more)" if len(report.failed) > 1 else ""
+    return {"state": State.FAILED, "error": f"{first.path}: {first.message}{more}", "error_code": first.code}
