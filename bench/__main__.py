@@ -11,7 +11,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import bulk, exactness, growth, idle, smallops, trees
+from . import bulk, exactness, growth, idle, smallops, trees, web
 from .files import Workspace
 from .plan import FULL, QUICK
 from .report import Results, git_commit, render, write_json
@@ -23,6 +23,7 @@ from .targets import evaluate
 SECTIONS = {
     "download": bulk.downloads,
     "upload": bulk.uploads,
+    "http": web.http,
     "small": smallops.smallops,
     "tree": trees.trees,
     "workers": growth.workers,

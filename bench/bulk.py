@@ -19,7 +19,7 @@ from .stats import Figure, Sample, interleave, measure
 GIB_IN_MIB = 1024
 
 
-def _rate(action: Callable[[], int], server_pid: int | None, after: Callable[[], None] | None = None) -> Callable[[], Sample]:
+def rate(action: Callable[[], int], server_pid: int | None, after: Callable[[], None] | None = None) -> Callable[[], Sample]:
     """A contender: run ``action`` (returns bytes moved), MiB/s as the value."""
 
     def run() -> Sample:
@@ -34,7 +34,7 @@ def _rate(action: Callable[[], int], server_pid: int | None, after: Callable[[],
     return run
 
 
-def _cpu_cost(runs: list[Sample]) -> dict:
+def cpu_cost(runs: list[Sample]) -> dict:
     """CPU seconds per GiB moved on each side: unlike throughput, barely moved by other load on the machine."""
     out = {}
     for side in ("server", "client"):
@@ -43,7 +43,7 @@ def _cpu_cost(runs: list[Sample]) -> dict:
     return out
 
 
-def _start(stack: ExitStack, results: Results, what: str, server):
+def start_peer(stack: ExitStack, results: Results, what: str, server):
     try:
         started = server.start()
     except PeerUnavailable as exc:
@@ -68,7 +68,7 @@ def downloads(plan: Plan, ws: Workspace, results: Results) -> None:
     with ExitStack() as stack:
         limit = LimitPair(big, scratch).start()
         stack.callback(limit.stop)
-        ferry = _start(stack, results, "Ferry", FerryServer(serve))
+        ferry = start_peer(stack, results, "Ferry", FerryServer(serve))
 
         def ferry_sink() -> int:
             with ferry.connect() as client:
@@ -80,11 +80,11 @@ def downloads(plan: Plan, ws: Workspace, results: Results) -> None:
             return plan.bulk_size
 
         c: dict[str, Callable[[], Sample]] = {
-            "limit.sink": _rate(limit.download, limit.pid),
-            "ferry.sink": _rate(ferry_sink, ferry.pid),
-            "limit.file": _rate(lambda: limit.download(to_file=True), limit.pid),
-            "ferry.file": _rate(ferry_file, ferry.pid, after=lambda: unlink_quietly(local / big.name)),
-            "limit.file.fsync": _rate(lambda: limit.download(to_file=True, fsync=True), limit.pid),
+            "limit.sink": rate(limit.download, limit.pid),
+            "ferry.sink": rate(ferry_sink, ferry.pid),
+            "limit.file": rate(lambda: limit.download(to_file=True), limit.pid),
+            "ferry.file": rate(ferry_file, ferry.pid, after=lambda: unlink_quietly(local / big.name)),
+            "limit.file.fsync": rate(lambda: limit.download(to_file=True, fsync=True), limit.pid),
         }
         labels = {
             "limit.sink": ("limit: sendfile -> recv_into, discard", None),
@@ -93,7 +93,7 @@ def downloads(plan: Plan, ws: Workspace, results: Results) -> None:
             "ferry.file": ("Ferry client.get -> file", "limit.file"),
             "limit.file.fsync": ("limit: ... + write + fsync", "limit.file"),
         }
-        ftp = _start(stack, results, "pyftpdlib RETR", FtpServer(serve, "async"))
+        ftp = start_peer(stack, results, "pyftpdlib RETR", FtpServer(serve, "async"))
         if ftp:
 
             def ftp_retr() -> int:
@@ -101,7 +101,7 @@ def downloads(plan: Plan, ws: Workspace, results: Results) -> None:
                     session.retrbinary(f"RETR {big.name}", lambda block: None, blocksize=1 << 20)
                 return plan.bulk_size
 
-            c["ftp.retr"] = _rate(ftp_retr, ftp.pid)
+            c["ftp.retr"] = rate(ftp_retr, ftp.pid)
             labels["ftp.retr"] = ("pyftpdlib async RETR -> ftplib (1 MiB blocks)", "limit.sink")
         try:
             ensure_program("curl", "curl")
@@ -113,16 +113,16 @@ def downloads(plan: Plan, ws: Workspace, results: Results) -> None:
             results.skip("curl peers", str(exc))
             http_peers = []
         for key, server, label in http_peers:
-            started = _start(stack, results, label, server)
+            started = start_peer(stack, results, label, server)
             if started:
-                c[key] = _rate(lambda port=started.port: (curl_download(port, big.name), plan.bulk_size)[1], started.pid)
+                c[key] = rate(lambda port=started.port: (curl_download(port, big.name), plan.bulk_size)[1], started.pid)
                 labels[key] = (label, "limit.sink")
         print(f"  {len(c)} contenders x {plan.bulk_reps} rounds", flush=True)
         samples = interleave(c, plan.bulk_reps)
     for key, runs in samples.items():
         label, baseline = labels[key]
         results.add(
-            Figure(f"download.{key}", section, label, "MiB/s", runs, baseline=baseline and f"download.{baseline}", extra=_cpu_cost(runs))
+            Figure(f"download.{key}", section, label, "MiB/s", runs, baseline=baseline and f"download.{baseline}", extra=cpu_cost(runs))
         )
 
 
@@ -135,8 +135,8 @@ def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
         limit = LimitPair(big, scratch).start()
         stack.callback(limit.stop)
         durable_root, fast_root, ftp_root = ws.folder("up-fsync"), ws.folder("up-nofsync"), ws.folder("up-ftp")
-        durable = _start(stack, results, "Ferry", FerryServer(durable_root))
-        fast = _start(stack, results, "Ferry --no-fsync", FerryServer(fast_root, "--no-fsync"))
+        durable = start_peer(stack, results, "Ferry", FerryServer(durable_root))
+        fast = start_peer(stack, results, "Ferry --no-fsync", FerryServer(fast_root, "--no-fsync"))
 
         def library_put(server: FerryServer) -> Callable[[], int]:
             def run() -> int:
@@ -160,12 +160,12 @@ def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
             return lambda: unlink_quietly(folder / "up.bin")
 
         c = {
-            "limit.fsync": _rate(lambda: limit.upload(fsync=True), limit.pid),
-            "ferry.fsync": _rate(probe(durable), durable.pid, after=fresh(durable_root)),
-            "ferry.lib.fsync": _rate(library_put(durable), durable.pid, after=fresh(durable_root)),
-            "limit.nofsync": _rate(lambda: limit.upload(fsync=False), limit.pid),
-            "ferry.nofsync": _rate(probe(fast), fast.pid, after=fresh(fast_root)),
-            "ferry.lib.nofsync": _rate(library_put(fast), fast.pid, after=fresh(fast_root)),
+            "limit.fsync": rate(lambda: limit.upload(fsync=True), limit.pid),
+            "ferry.fsync": rate(probe(durable), durable.pid, after=fresh(durable_root)),
+            "ferry.lib.fsync": rate(library_put(durable), durable.pid, after=fresh(durable_root)),
+            "limit.nofsync": rate(lambda: limit.upload(fsync=False), limit.pid),
+            "ferry.nofsync": rate(probe(fast), fast.pid, after=fresh(fast_root)),
+            "ferry.lib.nofsync": rate(library_put(fast), fast.pid, after=fresh(fast_root)),
         }
         labels = {
             "limit.fsync": ("limit: sendfile -> recv_into + write + fsync", None),
@@ -175,7 +175,7 @@ def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
             "ferry.nofsync": ("Ferry put, sha256 sent, --no-fsync", "limit.nofsync"),
             "ferry.lib.nofsync": ("Ferry client.put incl. client hashing, --no-fsync", "limit.nofsync"),
         }
-        ftp = _start(stack, results, "pyftpdlib STOR", FtpServer(ftp_root, "async"))
+        ftp = start_peer(stack, results, "pyftpdlib STOR", FtpServer(ftp_root, "async"))
         if ftp:
 
             def ftp_stor() -> int:
@@ -183,13 +183,13 @@ def uploads(plan: Plan, ws: Workspace, results: Results) -> None:
                     session.storbinary("STOR up.bin", f, blocksize=1 << 20)
                 return plan.bulk_size
 
-            c["ftp.stor"] = _rate(ftp_stor, ftp.pid, after=fresh(ftp_root))
+            c["ftp.stor"] = rate(ftp_stor, ftp.pid, after=fresh(ftp_root))
             labels["ftp.stor"] = ("pyftpdlib async STOR <- ftplib (no fsync)", "limit.nofsync")
         print(f"  {len(c)} contenders x {plan.bulk_reps} rounds", flush=True)
         samples = interleave(c, plan.bulk_reps)
     for key, runs in samples.items():
         label, baseline = labels[key]
         results.add(
-            Figure(f"upload.{key}", section, label, "MiB/s", runs, baseline=baseline and f"upload.{baseline}", extra=_cpu_cost(runs))
+            Figure(f"upload.{key}", section, label, "MiB/s", runs, baseline=baseline and f"upload.{baseline}", extra=cpu_cost(runs))
         )
     os.sync()

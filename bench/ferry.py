@@ -27,8 +27,8 @@ class FerryServer:
     """A running Ferry server on ``root`` with extra command-line flags; ``tree`` runs
     another checkout's ``run_server.py`` (for A/B comparisons, see ``bench.ab``)."""
 
-    def __init__(self, root: Path, *args: str, tree: Path | None = None) -> None:
-        self.process = ServerProcess(root, "--log-level", "warning", *args)
+    def __init__(self, root: Path, *args: str, tree: Path | None = None, web: bool = False) -> None:
+        self.process = ServerProcess(root, "--log-level", "warning", *args, web=web)
         self.tree = tree
 
     def start(self) -> FerryServer:
@@ -48,6 +48,11 @@ class FerryServer:
     @property
     def port(self) -> int:
         return self.process.port
+
+    @property
+    def http_port(self) -> int:
+        """The web port (with ``web=True``)."""
+        return self.process.http_port
 
     def connect(self, timeout: float = 60.0) -> FerryClient:
         return FerryClient.connect("127.0.0.1", self.port, timeout=timeout)

@@ -57,6 +57,9 @@ def _targets() -> list[Check]:
         checks.append(Check(f"upload.ferry.{policy}", f"upload.limit.{policy}", ">=", 0.8, "upload limit"))
         checks.append(Check(f"upload.ferry.lib.{policy}", f"upload.limit.{policy}", ">=", 0.8, "upload limit"))
         checks.append(Check(f"upload.ferry.{policy}", "upload.ftp.stor", ">=", 1.5, "pyftpdlib STOR"))
+    checks.append(Check("http.download.ferry", "http.download.nginx", ">=", 1.0, "nginx"))
+    for policy in ("fsync", "nofsync"):
+        checks.append(Check(f"http.upload.ferry.{policy}", f"http.upload.limit.{policy}", ">=", 0.8, "upload limit"))
     checks += [
         Check("small.n100.ferry", "", ">=", 2.0, "best pyftpdlib mode"),
         Check("small.n100.ferry.p99", "", "<=", 1.0, "best pyftpdlib p99"),

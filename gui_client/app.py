@@ -10,15 +10,16 @@ from pathlib import Path
 from .settings import default_settings_path
 
 
-def create_root() -> tuple[tk.Tk, bool]:
-    """A Tk root that accepts dropped files when tkdnd loads; plain Tk otherwise."""
+def create_root(screen: str | None = None) -> tuple[tk.Tk, bool]:
+    """A Tk root that accepts dropped files when tkdnd loads; plain Tk otherwise.
+    ``screen`` is an X display (":1"); the default is $DISPLAY."""
     try:
         from tkinterdnd2 import TkinterDnD
 
-        return TkinterDnD.Tk(className="Ferry"), True
+        return TkinterDnD.Tk(screenName=screen, className="Ferry"), True
     except Exception as exc:  # ImportError, or TclError when tkdnd has no build for this platform
         logging.getLogger("gui").warning("drag and drop unavailable: %s", exc)
-        return tk.Tk(className="Ferry"), False
+        return tk.Tk(screenName=screen, className="Ferry"), False
 
 
 def main(argv: list[str] | None = None) -> int:

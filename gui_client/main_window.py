@@ -28,6 +28,7 @@ from .connect_bar import ConnectBar
 from .controller import READ_ONLY_TEXT, Answer, ConnectionState, Controller
 from .discovered import DiscoveredMenu, pin_announced
 from .download_actions import DownloadActions
+from .drop_highlight import DropHighlight
 from .errors_text import describe
 from .file_commands import FileCommands
 from .file_list import size_of
@@ -36,10 +37,14 @@ from .formatting import count_text, human_size
 from .icons import Icons
 from .list_keys import ListKeys
 from .path_bar import PathBar
+from .scaling import size_window
+from .servers import ServerBook
 from .settings import Settings
+from .settings_dialog import Choices, SettingsDialog
 from .status_bar import StatusBar
 from .text_keys import bind_select_all
-from .theme import apply_theme
+from .theme import apply_theme, switch_theme, text_width
+from .token_store import TokenStore
 from .transfer_view import TransfersPanel
 from .transfers import State, TransferView
 from .web_qr import DEFAULT_WEB_PORT, QrDialog, find_web_page
@@ -56,17 +61,17 @@ class MainWindow:
         self.settings_path = settings_path
         self.settings = Settings.load(settings_path)
         self.ca_file = ca_file
-        self.metrics = apply_theme(root, self.settings.theme)
+        self.metrics = apply_theme(root, self.settings.theme, self.settings.scaling)
         self.icons = Icons(root, self.metrics.icon)
         if self.icons.app:
             root.iconphoto(True, *self.icons.app)
         root.title("Ferry")
-        root.minsize(760, 480)
-        root.geometry("1100x700")
+        size_window(root, self.metrics.scale)
         self.bridge = Bridge(root)
         self.controller = Controller(self.settings, self.bridge.post, self, lambda: self.settings.save(self.settings_path))
         self.dialog: ConflictDialog | None = None
         self.qr_dialog: QrDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
         self.question: ConfirmDialog | None = None  # delete these? quit now?
         #: After going up, the folder we came from: (listing path, name) to select.
         self.select_when_listed: tuple[str, str] | None = None
@@ -88,34 +93,46 @@ class MainWindow:
 
     def _build(self) -> None:
         root = self.root
-        self.connect_bar = ConnectBar(root, self.settings.host, self.settings.port, self.connect, self.controller.disconnect)
+        book = ServerBook(self.settings_path.with_name("servers.json"), TokenStore())
+        host, port = self.settings.host, self.settings.port
+        self.connect_bar = ConnectBar(root, host, port, self.connect, self.controller.disconnect, book, self.report, self.open_settings)
+        self.settings_button = self.connect_bar.settings_button
         self.connect_bar.pack(fill="x")
         self.discovered = DiscoveredMenu(self.connect_bar, self.bridge.post, self.connect_discovered)
-        self.discovered.pack(side="left", padx=(12, 0))
+        self.discovered.grid(row=0, column=self.connect_bar.grid_size()[0], padx=(6, 0), sticky="w")  # after the saved servers
 
+        # A grid, so that in a narrow window the download folder's name and then
+        # the filter field (the weighted columns) give up room; buttons and
+        # labels keep theirs.
         toolbar = ttk.Frame(root, padding=(8, 4))
         toolbar.pack(fill="x")
         self.download_button = ttk.Button(toolbar, text="↓ Download", command=self.download_selected)
-        self.download_button.pack(side="left")
         self.upload_button = ttk.Button(toolbar, text="↑ Upload…", command=self.upload_from_picker)
-        self.upload_button.pack(side="left", padx=6)
         self.upload_folder_button = ttk.Button(toolbar, text="↑ Folder…", command=lambda: self.commands.upload_folder())
-        self.upload_folder_button.pack(side="left", padx=(0, 6))
         self.refresh_button = ttk.Button(toolbar, text="⟳ Refresh", command=self.controller.refresh)
-        self.refresh_button.pack(side="left")
         self.web_qr_button = ttk.Button(toolbar, text="Phone QR…", command=self.show_web_qr)
-        self.web_qr_button.pack(side="left", padx=6)
-        ttk.Label(toolbar, text="Save to").pack(side="left", padx=(16, 6))
+        save_to = ttk.Label(toolbar, text="Save to")
         self.folder_label = ttk.Label(toolbar, text="", anchor="w")
-        self.folder_label.pack(side="left")
         self.folder_button = ttk.Button(toolbar, text="Change…", command=self.choose_download_dir)
-        self.folder_button.pack(side="left", padx=6)
         self.filter_text = tk.StringVar(root, "")
+        self.filter_label = ttk.Label(toolbar, text="Filter")
         self.filter_entry = ttk.Entry(toolbar, textvariable=self.filter_text, width=22)
-        self.filter_entry.pack(side="right")
-        ttk.Label(toolbar, text="Filter").pack(side="right", padx=6)
+        layout = [self.download_button, self.upload_button, self.upload_folder_button, self.refresh_button, self.web_qr_button]
+        layout += [save_to, self.folder_label, self.folder_button, self.filter_label, self.filter_entry]
+        gaps = [(0, 6), (0, 6), (0, 6), (0, 6), (0, 16), (0, 6), (0, 6), (0, 12), (0, 6), (0, 0)]
+        for column, (widget, gap) in enumerate(zip(layout, gaps, strict=True)):
+            widget.grid(row=0, column=column, padx=gap, sticky="ew" if widget is self.filter_entry else "w")
+        toolbar.columnconfigure(layout.index(self.folder_label), weight=3)
+        toolbar.columnconfigure(layout.index(self.filter_entry), weight=1, minsize=text_width(root, "M" * 7))
         self.filter_text.trace_add("write", lambda *_: self.filter_changed())
         self._show_download_dir()
+
+        # Packed before the panes: pack gives room in packing order, and the
+        # status bar (where errors are shown) must never be the one squeezed out.
+        self.status = StatusBar(root)
+        self.status.pack(fill="x", side="bottom")
+        self.download_actions = DownloadActions(self.status, self.status.transfers, self.report)  # shown after the first download
+        self.drop_highlight = DropHighlight(root, self.metrics.scale)
 
         self.path_bar = PathBar(root, self.controller.go_to)  # packed while the server has folders
         self.new_folder_button = ttk.Button(self.path_bar, text="+ New folder", command=lambda: self.commands.new_folder())
@@ -144,16 +161,13 @@ class MainWindow:
         )
         panes.add(self.transfers_panel, weight=1)
 
-        self.status = StatusBar(root)
-        self.status.pack(fill="x", side="bottom")
-        self.download_actions = DownloadActions(self.status, self.status.transfers, self.report)  # shown after the first download
-
     def _bind_keys(self) -> None:
         bind_select_all(self.root)
         self.root.bind("<F5>", lambda _e: self.controller.refresh())
         self.root.bind("<Control-u>", lambda _e: self.upload_from_picker())
         self.root.bind("<Control-U>", lambda _e: self.upload_from_picker())
         self.root.bind("<Control-f>", lambda _e: self.filter_entry.focus_set())
+        self.root.bind("<Control-comma>", lambda _e: self.open_settings())
 
     def _enable_drop(self) -> bool:
         try:
@@ -162,7 +176,7 @@ class MainWindow:
             self.root.drop_target_register(DND_FILES)
             self.root.dnd_bind("<<Drop>>", self._dropped)
             self.root.dnd_bind("<<DropEnter>>", self._drop_enter)
-            self.root.dnd_bind("<<DropLeave>>", lambda _e: self.status.show_message(""))
+            self.root.dnd_bind("<<DropLeave>>", self._drop_leave)
             return True
         except Exception as exc:  # tkdnd missing on this platform: the Upload button still works
             log.warning("drag and drop unavailable: %s", exc)
@@ -243,6 +257,29 @@ class MainWindow:
             self.controller.set_download_dir(chosen)
             self._show_download_dir()
 
+    def open_settings(self) -> None:
+        """One Settings dialog at a time: a second ⚙ or Ctrl+, raises the open one."""
+        if self.settings_dialog is not None and self.settings_dialog.winfo_exists():
+            self.settings_dialog.lift()
+            return
+        self.settings_dialog = SettingsDialog(self.root, self.settings, self.apply_settings)
+
+    def apply_settings(self, choices: Choices) -> None:
+        """The Settings dialog's OK: the theme changes at once, scaling at the next start."""
+        self.settings_dialog = None
+        if choices.theme != self.settings.theme:
+            self.settings.theme = choices.theme
+            switch_theme(self.root, choices.theme, self.metrics)
+        rescaled = choices.scaling != self.settings.scaling
+        self.settings.scaling = choices.scaling
+        if choices.download_dir and choices.download_dir != self.settings.download_dir:
+            self.controller.set_download_dir(choices.download_dir)
+            self._show_download_dir()
+        self.transfers_panel.parallel.set(choices.max_parallel)
+        self.controller.set_max_parallel(choices.max_parallel)  # saves the settings
+        if rescaled:
+            self.report("The new scaling applies when Ferry starts again")
+
     def _show_download_dir(self) -> None:
         folder = self.settings.download_dir
         home = str(Path.home())
@@ -253,12 +290,23 @@ class MainWindow:
 
     def _dropped(self, event: Any) -> str:
         paths = list(self.root.tk.splitlist(event.data))
-        self.status.show_message("")
+        self.drop_highlight.hide()
         self.controller.upload(paths)
         return event.action
 
     def _drop_enter(self, event: Any) -> str:
-        self.status.show_message("Drop to upload to the server")
+        server = self.controller.server
+        if server is None:
+            text = "Connect to a server to upload files"
+        elif self.controller.read_only:
+            text = READ_ONLY_TEXT
+        else:
+            text = f"Drop to upload to {server}"
+        self.drop_highlight.show(text)
+        return event.action
+
+    def _drop_leave(self, event: Any) -> str:
+        self.drop_highlight.hide()
         return event.action
 
     def sort_by(self, column: str) -> None:
@@ -320,6 +368,7 @@ class MainWindow:
         server = self.controller.server
         if state == ConnectionState.CONNECTED and server is not None:
             self.root.title(f"Ferry: {server}")
+            self.connect_bar.remember(server.host, server.port)
             self.status.server.configure(text=f"Connected to {server}")
             self.status.show_message("")
             focused = self.root.focus_get()

@@ -39,15 +39,17 @@ class Settings:
     port: int = DEFAULT_PORT
     download_dir: str = ""
     max_parallel: int = 3
-    theme: str = "light"
+    theme: str = "light"  # light, dark, or system (the desktop's choice)
+    scaling: float = 0.0  # 0: from the screen's dpi; else 1.0 to 3.0
     verify_downloads: bool = True  # check every finished download's sha256 against the server's
 
     def __post_init__(self) -> None:
         if not self.download_dir:
             self.download_dir = default_download_dir()
         self.max_parallel = max(1, min(MAX_PARALLEL_LIMIT, int(self.max_parallel)))
-        if self.theme not in ("light", "dark"):
+        if self.theme not in ("light", "dark", "system"):
             self.theme = "light"
+        self.scaling = 0.0 if not 1.0 <= float(self.scaling) <= 3.0 else float(self.scaling)
 
     @classmethod
     def load(cls, path: Path) -> Settings:
@@ -66,6 +68,8 @@ class Settings:
         for f in fields(cls):
             value = data.get(f.name)
             wanted = type(getattr(defaults, f.name))
+            if wanted is float and type(value) is int:  # JSON writes 2.0 as 2 by hand
+                value = float(value)
             if type(value) is wanted:  # exact: a bool is not a port number
                 kept[f.name] = value
         try:

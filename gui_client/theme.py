@@ -1,38 +1,114 @@
-"""Look and sizes: sv-ttk's theme, and row heights measured from the font.
+"""Look and sizes: sv-ttk's theme (light, dark, or the desktop's), and row
+heights, icons and columns measured from the font the list really uses.
 
-A fixed row height clips text at high DPI, so rows, icons and columns are sized
-from the default font's line height and the screen's pixels per inch.
+A fixed row height clips text at high DPI, and sizes measured in another font
+than the one drawn put columns out of view, so everything is measured in the
+theme's body font after :mod:`gui_client.scaling` has sized it.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
+import subprocess
 import tkinter as tk
 from dataclasses import dataclass
 from tkinter import font as tkfont
 from tkinter import ttk
 
+from .scaling import BASE_DPI, decide_scale, scale_fonts
+
+log = logging.getLogger("gui.theme")
+
+#: The values of the ``theme`` setting.
+THEMES = ("light", "dark", "system")
+
 
 @dataclass(frozen=True)
 class Metrics:
-    line: int  # pixels of one line of the default font
+    line: int  # pixels of one line of the body font
     row: int  # Treeview row height
     icon: int  # file-kind icon size
-    pixels_per_inch: float
+    pixels_per_inch: float  # 96 x scale: the app's inch, whatever the screen claims
+    scale: float  # 1.0 at 96 dpi, 2.0 at 192 dpi (or the scaling setting)
 
 
-def apply_theme(root: tk.Misc, name: str = "light") -> Metrics:
+def system_theme() -> str:
+    """ "dark" when the desktop asks for dark (the XDG portal's color-scheme, then
+    GNOME's setting), else "light". Either question has a 2 s limit."""
+    questions = [
+        ["gdbus", "call", "--session", "--timeout", "2", "--dest", "org.freedesktop.portal.Desktop"]
+        + ["--object-path", "/org/freedesktop/portal/desktop", "--method", "org.freedesktop.portal.Settings.Read"]
+        + ["org.freedesktop.appearance", "color-scheme"],
+        ["gsettings", "get", "org.gnome.desktop.interface", "color-scheme"],
+    ]
+    for command in questions:
+        if shutil.which(command[0]) is None:
+            continue
+        try:
+            answer = subprocess.run(command, capture_output=True, text=True, timeout=2.5, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if answer.returncode != 0:
+            continue
+        text = answer.stdout.strip()
+        if "dark" in text or text.rstrip(">,)").endswith("uint32 1"):  # portal: 1 = prefer dark
+            return "dark"
+        return "light"
+    return "light"
+
+
+def resolve_theme(name: str) -> str:
+    return system_theme() if name == "system" else name if name in ("light", "dark") else "light"
+
+
+def _use_theme(root: tk.Misc, name: str) -> None:
     try:
         import sv_ttk
 
-        sv_ttk.set_theme(name, root)
-    except Exception:  # sv-ttk missing or broken: the app still works with clam
+        sv_ttk.set_theme(resolve_theme(name), root)
+    except Exception as exc:  # sv-ttk missing or broken: the app still works with clam
+        log.info("sv-ttk theme unavailable (%s): using clam", exc)
         ttk.Style(root).theme_use("clam")
-    default = tkfont.nametofont("TkDefaultFont", root=root)
-    line = default.metrics("linespace")
+
+
+def body_font(root: tk.Misc) -> tkfont.Font:
+    """The font text is drawn in: the theme's (sv-ttk's SunValleyBodyFont), else Tk's default.
+
+    Asked of the Treeview style: sv-ttk sets the font of "." only when its
+    <<ThemeChanged>> event is handled, after ``set_theme`` has returned."""
+    style = ttk.Style(root)
+    name = str(style.lookup("Treeview", "font") or style.lookup(".", "font") or "TkDefaultFont")
+    try:
+        return tkfont.nametofont(name, root=root)
+    except tk.TclError:
+        return tkfont.nametofont("TkDefaultFont", root=root)
+
+
+def apply_theme(root: tk.Misc, name: str = "light", scaling: float = 0.0) -> Metrics:
+    """Load the theme, size every font by one factor, and measure rows and icons.
+    ``scaling`` 0 means from the screen's dpi. Call once per root."""
+    _use_theme(root, name)
+    scale = decide_scale(root, scaling)
+    scale_fonts(root, scale)
+    line = body_font(root).metrics("linespace")
     row = int(line * 1.75 + 0.5)
     icon = max(16, min(row - 6, int(line * 1.35 + 0.5)))
+    metrics = Metrics(line, row, icon, BASE_DPI * scale, scale)
+    _configure_styles(root, metrics)
+    return metrics
+
+
+def switch_theme(root: tk.Misc, name: str, metrics: Metrics) -> None:
+    """Change light / dark / system while running; a theme change resets the
+    styles configured for the previous theme, so they are set again."""
+    _use_theme(root, name)
+    _configure_styles(root, metrics)
+
+
+def _configure_styles(root: tk.Misc, metrics: Metrics) -> None:
     style = ttk.Style(root)
-    style.configure("Treeview", rowheight=row)
+    style.configure("Treeview", rowheight=metrics.row)
     # A flat list: no room reserved for the expand/collapse indicator of a tree.
     style.layout(
         "Treeview.Item",
@@ -49,16 +125,27 @@ def apply_theme(root: tk.Misc, name: str = "light") -> Metrics:
             )
         ],
     )
-    style.configure("Empty.TLabel", foreground="#6b7280")
-    style.configure("Error.TLabel", foreground="#c42b1c")
-    style.configure(
-        "Heading.TLabel", font=tkfont.Font(root=root, family=default.actual("family"), size=default.actual("size"), weight="bold")
-    )
-    return Metrics(line, row, icon, float(root.winfo_fpixels("1i")))
+    dark = style.theme_use() == "sun-valley-dark"
+    style.configure("Empty.TLabel", foreground="#9ca3af" if dark else "#6b7280")
+    style.configure("Error.TLabel", foreground="#ff99a4" if dark else "#c42b1c")
+    style.configure("Heading.TLabel", font=_heading_font(root))
+
+
+def _heading_font(root: tk.Misc) -> str:
+    """The body font in bold, as a named font: an unnamed one is deleted with
+    its Python object, and a style would then fall back to Tk's default."""
+    body = body_font(root)
+    try:
+        heading = tkfont.nametofont("FerryHeadingFont", root=root)
+    except tk.TclError:
+        heading = tkfont.Font(root=root, name="FerryHeadingFont", exists=False)
+    heading.configure(family=body.actual("family"), size=body.cget("size"), weight="bold")
+    return "FerryHeadingFont"
 
 
 def text_width(root: tk.Misc, text: str) -> int:
-    return tkfont.nametofont("TkDefaultFont", root=root).measure(text)
+    """Pixels ``text`` takes in the body font."""
+    return body_font(root).measure(text)
 
 
 def set_label_style(label: ttk.Label, style: str) -> None:

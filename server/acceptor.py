@@ -38,8 +38,9 @@ def format_address(sock: socket.socket) -> str:
 
 
 class Acceptor:
-    def __init__(self, listener: socket.socket) -> None:
+    def __init__(self, listener: socket.socket, protocol: bytes) -> None:
         self.listener = listener
+        self.protocol = protocol  # control.FERRY or control.HTTP: the tag its connections travel with
         self.paused_until = 0.0
         self._backoff = _MIN_BACKOFF
 

@@ -10,6 +10,9 @@ from pathlib import Path
 from shared.discovery_record import instance_name_problem
 from shared.limits import DEFAULT_PORT
 
+#: The web page's port (docs/web.md): next to the native protocol's.
+DEFAULT_HTTP_PORT = 7070
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -33,6 +36,9 @@ class ServerConfig:
     worker_timeout: float = 30.0
     resume_hours: float = 1.0  # how long an interrupted resumable upload's bytes are kept (PROTOCOL.md 7.4)
     log_level: str = "info"
+    http: bool = True  # serve HTTP (the web page, curl) on http_port too, when h11 is installed
+    http_port: int = DEFAULT_HTTP_PORT
+    http_host: tuple[str, ...] = ()  # more names the Host header may carry (DNS rebinding guard, docs/security.md)
     announce: bool = True  # DNS-SD on the LAN (server/announce.py)
     name: str | None = None  # the announced instance name; None: "Ferry on <hostname>"
 
@@ -147,6 +153,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="hours the bytes of an interrupted resumable upload are kept for its resume (default %(default)s)",
     )
     add("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    add(
+        "--http-port",
+        type=_non_negative_int,
+        default=ServerConfig.http_port,
+        help="port of the web page and HTTP access; 0 picks a free one (default %(default)s)",
+    )
+    add("--no-http", dest="http", action="store_false", help="serve no HTTP (no web page)")
+    add(
+        "--http-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name the server is reached by in browsers, besides its own names and addresses (repeatable)",
+    )
     add("--no-announce", dest="announce", action="store_false", help="do not announce the server on the LAN (DNS-SD, UDP 5353)")
     add("--name", default=None, help="the name clients see in their Discovered list (default: 'Ferry on <hostname>')")
     return parser
@@ -169,4 +189,5 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         parser.error("--tls-cert and --tls-key go together")
     # Every field but the token is a flag of the same name.
     flags = {f.name: getattr(args, f.name) for f in fields(ServerConfig) if f.name != "token"}
+    flags["http_host"] = tuple(name.lower() for name in flags["http_host"])
     return ServerConfig(token=token, **flags)

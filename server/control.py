@@ -1,8 +1,8 @@
 """What passes between the parent and one worker.
 
 Messages travel on a SOCK_SEQPACKET Unix socket pair, so every ``send`` is one
-message; a connection travels as an SCM_RIGHTS fd attached to a one-byte
-message. The worker's load and its heartbeat are not messages: they live in
+message; a connection travels as an SCM_RIGHTS fd attached to a two-byte
+message: what to do with it, and the protocol it speaks. The worker's load and its heartbeat are not messages: they live in
 :class:`LoadCounters`, memory both processes share, so a session starting or
 ending costs no syscall and never wakes the parent, and a worker too stuck to
 send anything is noticed all the same.
@@ -20,6 +20,9 @@ HEARTBEAT_INTERVAL = 0.5
 SERVE = b"S"  # with an fd: serve this client
 REFUSE = b"B"  # with an fd: tell this client "busy" and close (inside TLS, once there is TLS)
 DRAIN = b"D"  # stop: close idle sessions, finish transfers, exit
+# the second byte of SERVE and REFUSE: which protocol the client speaks (its listener's)
+FERRY = b"f"  # the native protocol (session.py)
+HTTP = b"h"  # HTTP/1.1 on --http-port (web/session.py)
 # worker -> parent
 READY = b"R"  # the worker's event loop runs
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 import ssl
 import sys
 
-from . import qr_banner
+from . import qr_banner, web
 from .acceptor import format_address, open_listener
 from .announce import Announcer
 from .config import ServerConfig, parse_args
@@ -62,20 +63,28 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", config.host, config.port, exc.strerror or exc)
         return 2
+    try:
+        web_listener = _open_web_listener(config)
+    except OSError as exc:
+        listener.close()
+        log.error("cannot listen for HTTP on %s:%s: %s", config.host, config.http_port, exc.strerror or exc)
+        return 2
     _warn_if_exposed(config)
     _warn_if_token_file_is_open(config)
     address = format_address(listener)
-    # The web page's address and port: None while the server has no web page.
-    web_url: str | None = None
-    http_port: int | None = None
+    web_url = None if web_listener is None else f"{'https' if inherited.tls is not None else 'http'}://{format_address(web_listener)}/"
+    http_port = None if web_listener is None else web_listener.getsockname()[1]
     announcer: Announcer | None = None
 
     def started() -> None:
         nonlocal announcer
-        sys.stdout.write(f"listening on {address}\n")
+        lines = f"listening on {address}\n"
+        if web_url is not None:
+            lines += f"web on {web_url}\n"
+        sys.stdout.write(lines)
         sys.stdout.flush()
         if web_url is not None:
-            qr_banner.show(web_url, sys.stdout)
+            qr_banner.show(web_url, sys.stdout)  # after the lines scripts read
         log.info("serving %s with %d workers", config.root.resolve(), config.workers)
         host, port = listener.getsockname()[:2]
         announcer = Announcer.start(config, host, port, http_port)
@@ -89,7 +98,20 @@ def main(argv: list[str] | None = None) -> int:
             announcer.refresh()
 
     try:
-        return Supervisor(config, inherited, listener, started, on_drain=draining, on_reload=reloaded).run()
+        return Supervisor(config, inherited, listener, started, web_listener, on_drain=draining, on_reload=reloaded).run()
     finally:
         if announcer is not None:
             announcer.close()
+
+
+def _open_web_listener(config: ServerConfig) -> socket.socket | None:
+    """The HTTP listener, or None when HTTP is off: by ``--no-http``, or because
+    its library cannot be imported (the server runs on the standard library
+    alone, ``python3 -S``), which the log says."""
+    if not config.http:
+        return None
+    missing = web.unavailable()
+    if missing is not None:
+        log.warning("HTTP is off (no web page on port %d): %s", config.http_port, missing)
+        return None
+    return open_listener(config.host, config.http_port)

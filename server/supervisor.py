@@ -12,6 +12,7 @@ heartbeat check's half second).
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import resource
@@ -77,13 +78,17 @@ class Supervisor:
         inherited: Inherited,
         listener: socket.socket,
         on_ready: Callable[[], None],
+        web_listener: socket.socket | None = None,
         on_drain: Callable[[], None] = lambda: None,
         on_reload: Callable[[], None] = lambda: None,
     ) -> None:
         self.config = config
         self.inherited = inherited  # what every worker started from now on inherits
-        self.acceptor = Acceptor(listener)
-        self.on_ready = on_ready  # accepting: print the address, start announcing
+        # Both listeners feed the same workers: a connection carries its protocol's tag.
+        self.acceptors = [Acceptor(listener, control.FERRY)]
+        if web_listener is not None:
+            self.acceptors.append(Acceptor(web_listener, control.HTTP))
+        self.on_ready = on_ready  # accepting: print the addresses, start announcing
         self.on_drain = on_drain  # no longer accepting: stop announcing
         self.on_reload = on_reload  # a new certificate: announce its fingerprint
         self.selector = selectors.DefaultSelector()
@@ -95,7 +100,7 @@ class Supervisor:
         self.accepting = False
         self.accept_paused = False  # out of fds: resume at acceptor.paused_until
         self.worker_capacity = session_capacity()
-        self.waiting: deque[socket.socket] = deque()  # accepted, not yet handed to a worker
+        self.waiting: deque[tuple[socket.socket, bytes]] = deque()  # accepted (with its protocol), not yet handed to a worker
         self.hand_over_blocked = False
         self.late_after = min(LATE_AFTER, config.worker_timeout)
         self.heartbeats_checked = time.monotonic()
@@ -134,14 +139,14 @@ class Supervisor:
     def _select_timeout(self) -> float:
         deadlines = [self.heartbeats_checked + HEARTBEAT_CHECK]
         if self.accept_paused:
-            deadlines.append(self.acceptor.paused_until)
+            deadlines.append(self._paused_until)
         if self.stop_deadline is not None:
             deadlines.append(self.stop_deadline)
         return max(0.0, min(deadlines) - time.monotonic())
 
     def _check_deadlines(self) -> None:
         now = time.monotonic()
-        if self.accept_paused and now >= self.acceptor.paused_until:
+        if self.accept_paused and now >= self._paused_until:
             self.accept_paused = False
             if not self.hand_over_blocked:
                 self._start_accepting()
@@ -189,7 +194,7 @@ class Supervisor:
         return [*self.workers.values(), *self.retiring]
 
     def _spawn(self, index: int) -> None:
-        parent_only = [self.acceptor.listener, self.selector, self.wakeup_r, self.wakeup_w]
+        parent_only = [*(a.listener for a in self.acceptors), self.selector, self.wakeup_r, self.wakeup_w]
         parent_only += [w.control for w in self._handles()]
         handle = WorkerHandle.start(index, self.config, self.inherited, parent_only)
         self.workers[index] = handle
@@ -237,20 +242,27 @@ class Supervisor:
 
     # -- connections ----------------------------------------------------------
 
+    @property
+    def _paused_until(self) -> float:
+        """Both listeners share the process's fds: when one runs out, both pause."""
+        return max(a.paused_until for a in self.acceptors)
+
     def _start_accepting(self) -> None:
         if not self.accepting:
-            self.selector.register(self.acceptor.listener, selectors.EVENT_READ, self._on_accept)
+            for acceptor in self.acceptors:
+                self.selector.register(acceptor.listener, selectors.EVENT_READ, functools.partial(self._on_accept, acceptor))
             self.accepting = True
 
     def _stop_accepting(self) -> None:
         if self.accepting:
-            self.selector.unregister(self.acceptor.listener)
+            for acceptor in self.acceptors:
+                self.selector.unregister(acceptor.listener)
             self.accepting = False
 
-    def _on_accept(self) -> None:
-        self.waiting.extend(self.acceptor.accept_batch())
+    def _on_accept(self, acceptor: Acceptor) -> None:
+        self.waiting.extend((conn, acceptor.protocol) for conn in acceptor.accept_batch())
         self._hand_over_waiting()
-        if self.acceptor.paused_until > time.monotonic():
+        if self._paused_until > time.monotonic():
             self._stop_accepting()
             self.accept_paused = True
 
@@ -260,9 +272,9 @@ class Supervisor:
         the rest wait here, the listener is left alone (the kernel's backlog holds
         newcomers) and the control sockets are watched until they can take more."""
         while self.waiting:
-            if not self._dispatch(self.waiting[0]):
+            if not self._dispatch(*self.waiting[0]):
                 break
-            self.waiting.popleft().close()  # the worker holds its own copy now
+            self.waiting.popleft()[0].close()  # the worker holds its own copy now
         self._watch_hand_overs(blocked=bool(self.waiting))
 
     def _watch_hand_overs(self, blocked: bool) -> None:
@@ -285,7 +297,7 @@ class Supervisor:
 
         return on_control
 
-    def _dispatch(self, conn: socket.socket) -> bool:
+    def _dispatch(self, conn: socket.socket, protocol: bytes) -> bool:
         """To the least-loaded worker that can take it; as a refusal (``busy``) when
         the server is at ``--max-connections`` or even that worker is at its fd
         capacity. False when no worker's queue has room.
@@ -300,7 +312,7 @@ class Supervisor:
         workers = workers or sorted(self.workers.values(), key=lambda w: w.load)
         full = total >= self.config.max_connections or (workers and workers[0].load >= self.worker_capacity)
         kind = control.REFUSE if full else control.SERVE
-        return any(worker.hand_over(conn, kind) for worker in workers)
+        return any(worker.hand_over(conn, kind, protocol) for worker in workers)
 
     # -- signals and shutdown -------------------------------------------------
 
@@ -366,9 +378,10 @@ class Supervisor:
         log.info("%s: no longer accepting; draining for up to %gs", reason, self.config.grace)
         self._stop_accepting()
         self.accept_paused = False
-        self.acceptor.close()
+        for acceptor in self.acceptors:
+            acceptor.close()
         while self.waiting:
-            self.waiting.popleft().close()
+            self.waiting.popleft()[0].close()
         self.stop_deadline = time.monotonic() + self.config.grace + 1.0
         for worker in self.workers.values():
             worker.drain()

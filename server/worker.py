@@ -18,14 +18,14 @@ import signal
 import socket
 import time
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from shared import __version__
 from shared.errors import ErrorCode, FerryError
 from shared.framing import encode_header
 from shared.messages import greeting
 
-from . import control
+from . import control, web
 from .config import ServerConfig
 from .connection import Connection
 from .fd_budget import FdBudget
@@ -34,6 +34,9 @@ from .inherited import Inherited
 from .session import ServeContext, Session
 from .storage import Library
 from .tls import TlsConnection
+
+if TYPE_CHECKING:
+    from .web.guard import Guard
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +47,27 @@ REFUSAL_TIMEOUT = 2.0
 #: ...and at most this many wait for it at once in a worker (fd_budget.py).
 MAX_PENDING_REFUSALS = 16
 _BUSY = encode_header(FerryError(ErrorCode.BUSY, "the server is at its connection limit; try again later").to_wire())
+#: What a refused client is told, by the protocol its listener speaks.
+_BUSY_IN = {control.FERRY: _BUSY, control.HTTP: web.BUSY_RESPONSE}
 
 
 class Closable(Protocol):
     def close(self) -> None: ...
+
+
+class AnySession(Protocol):
+    """A Ferry session (session.py) or an HTTP one (web/session.py), as the worker manages them."""
+
+    @property
+    def parked(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def overdue(self, now: float) -> bool: ...
+
+    def expire(self) -> None: ...
+
+    def cancel(self) -> None: ...
 
 
 def worker_main(
@@ -75,7 +95,8 @@ class Worker:
         self.counters = counters
         self.config = config
         self.inherited = inherited
-        self.sessions: set[Session] = set()
+        self.sessions: set[AnySession] = set()
+        self._web_guard: Guard | None = None  # made at the first HTTP client (web/guard.py)
         self.refusals: dict[asyncio.Task[None], None] = {}  # TLS clients waiting for "busy", oldest first
         self.received = 0
         self.draining = False
@@ -129,7 +150,7 @@ class Worker:
                 return
             if flags & socket.MSG_CTRUNC:
                 log.error("a connection was lost in hand-over: this process is out of file descriptors")
-            kind = message[:1]
+            kind, protocol = message[:1], message[1:2] or control.FERRY
             if kind in (control.SERVE, control.REFUSE):
                 # Counted even when its fd was lost (MSG_CTRUNC): the parent's view of
                 # our load is sent - received, and a hand-over never counted here would
@@ -137,9 +158,9 @@ class Worker:
                 self.received += 1
             for fd in fds:
                 if kind == control.SERVE:
-                    self._serve(socket.socket(fileno=fd))
+                    self._serve(socket.socket(fileno=fd), protocol)
                 else:
-                    self._refuse(socket.socket(fileno=fd))
+                    self._refuse(socket.socket(fileno=fd), protocol)
             if kind == control.DRAIN:
                 self.drain()
             self._report_load()
@@ -149,15 +170,29 @@ class Worker:
             return TlsConnection(sock, self.tls, self.config.header_timeout)
         return Connection(sock)
 
-    def _serve(self, sock: socket.socket) -> None:
+    def _serve(self, sock: socket.socket, protocol: bytes) -> None:
         if not self.context.fds.admit():  # the parent counts sessions; only we know their files
-            self._refuse(sock)
+            self._refuse(sock, protocol)
             return
-        session = Session(self.context, self._connection(sock), self._session_ended)
+        session: AnySession
+        if protocol == control.HTTP:
+            session = self._web_session(self._connection(sock))
+        else:
+            session = Session(self.context, self._connection(sock), self._session_ended)
         self.sessions.add(session)
         session.start()
 
-    def _refuse(self, sock: socket.socket) -> None:
+    def _web_session(self, conn: Connection) -> AnySession:
+        """Imported here, not at the top: h11 may be missing (``python3 -S``), and the
+        parent then opens no HTTP listener, so this never runs (web/__init__.py)."""
+        from .web.guard import Guard
+        from .web.session import WebSession
+
+        if self._web_guard is None:
+            self._web_guard = Guard(self.config)
+        return WebSession(self.context, self._web_guard, conn, self._session_ended)
+
+    def _refuse(self, sock: socket.socket, protocol: bytes = control.FERRY) -> None:
         if self.tls is None:
             # Plain TCP: one non-blocking send fits in any fresh socket buffer, so say
             # "busy" and free the fd at once. Refusals come in bursts exactly when fds
@@ -165,7 +200,7 @@ class Worker:
             # burst to EMFILE (dropped without a word).
             try:
                 sock.setblocking(False)
-                sock.send(_BUSY)
+                sock.send(_BUSY_IN[protocol])
             except OSError:
                 pass
             sock.close()
@@ -182,16 +217,16 @@ class Worker:
             sock.close()  # not even the fd to say it: out of fds
             return
         conn = self._connection(sock)
-        task = asyncio.get_running_loop().create_task(self._say_busy(conn))
+        task = asyncio.get_running_loop().create_task(self._say_busy(conn, _BUSY_IN[protocol]))
         self.refusals[task] = None
         task.add_done_callback(functools.partial(self._refusal_done, conn))
 
     @staticmethod
-    async def _say_busy(conn: Connection) -> None:
-        """``busy`` instead of the greeting, inside TLS."""
+    async def _say_busy(conn: Connection, busy: bytes) -> None:
+        """``busy`` instead of the greeting (or a 503), inside TLS."""
         with contextlib.suppress(OSError, asyncio.TimeoutError):
             await asyncio.wait_for(conn.start(), REFUSAL_TIMEOUT)
-            await asyncio.wait_for(conn.send_all(_BUSY), REFUSAL_TIMEOUT)
+            await asyncio.wait_for(conn.send_all(busy), REFUSAL_TIMEOUT)
 
     def _refusal_done(self, conn: Connection, task: asyncio.Task[None]) -> None:
         """Close the connection once its task is over (told, timed out, or cut off),
@@ -200,7 +235,7 @@ class Worker:
         conn.close()
         self.context.fds.release()
 
-    def _session_ended(self, session: Session) -> None:
+    def _session_ended(self, session: AnySession) -> None:
         self.sessions.discard(session)
         self.context.fds.release()
         self._report_load()

@@ -78,11 +78,11 @@ class WorkerHandle:
         beats, so it cannot tell a stuck worker from a busy machine."""
         self._beat_seen_at = now
 
-    def hand_over(self, conn: socket.socket, kind: bytes = control.SERVE) -> bool:
-        """Pass ``conn`` to the worker; False if its queue is full or it is gone.
-        The caller closes its own copy either way."""
+    def hand_over(self, conn: socket.socket, kind: bytes = control.SERVE, protocol: bytes = control.FERRY) -> bool:
+        """Pass ``conn`` to the worker, tagged with the ``protocol`` it speaks; False
+        if its queue is full or it is gone. The caller closes its own copy either way."""
         try:
-            socket.send_fds(self.control, [kind], [conn.fileno()])
+            socket.send_fds(self.control, [kind + protocol], [conn.fileno()])
         except OSError:
             return False
         self.sent += 1

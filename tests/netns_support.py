@@ -103,18 +103,22 @@ def make_lan() -> Iterator[Lan]:
 
 class NamespacedServer(ServerProcess):
     """The real server inside a namespace; with ``site`` (the default) it runs
-    without ``-S``, so it finds zeroconf in site-packages."""
+    without ``-S``, so it finds zeroconf in site-packages. Its web port is off
+    unless ``web`` (then on a free port, as ServerProcess does), so that several
+    servers fit in one namespace."""
 
-    def __init__(self, lan: Lan, root, *args: str, host: str = SERVER_IP, site: bool = True) -> None:
-        super().__init__(root, *args)
+    def __init__(self, lan: Lan, root, *args: str, host: str = SERVER_IP, site: bool = True, web: bool = False) -> None:
+        super().__init__(root, *args, web=web)
         self.lan = lan
         self.host = host
         self.site = site
 
     def command(self) -> list[str]:
         plain = super().command()
-        if self.site:
+        if self.site and "-S" in plain:
             plain.remove("-S")
+        if not self.web:
+            plain.append("--no-http")
         return [*self.lan.exec_prefix(self.lan.server_ns), *plain]
 
 

@@ -2,7 +2,9 @@
 
 It is started exactly as a person or the conformance suite starts it
 (``python3 -S run_server.py --port 0 ...``) and found through the one line it
-prints when ready.
+prints when ready. With ``web=True`` it runs with the project's packages (HTTP
+needs h11, which ``-S`` leaves out) on ``--http-port 0``, and the ``web on``
+line that follows gives the HTTP port.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ RUN_SERVER = REPO / "run_server.py"
 
 
 class ServerProcess:
-    def __init__(self, root: Path, *args: str, env: dict[str, str] | None = None, preexec_fn=None) -> None:
+    def __init__(self, root: Path, *args: str, env: dict[str, str] | None = None, preexec_fn=None, web: bool = False) -> None:
         self.root = Path(root)
+        self.web = web
+        self.web_url = ""
+        self.http_port = 0
         self.args = list(args)
         self.env = env
         self.preexec_fn = preexec_fn
@@ -33,7 +38,9 @@ class ServerProcess:
 
     def command(self) -> list[str]:
         """The command line; a subclass may run it elsewhere (tests/netns_support.py)."""
-        return [sys.executable, "-S", str(RUN_SERVER), "--host", self.host, "--port", "0", "--root", str(self.root), *self.args]
+        python = [sys.executable] if self.web else [sys.executable, "-S"]
+        web = ["--http-port", "0"] if self.web else []
+        return [*python, str(RUN_SERVER), "--host", self.host, "--port", "0", *web, "--root", str(self.root), *self.args]
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         self.proc = subprocess.Popen(
@@ -51,6 +58,14 @@ class ServerProcess:
             self.proc.wait()
             raise RuntimeError(f"server did not start: {line!r}\n{self.log()}")
         self.port = int(line.rsplit(":", 1)[1])
+        if self.web:
+            line = self.proc.stdout.readline().decode()  # type: ignore[union-attr]
+            if not line.startswith("web on "):
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError(f"server printed no web address: {line!r}\n{self.log()}")
+            self.web_url = line.split()[-1]
+            self.http_port = int(self.web_url.rstrip("/").rsplit(":", 1)[1])
         return self
 
     @property

@@ -31,9 +31,10 @@ def discover_json(lan: Lan) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines()]  # one object per line, as every --json
 
 
-def test_discover_lists_a_tls_server_with_the_pin_clients_would_record(lan, ns_server, certs) -> None:
+def test_discover_lists_a_tls_server_with_the_pin_clients_would_record_and_its_web_page(lan, ns_server, certs) -> None:
     cert, key = certs
-    server = ns_server("--name", "Lab files", "--tls-cert", str(cert), "--tls-key", str(key))
+    server = ns_server("--name", "Lab files", "--tls-cert", str(cert), "--tls-key", str(key), web=True)
+    assert server.web_url == f"https://{SERVER_IP}:{server.http_port}/"
     assert server.logged("announcing 'Lab files'", timeout=20), server.log()
 
     [found] = discover_json(lan)
@@ -45,14 +46,14 @@ def test_discover_lists_a_tls_server_with_the_pin_clients_would_record(lan, ns_s
         "port": server.port,
         "tls": True,
         "fingerprint": pin,
-        "web": None,
+        "web": server.web_url,
         "version": __version__,
         "features": sorted(IMPLEMENTED),
         "auth": "none",
     }
     table = lan.run_client("discover", "--timeout", LISTEN)
     assert table.returncode == 0, table.stderr
-    assert table.stdout.splitlines()[1].split() == [f"{SERVER_IP}:{server.port}", "yes", "-", "Lab", "files"]
+    assert table.stdout.splitlines()[1].split() == [f"{SERVER_IP}:{server.port}", "yes", server.web_url, "Lab", "files"]
 
 
 def test_browser_reports_a_server_that_comes_and_goes(lan, ns_server) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import pty
+import select
 import subprocess
 import sys
 import time
 
 from tests.netns_support import SERVER_IP
 from tests.qr_decoding import decode, modules_image, terminal_modules
-from tests.server_process import REPO
+from tests.server_process import REPO, RUN_SERVER
 
 SHOW = "import sys; from server.qr_banner import show; print(show(sys.argv[1], sys.stdout), file=sys.stderr)"
 
@@ -55,3 +56,39 @@ def test_a_wildcard_host_becomes_the_lan_address(lan) -> None:
     code = "import sys; from server.qr_banner import reachable_url; print(reachable_url(sys.argv[1]))"
     result = lan.run_python(lan.server_ns, code, "http://0.0.0.0:7070/")
     assert result.stdout.strip() == f"http://{SERVER_IP}:7070/", result.stderr
+
+
+def test_the_server_draws_its_web_address_under_its_address_lines(library, tmp_path) -> None:
+    """The real server on a terminal: ``listening on``, ``web on``, then the code."""
+    command = [sys.executable, str(RUN_SERVER), "--port", "0", "--http-port", "0", "--workers", "1", "--root", str(library)]
+    controller, terminal = pty.openpty()
+    server = subprocess.Popen(command, stdout=terminal, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    os.close(terminal)
+    try:
+        text = read_until_quiet(controller, "scan to open ", quiet=1.0, timeout=30)
+    finally:
+        server.terminate()
+        server.wait(30)
+        os.close(controller)
+    listening, web, scan, *code = text.splitlines()
+    url = web.removeprefix("web on ")
+    assert listening.startswith("listening on 127.0.0.1:") and url.startswith("http://127.0.0.1:")
+    assert scan == f"scan to open {url}"
+    assert decode(modules_image(terminal_modules(code)), tmp_path) == url
+
+
+def read_until_quiet(fd: int, marker: str, quiet: float, timeout: float) -> str:
+    """What arrives on ``fd`` until ``marker`` was seen and nothing more came for ``quiet`` s."""
+    chunks = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], quiet)
+        if not ready:
+            if marker.encode() in chunks:
+                break
+            continue
+        try:
+            chunks += os.read(fd, 65536)
+        except OSError:
+            break
+    return chunks.decode().replace("\r\n", "\n")

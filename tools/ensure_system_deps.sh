@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# The system programs the tests need: Xvfb (a virtual screen) and xdotool (real
-# clicks) for the GUI tests, ip (iproute2: network namespaces for the discovery
-# tests) and zbarimg (zbar-tools: decoding QR codes). Installs them with apt-get
-# when running as root; otherwise says exactly what to install and fails, so no
-# test is silently skipped.
+# The system programs the GUI, web and discovery tests need: Xvfb (a virtual
+# screen), xdotool (real clicks), a colour emoji font (names with emoji in the
+# app's list and dialogs, tests/gui/test_file_dialogs.py), curl (HTTP
+# conformance), Debian's chromium with its chromium-driver (the web page's
+# browser tests, through Selenium), ip (iproute2: network namespaces for the
+# discovery tests) and zbarimg (zbar-tools: decoding QR codes). Installs them
+# with apt-get when running as root; otherwise says exactly what to install and
+# fails, so no test is silently skipped.
 set -euo pipefail
 missing=()
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
 command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
+fc-list -q "Noto Color Emoji" 2>/dev/null || missing+=(fonts-noto-color-emoji)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -1,6 +1,9 @@
 """Take docs/screenshot.png: the app with folders, files and transfers, under Xvfb.
 
-    .venv/bin/python tools/gui_screenshot.py [OUTPUT]
+    .venv/bin/python tools/gui_screenshot.py [OUTPUT] [--dpi 192]
+
+With ``--dpi`` the private Xvfb has that many dots per inch and the window is
+as much larger (docs/screenshot-hidpi.png is taken with ``--dpi 192``).
 
 Starts a private Xvfb (unless DISPLAY is set), a real server on a temporary
 library with sample folders and files, and the app; downloads a folder and a
@@ -12,6 +15,7 @@ the screen with Pillow's ``ImageGrab`` (X11 through XCB: no ImageMagick needed).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -79,11 +83,17 @@ def sample_library(library: Path) -> None:
 
 
 def main() -> int:
-    output = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshot.png"
+    parser = argparse.ArgumentParser(description="Take a screenshot of the app under Xvfb.")
+    parser.add_argument("output", nargs="?", type=Path, default=REPO / "docs" / "screenshot.png")
+    parser.add_argument("--dpi", type=int, default=96, help="the private Xvfb's dots per inch (the window grows with it)")
+    args = parser.parse_args()
+    output, scale = args.output, args.dpi / 96
+    width, height = round(WIDTH * scale), round(HEIGHT * scale)
     xvfb = None
     if not os.environ.get("DISPLAY"):
         display = ":87"
-        xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"])
+        screen = ["-screen", "0", f"{width}x{height}x24", "-dpi", str(args.dpi)]
+        xvfb = subprocess.Popen(["Xvfb", display, *screen, "-nolisten", "tcp"])
         os.environ["DISPLAY"] = display
         time.sleep(1.0)
     work = Path(tempfile.mkdtemp(prefix="ferry-shot-"))
@@ -110,7 +120,7 @@ def main() -> int:
 
         root, dnd = create_root()
         window = MainWindow(root, settings, dnd)
-        root.geometry(f"{WIDTH}x{HEIGHT}+0+0")
+        root.geometry(f"{width}x{height}+0+0")
         window.connect_bar.host.set(server.host)
         window.connect_bar.port.set(str(server.port))
         window.connect_bar.button.invoke()
@@ -142,7 +152,7 @@ def main() -> int:
         end = time.monotonic() + 0.4
         pump(root, lambda: time.monotonic() > end)
         output.parent.mkdir(parents=True, exist_ok=True)
-        ImageGrab.grab(bbox=(0, 0, WIDTH, HEIGHT), xdisplay=os.environ["DISPLAY"]).save(output)
+        ImageGrab.grab(bbox=(0, 0, width, height), xdisplay=os.environ["DISPLAY"]).save(output)
         print(f"wrote {output}")
         for pid in workers:
             os.kill(pid, signal.SIGCONT)

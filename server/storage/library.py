@@ -22,7 +22,7 @@ from shared.paths import check_path
 
 from ..fd_budget import FD_ERRNOS, OUT_OF_FDS
 from . import manage
-from .folders import enter_parent, parent_of
+from .folders import enter_parent, open_folder, parent_of
 from .listing import FolderListing, TreeWalk
 from .store import DIR_FLAGS, Store, open_root, open_uploads
 from .trash import Trash
@@ -107,6 +107,14 @@ class Library:
         ``folders`` and ``recursive`` (PROTOCOL.md 7.2), from a pass of its own.
         Blocking: run it on the executor, counting :meth:`list_fds_needed`."""
         return TreeWalk(check_path(path, root_allowed=True), folders=folders, recursive=recursive).answer(self._store.dir_fd)
+
+    def is_folder(self, path: str) -> bool:
+        """Is ``path`` a folder of the library (reached without a symlink)?"""
+        try:
+            with open_folder(self._store.dir_fd, check_path(path, root_allowed=True)):
+                return True
+        except FerryError:
+            return False
 
     @staticmethod
     def list_fds_needed(path: str, recursive: bool) -> int:

@@ -17,7 +17,9 @@ LOGIC = [
     "folder_path",
     "folder_transfers",
     "formatting",
+    "servers",
     "settings",
+    "token_store",
     "transfers",
 ]
 
