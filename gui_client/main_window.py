@@ -1,9 +1,9 @@
 """The main window: builds the views, wires them to the controller, and is the
 controller's :class:`~gui_client.controller.Listener`.
 
-Layout, top to bottom: connection bar (with the Discovered menu), toolbar
-(Download, Upload, Refresh, Phone QR, the download folder, the filter), the
-file list with its preview, the transfers panel, the status bar.
+Layout, top to bottom: connection bar (with the Discovered menu and Phone QR),
+toolbar (Download, Upload, Refresh, the download folder, the filter), the file
+list with its preview, the transfers panel, the status bar.
 """
 
 from __future__ import annotations
@@ -99,7 +99,10 @@ class MainWindow:
         self.settings_button = self.connect_bar.settings_button
         self.connect_bar.pack(fill="x")
         self.discovered = DiscoveredMenu(self.connect_bar, self.bridge.post, self.connect_discovered)
-        self.discovered.grid(row=0, column=self.connect_bar.grid_size()[0], padx=(6, 0), sticky="w")  # after the saved servers
+        # After the saved servers; the bar's entries give up room in a narrow window.
+        self.discovered.grid(row=0, column=self.connect_bar.grid_size()[0], padx=(6, 0), sticky="w")
+        self.web_qr_button = ttk.Button(self.connect_bar, text="Phone QR", command=self.show_web_qr)
+        self.web_qr_button.grid(row=0, column=self.connect_bar.grid_size()[0], padx=(6, 0), sticky="w")
 
         # A grid, so that in a narrow window the download folder's name and then
         # the filter field (the weighted columns) give up room; buttons and
@@ -110,16 +113,15 @@ class MainWindow:
         self.upload_button = ttk.Button(toolbar, text="↑ Upload…", command=self.upload_from_picker)
         self.upload_folder_button = ttk.Button(toolbar, text="↑ Folder…", command=lambda: self.commands.upload_folder())
         self.refresh_button = ttk.Button(toolbar, text="⟳ Refresh", command=self.controller.refresh)
-        self.web_qr_button = ttk.Button(toolbar, text="Phone QR…", command=self.show_web_qr)
         save_to = ttk.Label(toolbar, text="Save to")
         self.folder_label = ttk.Label(toolbar, text="", anchor="w")
         self.folder_button = ttk.Button(toolbar, text="Change…", command=self.choose_download_dir)
         self.filter_text = tk.StringVar(root, "")
         self.filter_label = ttk.Label(toolbar, text="Filter")
         self.filter_entry = ttk.Entry(toolbar, textvariable=self.filter_text, width=22)
-        layout = [self.download_button, self.upload_button, self.upload_folder_button, self.refresh_button, self.web_qr_button]
-        layout += [save_to, self.folder_label, self.folder_button, self.filter_label, self.filter_entry]
-        gaps = [(0, 6), (0, 6), (0, 6), (0, 6), (0, 16), (0, 6), (0, 6), (0, 12), (0, 6), (0, 0)]
+        layout = [self.download_button, self.upload_button, self.upload_folder_button, self.refresh_button, save_to, self.folder_label]
+        layout += [self.folder_button, self.filter_label, self.filter_entry]
+        gaps = [(0, 6), (0, 6), (0, 6), (0, 16), (0, 6), (0, 6), (0, 12), (0, 6), (0, 0)]
         for column, (widget, gap) in enumerate(zip(layout, gaps, strict=True)):
             widget.grid(row=0, column=column, padx=gap, sticky="ew" if widget is self.filter_entry else "w")
         toolbar.columnconfigure(layout.index(self.folder_label), weight=3)
