@@ -1,9 +1,9 @@
 """The main window: builds the views, wires them to the controller, and is the
 controller's :class:`~gui_client.controller.Listener`.
 
-Layout, top to bottom: connection bar, toolbar (Download, Upload, Refresh, the
-download folder, the filter), the file list with its preview, the transfers
-panel, the status bar.
+Layout, top to bottom: connection bar (with the Discovered menu and Phone QR),
+toolbar (Download, Upload, Refresh, the download folder, the filter), the file
+list with its preview, the transfers panel, the status bar.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any
 
+from shared.discovery_record import Announced
+from shared.errors import FerryError
 from shared.escaping import escape_name, escape_text
-from shared.tls import TlsSettings
+from shared.tls import KnownServers, TlsSettings, default_known_servers
 
 from . import os_dialogs
 from .bridge import Bridge
@@ -24,8 +26,10 @@ from .conflict_dialog import ConflictDialog
 from .conflicts import Conflict
 from .connect_bar import ConnectBar
 from .controller import READ_ONLY_TEXT, Answer, ConnectionState, Controller
+from .discovered import DiscoveredMenu, pin_announced
 from .download_actions import DownloadActions
 from .drop_highlight import DropHighlight
+from .errors_text import describe
 from .file_commands import FileCommands
 from .file_list import size_of
 from .file_view import FileView
@@ -43,6 +47,7 @@ from .theme import apply_theme, switch_theme, text_width
 from .token_store import TokenStore
 from .transfer_view import TransfersPanel
 from .transfers import State, TransferView
+from .web_qr import DEFAULT_WEB_PORT, QrDialog, find_web_page
 
 log = logging.getLogger("gui")
 
@@ -67,6 +72,7 @@ class MainWindow:
         self.bridge = Bridge(root)
         self.controller = Controller(self.settings, self.bridge.post, self, lambda: self.settings.save(self.settings_path))
         self.dialog: ConflictDialog | None = None
+        self.qr_dialog: QrDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.question: ConfirmDialog | None = None  # delete these? quit now?
         #: After going up, the folder we came from: (listing path, name) to select.
@@ -96,6 +102,11 @@ class MainWindow:
         self.connect_bar = ConnectBar(root, host, port, self.connect, self.controller.disconnect, book, self.report, self.open_settings)
         self.settings_button = self.connect_bar.settings_button
         self.connect_bar.pack(fill="x")
+        self.discovered = DiscoveredMenu(self.connect_bar, self.bridge.post, self.connect_discovered)
+        # After the saved servers; the bar's entries give up room in a narrow window.
+        self.discovered.grid(row=0, column=self.connect_bar.grid_size()[0], padx=(6, 0), sticky="w")
+        self.web_qr_button = ttk.Button(self.connect_bar, text="Phone QR", command=self.show_web_qr)
+        self.web_qr_button.grid(row=0, column=self.connect_bar.grid_size()[0], padx=(6, 0), sticky="w")
 
         # A grid, so that in a narrow window the download folder's name and then
         # the filter field (the weighted columns) give up room; buttons and
@@ -176,6 +187,36 @@ class MainWindow:
         """With ``tls``, the server is checked against ``ca_file`` when one was given,
         else its certificate is pinned on first use (shared/tls.py)."""
         self.controller.connect(address, token, TlsSettings(cafile=self.ca_file) if tls else None)
+
+    def connect_discovered(self, found: Announced) -> None:
+        """One click on a discovered server: fill the bar, pin the certificate its
+        record announced (first use only), connect."""
+        self.connect_bar.set_address(found.host, found.port)
+        self.connect_bar.tls.set(found.tls)
+        if self.ca_file is None:
+            try:
+                pin_announced(found, KnownServers(default_known_servers()))
+            except FerryError as exc:
+                self.report(describe(exc), error=True)
+                return
+        self.connect(found.address, self.connect_bar.token.get(), found.tls)
+
+    def show_web_qr(self) -> None:
+        """The QR code of the connected server's web page (web_qr.py)."""
+        server = self.controller.server
+        if server is None:
+            self.report("Connect to a server first", error=True)
+            return
+        self.report("Looking for the server's web page…")
+        announced = self.discovered.web_url_of(server.host, server.port)
+        find_web_page(server.host, server.tls is not None, announced, self.bridge.post, self._web_page_found)
+
+    def _web_page_found(self, url: str | None) -> None:
+        if url is None:
+            self.report(f"No web page answers on port {DEFAULT_WEB_PORT} of this server (is it started with --no-http?)", error=True)
+            return
+        self.report("")
+        self.qr_dialog = QrDialog(self.root, url)
 
     def connect_to(self, address: str) -> None:
         """Fill the bar with ``address`` and connect (from the command line)."""
@@ -316,6 +357,7 @@ class MainWindow:
         if self._status_id is not None:
             self.root.after_cancel(self._status_id)
         self.bridge.stop()
+        self.discovered.close()
         self.controller.shutdown()
         self.file_view.clear()
         self.root.destroy()
@@ -409,6 +451,7 @@ class MainWindow:
         can_upload = connected and not self.controller.read_only  # not after a failed connect
         self.upload_button.state(["!disabled"] if can_upload else ["disabled"])
         self.refresh_button.state(["!disabled"] if has_server else ["disabled"])
+        self.web_qr_button.state(["!disabled"] if connected else ["disabled"])
         self.commands.enable()
 
     def _show_summary(self) -> None:

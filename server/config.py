@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from shared.discovery_record import instance_name_problem
 from shared.limits import DEFAULT_PORT
 
 #: The web page's port (docs/web.md): next to the native protocol's.
@@ -38,6 +39,8 @@ class ServerConfig:
     http: bool = True  # serve HTTP (the web page, curl) on http_port too, when h11 is installed
     http_port: int = DEFAULT_HTTP_PORT
     http_host: tuple[str, ...] = ()  # more names the Host header may carry (DNS rebinding guard, docs/security.md)
+    announce: bool = True  # DNS-SD on the LAN (server/announce.py)
+    name: str | None = None  # the announced instance name; None: "Ferry on <hostname>"
 
     @property
     def auth_mode(self) -> bool | str:
@@ -164,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a name the server is reached by in browsers, besides its own names and addresses (repeatable)",
     )
+    add("--no-announce", dest="announce", action="store_false", help="do not announce the server on the LAN (DNS-SD, UDP 5353)")
+    add("--name", default=None, help="the name clients see in their Discovered list (default: 'Ferry on <hostname>')")
     return parser
 
 
@@ -178,6 +183,8 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
             parser.error(str(exc))
     if args.grace < 0:
         parser.error("--grace must not be negative")
+    if args.name is not None and (problem := instance_name_problem(args.name)):
+        parser.error(f"--name {problem}")
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
     # Every field but the token is a flag of the same name.

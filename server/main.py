@@ -10,8 +10,9 @@ import socket
 import ssl
 import sys
 
-from . import web
+from . import qr_banner, web
 from .acceptor import format_address, open_listener
+from .announce import Announcer
 from .config import ServerConfig, parse_args
 from .inherited import Inherited, load_tls
 from .logs import configure_logging
@@ -71,16 +72,36 @@ def main(argv: list[str] | None = None) -> int:
     _warn_if_exposed(config)
     _warn_if_token_file_is_open(config)
     address = format_address(listener)
+    web_url = None if web_listener is None else f"{'https' if inherited.tls is not None else 'http'}://{format_address(web_listener)}/"
+    http_port = None if web_listener is None else web_listener.getsockname()[1]
+    announcer: Announcer | None = None
 
-    def announce() -> None:
+    def started() -> None:
+        nonlocal announcer
         lines = f"listening on {address}\n"
-        if web_listener is not None:
-            lines += f"web on {'https' if inherited.tls is not None else 'http'}://{format_address(web_listener)}/\n"
+        if web_url is not None:
+            lines += f"web on {web_url}\n"
         sys.stdout.write(lines)
         sys.stdout.flush()
+        if web_url is not None:
+            qr_banner.show(web_url, sys.stdout)  # after the lines scripts read
         log.info("serving %s with %d workers", config.root.resolve(), config.workers)
+        host, port = listener.getsockname()[:2]
+        announcer = Announcer.start(config, host, port, http_port)
 
-    return Supervisor(config, inherited, listener, announce, web_listener).run()
+    def draining() -> None:
+        if announcer is not None:
+            announcer.stop()  # a server that takes no new clients is no longer announced
+
+    def reloaded() -> None:
+        if announcer is not None:
+            announcer.refresh()
+
+    try:
+        return Supervisor(config, inherited, listener, started, web_listener, on_drain=draining, on_reload=reloaded).run()
+    finally:
+        if announcer is not None:
+            announcer.close()
 
 
 def _open_web_listener(config: ServerConfig) -> socket.socket | None:

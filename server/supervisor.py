@@ -79,6 +79,8 @@ class Supervisor:
         listener: socket.socket,
         on_ready: Callable[[], None],
         web_listener: socket.socket | None = None,
+        on_drain: Callable[[], None] = lambda: None,
+        on_reload: Callable[[], None] = lambda: None,
     ) -> None:
         self.config = config
         self.inherited = inherited  # what every worker started from now on inherits
@@ -86,7 +88,9 @@ class Supervisor:
         self.acceptors = [Acceptor(listener, control.FERRY)]
         if web_listener is not None:
             self.acceptors.append(Acceptor(web_listener, control.HTTP))
-        self.on_ready = on_ready
+        self.on_ready = on_ready  # accepting: print the addresses, start announcing
+        self.on_drain = on_drain  # no longer accepting: stop announcing
+        self.on_reload = on_reload  # a new certificate: announce its fingerprint
         self.selector = selectors.DefaultSelector()
         self.workers: dict[int, WorkerHandle] = {}  # by index: the ones clients are handed to
         self.retiring: list[WorkerHandle] = []  # draining after a reload; not replaced when they exit
@@ -360,6 +364,7 @@ class Supervisor:
         for handle in list(self.workers.values()):
             self._retire(handle)
             self._spawn(handle.index)
+        self.on_reload()
 
     def _retire(self, handle: WorkerHandle) -> None:
         del self.workers[handle.index]
@@ -380,3 +385,4 @@ class Supervisor:
         self.stop_deadline = time.monotonic() + self.config.grace + 1.0
         for worker in self.workers.values():
             worker.drain()
+        self.on_drain()

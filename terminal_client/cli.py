@@ -49,6 +49,8 @@ EPILOG = f"""\
 commands:
 {commands.synopses()}
 
+  {PROG} discover [--json] [--timeout S]   the servers announced on this network (no HOST)
+
 Remote paths are relative to the root ('photos/2024/a.jpg'); quoted globs
 ('photos/*.jpg') are expanded by the client. Every command takes --json (one
 JSON object per line on stdout) and --quiet (no progress, notes or summaries).
@@ -173,9 +175,17 @@ def main(argv: list[str] | None = None) -> int:
     _prepare_standard_streams()
     console = Console.standard()
     try:
-        args = parse_args(sys.argv[1:] if argv is None else argv)
-        console = Console.standard(as_json=getattr(args, "json", False), quiet=getattr(args, "quiet", False))
-        status = run(args, console)
+        argv = sys.argv[1:] if argv is None else argv
+        if argv[:1] == ["discover"]:  # the one command without a server address
+            from . import discover  # which imports this module
+
+            args = discover.parse_args(argv[1:])
+            console = Console.standard(as_json=args.json, quiet=args.quiet)
+            status = discover.run(args, console)
+        else:
+            args = parse_args(argv)
+            console = Console.standard(as_json=getattr(args, "json", False), quiet=getattr(args, "quiet", False))
+            status = run(args, console)
         sys.stdout.flush()
         return status
     except KeyboardInterrupt:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.certificates import make_cert
+from tests.netns_support import Lan, NamespacedServer, entered, make_lan
+from tests.netns_support import unavailable as netns_unavailable
 from tests.server_process import ServerProcess
 
 
@@ -51,3 +53,37 @@ def server(server_factory) -> ServerProcess:
 def certs(tmp_path_factory) -> tuple[Path, Path]:
     """One certificate and key for every TLS test that needs no other."""
     return make_cert(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture
+def lan() -> Iterator[Lan]:
+    """Two network namespaces joined by a veth pair (tests/netns_support.py)."""
+    reason = netns_unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    with make_lan() as made:
+        yield made
+
+
+@pytest.fixture
+def ns_server(lan: Lan, library: Path) -> Iterator:
+    """Start servers in ``lan``'s server namespace; stopped before the namespaces go."""
+    started: list[NamespacedServer] = []
+
+    def start(*args: str, **kwargs) -> NamespacedServer:
+        server = NamespacedServer(lan, library, "--workers", "1", *args, **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client_side(lan: Lan) -> Iterator[Lan]:
+    """The test's own thread in the client namespace, and every thread it starts
+    meanwhile (the desktop app's discovery, its connections). Ask for it before
+    the fixtures that start those threads."""
+    with entered(lan.client_ns):
+        yield lan

@@ -36,12 +36,15 @@ class ServerProcess:
         self.port = 0
         self.log_file = tempfile.NamedTemporaryFile(prefix="ferry-server-", suffix=".log", delete=False)
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def command(self) -> list[str]:
+        """The command line; a subclass may run it elsewhere (tests/netns_support.py)."""
         python = [sys.executable] if self.web else [sys.executable, "-S"]
         web = ["--http-port", "0"] if self.web else []
-        command = [*python, str(RUN_SERVER), "--host", self.host, "--port", "0", *web, "--root", str(self.root), *self.args]
+        return [*python, str(RUN_SERVER), "--host", self.host, "--port", "0", *web, "--root", str(self.root), *self.args]
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
         self.proc = subprocess.Popen(
-            command,
+            self.command(),
             stdout=subprocess.PIPE,
             stderr=self.log_file,
             stdin=subprocess.DEVNULL,
