@@ -14,8 +14,8 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any
 
-from shared.escaping import escape_name, escape_text
-from shared.tls import TlsSettings
+from ferry_files.shared.escaping import escape_name, escape_text
+from ferry_files.shared.tls import TlsSettings
 
 from . import os_dialogs
 from .bridge import Bridge
@@ -148,7 +148,7 @@ class MainWindow:
     def connect_to(self, address: str) -> None:
         """Fill the bar with ``address`` and connect (from the command line)."""
         try:
-            from shared.address import parse_address
+            from ferry_files.shared.address import parse_address
 
             host, port = parse_address(address)
             self.connect_bar.set_address(host, port)

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from shared.limits import DEFAULT_PORT
+from ferry_files.shared.limits import DEFAULT_PORT
 
 
 @dataclass(frozen=True)

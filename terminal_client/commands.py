@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shared.errors import FerryError
-from shared.local_names import DestinationRules, FolderNames
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.local_names import DestinationRules, FolderNames
 
 from . import listing
 from .connection import CannotConnect, Connection

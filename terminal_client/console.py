@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from shared.client import Progress
-from shared.errors import FerryError
+from ferry_files.shared.client import Progress
+from ferry_files.shared.errors import FerryError
 
 from .failures import report
 from .progress import ProgressBar

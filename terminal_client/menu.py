@@ -14,9 +14,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from shared.errors import ErrorCode, FerryError
-from shared.escaping import escape_text
-from shared.local_names import FolderNames
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.escaping import escape_text
+from ferry_files.shared.local_names import FolderNames
 
 from . import listing
 from .connection import Connection, Server

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from shared.escaping import escape_name
+from ferry_files.shared.escaping import escape_name
 
 from .formatting import display_width, fit, human_duration, human_rate, human_size, pad
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import time
 
-from gui_client.file_list import FileList, prepare
-from shared.client import RemoteFile
+from ferry_files.gui_client.file_list import FileList, prepare
+from ferry_files.shared.client import RemoteFile
 
 
 def model(*files: tuple[str, int, float]) -> FileList:

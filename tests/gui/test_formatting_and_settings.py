@@ -3,12 +3,12 @@ from __future__ import annotations
 import errno
 import json
 
-from gui_client.errors_text import describe
-from gui_client.file_kinds import can_preview, kind_of
-from gui_client.formatting import human_eta, human_size, human_speed
-from gui_client.settings import Settings
-from shared.client import ConnectionLost
-from shared.errors import FerryError
+from ferry_files.gui_client.errors_text import describe
+from ferry_files.gui_client.file_kinds import can_preview, kind_of
+from ferry_files.gui_client.formatting import human_eta, human_size, human_speed
+from ferry_files.gui_client.settings import Settings
+from ferry_files.shared.client import ConnectionLost
+from ferry_files.shared.errors import FerryError
 
 
 def test_human_units():
