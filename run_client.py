@@ -10,7 +10,7 @@ if sys.version_info < (3, 10):  # noqa: UP036  (run with whatever python3 is ins
 # The packages live next to this file, also when it is started through a symlink or with -I.
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 
-from terminal_client.cli import main  # noqa: E402
+from ferry_files.terminal_client.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -54,7 +54,7 @@ def main() -> int:
         _show_problem(f"Ferry needs the Python library '{missing}'. Run 'make setup' in {REPO} first.")
         return 1
     sys.path.insert(0, str(REPO))
-    from gui_client.app import main as app_main
+    from ferry_files.gui_client.app import main as app_main
 
     return app_main(sys.argv[1:])
 

@@ -14,9 +14,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from shared.client import FerryClient  # noqa: E402
-from shared.framing import HeaderBuffer, decode_header, encode_header  # noqa: E402
-from shared.messages import Put, raise_for_error  # noqa: E402
+from ferry_files.shared.client import FerryClient  # noqa: E402
+from ferry_files.shared.framing import HeaderBuffer, decode_header, encode_header  # noqa: E402
+from ferry_files.shared.messages import Put, raise_for_error  # noqa: E402
+
 from tests import server_process  # noqa: E402
 from tests.server_process import ServerProcess  # noqa: E402
 

@@ -25,9 +25,9 @@ import shutil
 import time
 
 import pytest
+from ferry_files.gui_client.transfers import State
+from ferry_files.shared.client import FerryClient
 
-from gui_client.transfers import State
-from shared.client import FerryClient
 from tests.gui.conftest import sparse_file
 
 pytestmark = [pytest.mark.gui]

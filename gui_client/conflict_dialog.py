@@ -12,7 +12,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from shared.escaping import escape_name, escape_text
+from ferry_files.shared.escaping import escape_name, escape_text
 
 from .confirm_dialog import bind_dialog_keys, grab_safely
 from .conflicts import Choice, Conflict

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from shared.local_names import FolderNames
+from ferry_files.shared.local_names import FolderNames
 
 T = TypeVar("T")
 

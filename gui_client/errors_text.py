@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import errno
 
-from shared.errors import ErrorCode, FerryError
-from shared.wrong_server import NEEDS_TLS, NOT_FERRY
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.wrong_server import NEEDS_TLS, NOT_FERRY
 
 _CODES = {
     "connection_failed": "The server is unreachable",

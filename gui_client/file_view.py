@@ -14,9 +14,8 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
+from ferry_files.shared.client import RemoteFile
 from PIL import ImageTk
-
-from shared.client import RemoteFile
 
 from .file_list import FileList, Listing
 from .icons import Icons

@@ -221,7 +221,7 @@ class MainWindow:
     def connect_to(self, address: str) -> None:
         """Fill the bar with ``address`` and connect (from the command line)."""
         try:
-            from shared.address import parse_address
+            from ferry_files.shared.address import parse_address
 
             host, port = parse_address(address)
             self.connect_bar.set_address(host, port)

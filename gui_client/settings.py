@@ -13,8 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import platformdirs
-
-from shared.limits import DEFAULT_PORT
+from ferry_files.shared.limits import DEFAULT_PORT
 
 log = logging.getLogger("gui.settings")
 

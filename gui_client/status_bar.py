@@ -5,7 +5,7 @@ from __future__ import annotations
 import tkinter as tk
 from tkinter import ttk
 
-from shared.escaping import escape_text
+from ferry_files.shared.escaping import escape_text
 
 from .theme import set_label_style
 

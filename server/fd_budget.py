@@ -32,7 +32,7 @@ import resource
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from shared.errors import ErrorCode, FerryError
+from ferry_files.shared.errors import ErrorCode, FerryError
 
 #: Always left free, for what is not counted: receiving a connection to refuse,
 #: a pass over the folder for ``list``, an fd held across a rename. (A quarter

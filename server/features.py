@@ -8,7 +8,7 @@ of ``shared.messages.FEATURES``, to :data:`IMPLEMENTED`; nothing else changes.
 
 from __future__ import annotations
 
-from shared.messages import FOLDERS, MANAGE, MTIME, RESUME, TRAILER
+from ferry_files.shared.messages import FOLDERS, MANAGE, MTIME, RESUME, TRAILER
 
 from .config import ServerConfig
 

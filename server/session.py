@@ -20,10 +20,24 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from shared.errors import CLOSING_CODES, ErrorCode, FerryError
-from shared.framing import HeaderBuffer, decode_header, encode_header
-from shared.limits import MAX_AUTH_FAILURES
-from shared.messages import WRITE_OPS, Auth, Delete, Get, ListFiles, Mkdir, Put, Quit, Rename, Request, Stat, parse_request, request_op
+from ferry_files.shared.errors import CLOSING_CODES, ErrorCode, FerryError
+from ferry_files.shared.framing import HeaderBuffer, decode_header, encode_header
+from ferry_files.shared.limits import MAX_AUTH_FAILURES
+from ferry_files.shared.messages import (
+    WRITE_OPS,
+    Auth,
+    Delete,
+    Get,
+    ListFiles,
+    Mkdir,
+    Put,
+    Quit,
+    Rename,
+    Request,
+    Stat,
+    parse_request,
+    request_op,
+)
 
 from .config import ServerConfig
 from .connection import Connection

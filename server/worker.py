@@ -20,10 +20,10 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from shared import __version__
-from shared.errors import ErrorCode, FerryError
-from shared.framing import encode_header
-from shared.messages import greeting
+from ferry_files.shared import __version__
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.framing import encode_header
+from ferry_files.shared.messages import greeting
 
 from . import control, web
 from .config import ServerConfig

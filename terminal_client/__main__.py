@@ -1,4 +1,4 @@
-"""``python3 -m terminal_client``, the same as ``run_client.py``."""
+"""``python3 -m ferry_files.terminal_client``, the same as ``run_client.py``."""
 
 import sys
 

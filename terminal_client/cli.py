@@ -17,10 +17,10 @@ import os
 import signal
 import sys
 
-from shared import __version__
-from shared.address import parse_address
-from shared.errors import FerryError
-from shared.tls import TlsSettings
+from ferry_files.shared import __version__
+from ferry_files.shared.address import parse_address
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.tls import TlsSettings
 
 from . import commands
 from .commands import Session

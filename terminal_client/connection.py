@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from shared.client import ConnectionLost, FerryClient, TransferCancelled
-from shared.errors import CLOSING_CODES, ErrorCode, FerryError
-from shared.tls import TlsSettings
+from ferry_files.shared.client import ConnectionLost, FerryClient, TransferCancelled
+from ferry_files.shared.errors import CLOSING_CODES, ErrorCode, FerryError
+from ferry_files.shared.tls import TlsSettings
 
 T = TypeVar("T")
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from shared.errors import FerryError
-from shared.escaping import escape_text
-from shared.wrong_server import NEEDS_TLS
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.escaping import escape_text
+from ferry_files.shared.wrong_server import NEEDS_TLS
 
 from .formatting import quoted
 

@@ -42,7 +42,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.client import FerryClient, RemoteFile
+from ferry_files.shared.client import FerryClient, RemoteFile
+
 from tests.wire import Wire
 
 #: Churned files alive at once: ``churn-N-r`` is removed when N+KEEP is renamed.

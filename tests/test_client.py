@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from ferry_files.shared.client import ConnectionLost, FerryClient, TransferCancelled
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.partial_downloads import TEMP_PREFIX, TEMP_SUFFIX
 
-from shared.client import ConnectionLost, FerryClient, TransferCancelled
-from shared.errors import ErrorCode, FerryError
-from shared.partial_downloads import TEMP_PREFIX, TEMP_SUFFIX
 from tests.fake_server import EvilServer, header, replies
 from tests.server_process import wait_for
 from tests.terminal_support import http_server
@@ -164,7 +164,7 @@ def test_inconsistent_length_is_refused(tmp_path):
 
 
 def test_windows_reserved_and_forbidden_characters_are_made_safe(tmp_path):
-    from shared.local_names import local_path, numbered_name, safe_local_name
+    from ferry_files.shared.local_names import local_path, numbered_name, safe_local_name
 
     assert safe_local_name("CON.txt") == "_CON.txt"
     assert safe_local_name("a:b*c?.txt") == "a_b_c_.txt"

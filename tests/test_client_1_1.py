@@ -12,12 +12,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from ferry_files.shared.client import FerryClient, RemoteFile, RemoteFolder, TransferCancelled
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.messages import FOLDERS, MANAGE, MTIME, RESUME, TRAILER
+from ferry_files.shared.tree_transfer import TreeProgress
+from ferry_files.shared.upload_records import default_upload_records
 
-from shared.client import FerryClient, RemoteFile, RemoteFolder, TransferCancelled
-from shared.errors import ErrorCode, FerryError
-from shared.messages import FOLDERS, MANAGE, MTIME, RESUME, TRAILER
-from shared.tree_transfer import TreeProgress
-from shared.upload_records import default_upload_records
 from tests.fake_server import EvilServer, header
 
 OLD = 1_500_000_000.25  # an mtime far from now, exact in a float

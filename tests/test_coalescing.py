@@ -8,8 +8,7 @@ import threading
 import time
 
 import pytest
-
-from server.storage.coalescing import Coalesced
+from ferry_files.server.storage.coalescing import Coalesced
 
 
 def test_every_caller_gets_a_run_that_started_after_it_asked():

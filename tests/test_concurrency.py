@@ -6,7 +6,7 @@ import hashlib
 import os
 import threading
 
-from shared.client import FerryClient
+from ferry_files.shared.client import FerryClient
 
 CLIENTS = 50
 

@@ -8,7 +8,7 @@ import hashlib
 import os
 import threading
 
-from server.storage.digests import InlineDigest, TrailingDigest
+from ferry_files.server.storage.digests import InlineDigest, TrailingDigest
 
 
 def test_trailing_digest_equals_hashlib_for_odd_block_sizes(tmp_path):

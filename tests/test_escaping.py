@@ -8,10 +8,9 @@ import re
 import unicodedata
 
 import pytest
+from ferry_files.shared.escaping import escape_name, escape_text
 from hypothesis import given
 from hypothesis import strategies as st
-
-from shared.escaping import escape_name, escape_text
 
 #: Characters a terminal acts on or that reorder or split a line: every one must be escaped.
 DANGEROUS = (

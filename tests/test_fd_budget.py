@@ -9,10 +9,10 @@ import socket
 import time
 
 import pytest
+from ferry_files.shared.client import FerryClient
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.tls import TlsSettings
 
-from shared.client import FerryClient
-from shared.errors import FerryError
-from shared.tls import TlsSettings
 from tests.hardening_support import sha, temp_files
 from tests.server_process import wait_for
 from tests.test_hardening_fds import fd_limit, tally

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from server.storage.folders import open_folder, parent_of
-from shared.errors import ErrorCode, FerryError
+from ferry_files.server.storage.folders import open_folder, parent_of
+from ferry_files.shared.errors import ErrorCode, FerryError
 
 
 @pytest.fixture

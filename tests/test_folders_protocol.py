@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from ferry_files.shared.limits import MAX_PATH_BYTES, MAX_PATH_NAMES
 
-from shared.limits import MAX_PATH_BYTES, MAX_PATH_NAMES
 from tests.hardening_support import sha, upload
 from tests.wire import Wire
 

@@ -1,8 +1,7 @@
 import pytest
-
-from shared.errors import ErrorCode, FerryError
-from shared.framing import HeaderBuffer, decode_header, encode_header
-from shared.limits import MAX_HEADER_BYTES
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.framing import HeaderBuffer, decode_header, encode_header
+from ferry_files.shared.limits import MAX_HEADER_BYTES
 
 
 def test_two_headers_in_one_feed_come_out_one_by_one():

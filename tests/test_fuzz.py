@@ -19,15 +19,15 @@ import os
 import shutil
 
 import pytest
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.framing import HeaderBuffer, decode_header, encode_header
+from ferry_files.shared.limits import MAX_FILE_SIZE
+from ferry_files.shared.messages import OPS, Get, ListFiles, Put, encode_request, parse_request, request_op
+from ferry_files.shared.paths import path_problem
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
-from shared.errors import ErrorCode, FerryError
-from shared.framing import HeaderBuffer, decode_header, encode_header
-from shared.limits import MAX_FILE_SIZE
-from shared.messages import OPS, Get, ListFiles, Put, encode_request, parse_request, request_op
-from shared.paths import path_problem
 from tests.hardening_support import assert_valid_response, no_temp_files, sha, temp_files, visible
 from tests.server_process import ServerProcess
 from tests.wire import Wire

@@ -14,9 +14,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from ferry_files.shared.client import ConnectionLost, FerryClient
+from ferry_files.shared.errors import ErrorCode, FerryError
 
-from shared.client import ConnectionLost, FerryClient
-from shared.errors import ErrorCode, FerryError
 from tests.fake_server import EvilServer, header, replies
 
 

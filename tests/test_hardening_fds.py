@@ -15,8 +15,8 @@ import threading
 import time
 
 import pytest
+from ferry_files.server.supervisor import FD_RESERVE
 
-from server.supervisor import FD_RESERVE
 from tests.hardening_support import cpu_seconds, greets, sha
 from tests.server_process import wait_for
 

@@ -12,8 +12,8 @@ import socket
 import time
 
 import pytest
+from ferry_files.shared.limits import MAX_HEADER_BYTES
 
-from shared.limits import MAX_HEADER_BYTES
 from tests.hardening_support import listing, sha, still_serving, upload, visible
 from tests.server_process import ServerProcess
 from tests.wire import Wire

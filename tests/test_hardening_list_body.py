@@ -9,10 +9,10 @@ import time
 import tracemalloc
 
 import pytest
+from ferry_files.shared.client import ConnectionLost, FerryClient
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.limits import MAX_LIST_BODY
 
-from shared.client import ConnectionLost, FerryClient
-from shared.errors import ErrorCode, FerryError
-from shared.limits import MAX_LIST_BODY
 from tests.fake_server import EvilServer, header
 from tests.terminal_support import run_client
 

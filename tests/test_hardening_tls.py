@@ -7,9 +7,8 @@ import socket
 import time
 
 import pytest
-
-from shared.client import FerryClient
-from shared.tls import TlsSettings
+from ferry_files.shared.client import FerryClient
+from ferry_files.shared.tls import TlsSettings
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
+from ferry_files.shared.client import FerryClient
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.tls import TlsSettings
 
-from shared.client import FerryClient
-from shared.errors import FerryError
-from shared.tls import TlsSettings
 from tests.terminal_support import address_of, client_env, drop_file_read_override, run_client
 
 PIN = b"127.0.0.1:1 SHA256:" + b"0" * 64 + b"\n"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from ferry_files.shared.client import FerryClient
 
-from shared.client import FerryClient
 from tests.wire import Wire
 
 SIZE = 4 * 1024**3 + 12345

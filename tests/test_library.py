@@ -10,11 +10,10 @@ import resource
 import threading
 
 import pytest
-
-from server.storage import Library
-from server.storage import uploads as uploads_module
-from server.storage.uploads import LARGE_BYTES
-from shared.errors import ErrorCode, FerryError
+from ferry_files.server.storage import Library
+from ferry_files.server.storage import uploads as uploads_module
+from ferry_files.server.storage.uploads import LARGE_BYTES
+from ferry_files.shared.errors import ErrorCode, FerryError
 
 
 def names(lib: Library) -> list[str]:

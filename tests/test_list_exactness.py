@@ -10,8 +10,8 @@ touched and sizes of files changed in place were seconds old.
 from __future__ import annotations
 
 import pytest
+from ferry_files.shared.client import FerryClient
 
-from shared.client import FerryClient
 from tests.list_stress import FolderListStress, ListStress, StressPlan
 
 

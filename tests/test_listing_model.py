@@ -12,13 +12,12 @@ import shutil
 import stat
 import tempfile
 
+from ferry_files.server.storage.listing import FolderListing
+from ferry_files.shared.messages import list_entry
+from ferry_files.shared.names import name_problem
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-
-from server.storage.listing import FolderListing
-from shared.messages import list_entry
-from shared.names import name_problem
 
 NAMES = st.sampled_from(["a", "b", "c", "d.txt", "é", "z z", ".hidden", "f\\g"])
 SIZES = st.integers(0, 3)

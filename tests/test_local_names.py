@@ -10,8 +10,7 @@ import sys
 import unicodedata
 
 import pytest
-
-from shared.local_names import CASE_SENSITIVE, DestinationRules, FolderNames, destination_rules, safe_local_name
+from ferry_files.shared.local_names import CASE_SENSITIVE, DestinationRules, FolderNames, destination_rules, safe_local_name
 
 #: A Windows (NTFS) folder: case does not count, Unicode normalization does.
 WINDOWS = DestinationRules(case_insensitive=True, normalization_insensitive=False)

@@ -11,10 +11,10 @@ import os
 import threading
 
 import pytest
+from ferry_files.server.storage import Library, renaming
+from ferry_files.server.storage.trash import TRASH_DIR, Trash
+from ferry_files.shared.errors import ErrorCode, FerryError
 
-from server.storage import Library, renaming
-from server.storage.trash import TRASH_DIR, Trash
-from shared.errors import ErrorCode, FerryError
 from tests.server_process import wait_for
 
 

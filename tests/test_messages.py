@@ -1,10 +1,7 @@
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from shared.errors import CLOSING_CODES, ErrorCode, FerryError
-from shared.limits import MAX_MTIME_SECONDS
-from shared.messages import (
+from ferry_files.shared.errors import CLOSING_CODES, ErrorCode, FerryError
+from ferry_files.shared.limits import MAX_MTIME_SECONDS
+from ferry_files.shared.messages import (
     FEATURES,
     OPS,
     WRITE_OPS,
@@ -27,7 +24,9 @@ from shared.messages import (
     raise_for_error,
     request_op,
 )
-from shared.names import name_problem
+from ferry_files.shared.names import name_problem
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def code_of(fn, *args):

@@ -1,13 +1,12 @@
 """Paths (PROTOCOL.md 7.1): names joined by '/', within 4,096 bytes and 64 names."""
 
 import pytest
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.limits import MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_PATH_NAMES
+from ferry_files.shared.names import name_problem
+from ferry_files.shared.paths import check_path, path_names, path_problem, split_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from shared.errors import ErrorCode, FerryError
-from shared.limits import MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_PATH_NAMES
-from shared.names import name_problem
-from shared.paths import check_path, path_names, path_problem, split_path
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from ferry_files.server.features import IMPLEMENTED
+from ferry_files.shared.messages import FEATURES
 
-from server.features import IMPLEMENTED
-from shared.messages import FEATURES
 from tests.wire import Wire
 
 

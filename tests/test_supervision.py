@@ -11,8 +11,8 @@ import threading
 import time
 
 import pytest
+from ferry_files.shared.client import ConnectionLost, FerryClient
 
-from shared.client import ConnectionLost, FerryClient
 from tests.server_process import ServerProcess, children_of, process_state, wait_for
 from tests.wire import Wire
 

@@ -16,6 +16,10 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from ferry_files.shared.local_names import DestinationRules
+from ferry_files.terminal_client.commands import get_files
+from ferry_files.terminal_client.connection import Connection, Server
+from ferry_files.terminal_client.console import Console
 
 import shared
 from shared.local_names import DestinationRules
@@ -745,7 +749,7 @@ def test_the_module_runs_as_python_m(addr, library):
 
     put_file(library, "a.txt", b"A")
     result = subprocess.run(
-        [sys.executable, "-S", "-m", "terminal_client", addr, "list", "--names"],
+        [sys.executable, "-S", "-m", "ferry_files.terminal_client", addr, "list", "--names"],
         capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, env=client_env(), timeout=30,
     )  # fmt: skip
     assert_ok(result)

@@ -7,15 +7,14 @@ import json
 import time
 
 import pytest
+from ferry_files.shared.client import RemoteFile, RemoteStat
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.escaping import escape_name
+from ferry_files.terminal_client.failures import about, error_line
+from ferry_files.terminal_client.formatting import display_width, fit, human_duration, human_size, local_time, pad, quoted
+from ferry_files.terminal_client.listing import file_names, file_table, files_json, stat_block, stat_json
 from hypothesis import given
 from hypothesis import strategies as st
-
-from shared.client import RemoteFile, RemoteStat
-from shared.errors import FerryError
-from shared.escaping import escape_name
-from terminal_client.failures import about, error_line
-from terminal_client.formatting import display_width, fit, human_duration, human_size, local_time, pad, quoted
-from terminal_client.listing import file_names, file_table, files_json, stat_block, stat_json
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from ferry_files.shared.escaping import escape_name
 
-from shared.escaping import escape_name
 from tests.terminal_support import PtyClient, address_of, run_client
 from tests.test_escaping import UNSHOWN
 

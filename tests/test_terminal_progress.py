@@ -6,9 +6,8 @@ from __future__ import annotations
 import io
 
 import pytest
-
-from terminal_client.formatting import display_width
-from terminal_client.progress import REDRAW_INTERVAL, ProgressBar, render
+from ferry_files.terminal_client.formatting import display_width
+from ferry_files.terminal_client.progress import REDRAW_INTERVAL, ProgressBar, render
 
 
 class FakeClock:

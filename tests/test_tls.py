@@ -7,10 +7,10 @@ import hashlib
 import os
 
 import pytest
+from ferry_files.shared.client import FerryClient
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.tls import TlsSettings
 
-from shared.client import FerryClient
-from shared.errors import FerryError
-from shared.tls import TlsSettings
 from tests.certificates import make_cert
 from tests.wire import Wire
 

@@ -5,10 +5,10 @@ right after ``read_only``), ``get`` with ``length``, and ``--no-delete``."""
 from __future__ import annotations
 
 import pytest
+from ferry_files.server.config import ServerConfig
+from ferry_files.server.features import IMPLEMENTED, offered
+from ferry_files.shared.messages import FEATURES, parse_request
 
-from server.config import ServerConfig
-from server.features import IMPLEMENTED, offered
-from shared.messages import FEATURES, parse_request
 from tests.wire import Wire
 
 #: One request per 1.1 field or op.
@@ -170,6 +170,6 @@ def test_no_delete_refuses_overwrite_but_not_new_uploads(server_factory, library
 
 
 def test_no_delete_leaves_manage_out_of_what_is_offered(monkeypatch):
-    monkeypatch.setattr("server.features.IMPLEMENTED", frozenset(FEATURES))
+    monkeypatch.setattr("ferry_files.server.features.IMPLEMENTED", frozenset(FEATURES))
     assert offered(ServerConfig()) == frozenset(FEATURES)
     assert offered(ServerConfig(no_delete=True)) == frozenset(FEATURES) - {"manage"}

@@ -100,12 +100,12 @@ def main() -> int:
     server = None
     workers: list[int] = []
     try:
+        from ferry_files.gui_client import os_dialogs
+        from ferry_files.gui_client.app import create_root
+        from ferry_files.gui_client.main_window import MainWindow
+        from ferry_files.gui_client.transfers import State
         from PIL import ImageGrab
 
-        from gui_client import os_dialogs
-        from gui_client.app import create_root
-        from gui_client.main_window import MainWindow
-        from gui_client.transfers import State
         from tests.server_process import ServerProcess
 
         library, downloads, outbox = work / "library", work / "Downloads", work / "outbox"

@@ -21,7 +21,7 @@ import queue
 import threading
 from typing import TYPE_CHECKING
 
-from shared.errors import ErrorCode, FerryError
+from ferry_files.shared.errors import ErrorCode, FerryError
 
 from .handback import hand_back
 

@@ -16,8 +16,8 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from shared.errors import ErrorCode, FerryError
-from shared.paths import path_names
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.paths import path_names
 
 FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 #: What ``openat`` says when a name on the way is not a folder it may enter.

@@ -17,8 +17,8 @@ import stat as stat_mode
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.errors import ErrorCode, FerryError
-from shared.paths import check_path
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.paths import check_path
 
 from ..fd_budget import FD_ERRNOS, OUT_OF_FDS
 from . import manage

@@ -39,11 +39,11 @@ import errno
 import os
 import stat
 
-from shared.errors import ErrorCode, FerryError
-from shared.limits import MAX_PATH_BYTES, MAX_PATH_NAMES
-from shared.messages import folder_entry, list_entry
-from shared.names import name_problem
-from shared.paths import path_names
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.limits import MAX_PATH_BYTES, MAX_PATH_NAMES
+from ferry_files.shared.messages import folder_entry, list_entry
+from ferry_files.shared.names import name_problem
+from ferry_files.shared.paths import path_names
 
 from .coalescing import Coalesced
 from .folder_locks import hold_for_reading

@@ -27,7 +27,7 @@ import errno
 import os
 import stat
 
-from shared.errors import ErrorCode, FerryError
+from ferry_files.shared.errors import ErrorCode, FerryError
 
 from .folder_locks import renaming
 from .folders import parent_of

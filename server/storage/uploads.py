@@ -32,9 +32,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from shared.errors import CLOSING_CODES, ErrorCode, FerryError
-from shared.framing import decode_header
-from shared.messages import parse_trailer
+from ferry_files.shared.errors import CLOSING_CODES, ErrorCode, FerryError
+from ferry_files.shared.framing import decode_header
+from ferry_files.shared.messages import parse_trailer
 
 from ..fd_budget import FD_ERRNOS
 from . import partials

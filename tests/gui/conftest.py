@@ -22,10 +22,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-from gui_client.app import create_root
-from gui_client.main_window import MainWindow
-from gui_client.transfers import State, TransferView
+from ferry_files.gui_client.app import create_root
+from ferry_files.gui_client.main_window import MainWindow
+from ferry_files.gui_client.transfers import State, TransferView
 
 DEFAULT_TIMEOUT = 20.0
 

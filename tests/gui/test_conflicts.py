@@ -3,9 +3,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-
-from gui_client.conflicts import Choice, TransferPlan
-from shared.local_names import CASE_SENSITIVE, DestinationRules, FolderNames, safe_local_name
+from ferry_files.gui_client.conflicts import Choice, TransferPlan
+from ferry_files.shared.local_names import CASE_SENSITIVE, DestinationRules, FolderNames, safe_local_name
 
 #: A macOS-like folder, simulated: case and Unicode normalization do not count.
 MACOS = DestinationRules(case_insensitive=True, normalization_insensitive=True)

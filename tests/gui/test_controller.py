@@ -7,10 +7,11 @@ import os
 import threading
 from pathlib import Path
 
-from gui_client.conflicts import Choice
-from gui_client.controller import ConnectionState, Controller
-from gui_client.settings import Settings
-from gui_client.transfers import State
+from ferry_files.gui_client.conflicts import Choice
+from ferry_files.gui_client.controller import ConnectionState, Controller
+from ferry_files.gui_client.settings import Settings
+from ferry_files.gui_client.transfers import State
+
 from tests.gui.posted_calls import PostedCalls
 
 

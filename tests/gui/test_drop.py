@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from ferry_files.gui_client.transfers import State
 
-from gui_client.transfers import State
 from tests.gui.conftest import sha256_of
 
 pytestmark = pytest.mark.gui

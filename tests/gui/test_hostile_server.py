@@ -6,11 +6,11 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from ferry_files.gui_client import os_dialogs
+from ferry_files.gui_client.transfers import State
+from ferry_files.shared.escaping import escape_name
+from ferry_files.shared.limits import MAX_LIST_BODY
 
-from gui_client import os_dialogs
-from gui_client.transfers import State
-from shared.escaping import escape_name
-from shared.limits import MAX_LIST_BODY
 from tests.fake_server import EvilServer, header, replies
 from tests.test_escaping import UNSHOWN
 from tests.test_hardening_list_body import announce_and_stream

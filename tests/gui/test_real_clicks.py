@@ -7,8 +7,8 @@ import os
 import subprocess
 
 import pytest
+from ferry_files.gui_client.transfers import State
 
-from gui_client.transfers import State
 from tests.gui.conftest import sha256_of
 
 pytestmark = pytest.mark.gui

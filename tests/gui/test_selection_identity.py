@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 
 import pytest
+from ferry_files.gui_client import os_dialogs
+from ferry_files.gui_client.transfers import State
 
-from gui_client import os_dialogs
-from gui_client.transfers import State
 from tests.gui.conftest import pump_for
 
 pytestmark = pytest.mark.gui

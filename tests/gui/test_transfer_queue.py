@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import threading
 
-from gui_client.transfers import Server, State, TransferQueue
+from ferry_files.gui_client.transfers import Server, State, TransferQueue
+
 from tests.gui.posted_calls import PostedCalls
 
 

@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from ferry_files.gui_client import os_dialogs
+from ferry_files.gui_client.transfers import State
+from ferry_files.shared.local_names import DestinationRules
 
-from gui_client import os_dialogs
-from gui_client.transfers import State
-from shared.local_names import DestinationRules
 from tests.gui.conftest import sha256_of
 
 pytestmark = pytest.mark.gui

@@ -4,11 +4,11 @@ words, and the window offers only actions that can work (issue 13, defect 7)."""
 from __future__ import annotations
 
 import pytest
+from ferry_files.gui_client import os_dialogs
+from ferry_files.gui_client.errors_text import describe
+from ferry_files.gui_client.transfers import State
+from ferry_files.shared.errors import ErrorCode, FerryError
 
-from gui_client import os_dialogs
-from gui_client.errors_text import describe
-from gui_client.transfers import State
-from shared.errors import ErrorCode, FerryError
 from tests.gui.conftest import pump_for
 
 pytestmark = pytest.mark.gui
@@ -50,7 +50,7 @@ def test_tls_against_a_plain_server_says_to_untick_tls(app, server, tmp_path, mo
 def test_a_tls_server_reached_without_tls_says_to_tick_tls(app, server_factory, certs, monkeypatch):
     """The client library tells a silent TLS server apart (shared/wrong_server.py);
     the app words the remedy as its own TLS box, not the terminal's ``--tls``."""
-    monkeypatch.setattr("shared.wrong_server.GREETING_WAIT", 1.0)
+    monkeypatch.setattr("ferry_files.shared.wrong_server.GREETING_WAIT", 1.0)
     cert, key = certs
     server = server_factory("--workers", "1", "--tls-cert", str(cert), "--tls-key", str(key))
     app.connect(server)
