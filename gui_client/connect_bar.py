@@ -8,7 +8,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from shared.address import parse_address
+from ferry_files.shared.address import parse_address
 
 from .servers import ServerBook, ServerEntry
 from .servers_menu import SaveServerDialog, ServersMenu

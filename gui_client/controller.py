@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from shared.address import parse_address
-from shared.client import ConnectionLost, FerryClient, Greeting
-from shared.errors import ErrorCode, FerryError
-from shared.local_names import CASE_SENSITIVE, DestinationRules, FolderNames, destination_rules, safe_local_name
-from shared.messages import FOLDERS
-from shared.names import name_problem
-from shared.tls import TlsSettings
+from ferry_files.shared.address import parse_address
+from ferry_files.shared.client import ConnectionLost, FerryClient, Greeting
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.local_names import CASE_SENSITIVE, DestinationRules, FolderNames, destination_rules, safe_local_name
+from ferry_files.shared.messages import FOLDERS
+from ferry_files.shared.names import name_problem
+from ferry_files.shared.tls import TlsSettings
 
 from .conflicts import Choice, Conflict, TransferPlan
 from .errors_text import connect_problem, describe

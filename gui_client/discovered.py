@@ -23,11 +23,11 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
-from shared.discovery import Browser
-from shared.discovery_record import Announced
-from shared.errors import FerryError
-from shared.escaping import escape_name
-from shared.tls import KnownServers
+from ferry_files.shared.discovery import Browser
+from ferry_files.shared.discovery_record import Announced
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.escaping import escape_name
+from ferry_files.shared.tls import KnownServers
 
 log = logging.getLogger("gui.discovered")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from shared.client import FerryClient, RemoteFile
-from shared.messages import FOLDERS, MANAGE
-from shared.names import name_problem
+from ferry_files.shared.client import FerryClient, RemoteFile
+from ferry_files.shared.messages import FOLDERS, MANAGE
+from ferry_files.shared.names import name_problem
 
 from .controller import Controller
 from .file_list import size_of

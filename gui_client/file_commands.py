@@ -15,8 +15,8 @@ import tkinter as tk
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared.escaping import escape_name
-from shared.messages import FOLDERS
+from ferry_files.shared.escaping import escape_name
+from ferry_files.shared.messages import FOLDERS
 
 from . import os_dialogs
 from .confirm_dialog import ConfirmDialog

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from shared.client import RemoteFile, RemoteFolder
-from shared.escaping import escape_name
+from ferry_files.shared.client import RemoteFile, RemoteFolder
+from ferry_files.shared.escaping import escape_name
 
 from .file_kinds import kind_of
 from .formatting import human_size, local_time

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from shared.client import FerryClient, TransferCancelled, TreeProgress, TreeReport
-from shared.errors import FerryError
+from ferry_files.shared.client import FerryClient, TransferCancelled, TreeProgress, TreeReport
+from ferry_files.shared.errors import FerryError
 
 from .errors_text import describe, error_code
 from .transfers import TRANSFER_TIMEOUT, Direction, Post, Server, State, Summary, TransferView

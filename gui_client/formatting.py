@@ -6,8 +6,8 @@ import math
 import time
 
 # Sizes: one convention with the terminal client (shared/sizes.py).
-from shared.sizes import human_rate
-from shared.sizes import human_size as human_size
+from ferry_files.shared.sizes import human_rate
+from ferry_files.shared.sizes import human_size as human_size
 
 
 def human_speed(bytes_per_second: float) -> str:

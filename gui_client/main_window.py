@@ -14,10 +14,10 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any
 
-from shared.discovery_record import Announced
-from shared.errors import FerryError
-from shared.escaping import escape_name, escape_text
-from shared.tls import KnownServers, TlsSettings, default_known_servers
+from ferry_files.shared.discovery_record import Announced
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.escaping import escape_name, escape_text
+from ferry_files.shared.tls import KnownServers, TlsSettings, default_known_servers
 
 from . import os_dialogs
 from .bridge import Bridge

@@ -8,7 +8,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from shared.escaping import escape_name
+from ferry_files.shared.escaping import escape_name
 
 from .servers import ServerBook, ServerEntry
 

@@ -13,8 +13,8 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING
 
-from shared.escaping import escape_name, escape_text
-from shared.sizes import human_size
+from ferry_files.shared.escaping import escape_name, escape_text
+from ferry_files.shared.sizes import human_size
 
 if TYPE_CHECKING:
     from .transfers import TransferView

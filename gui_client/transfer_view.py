@@ -23,8 +23,8 @@ from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Protocol
 
-from shared.escaping import escape_name, escape_text
-from shared.sizes import human_size
+from ferry_files.shared.escaping import escape_name, escape_text
+from ferry_files.shared.sizes import human_size
 
 from .formatting import human_eta, human_speed
 from .text_fit import elide

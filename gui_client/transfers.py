@@ -33,11 +33,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple, cast
 
-from shared.client import FerryClient, TransferCancelled
-from shared.errors import FerryError
-from shared.local_names import local_path, safe_local_name
-from shared.partial_downloads import default_records
-from shared.tls import TlsSettings
+from ferry_files.shared.client import FerryClient, TransferCancelled
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.local_names import local_path, safe_local_name
+from ferry_files.shared.partial_downloads import default_records
+from ferry_files.shared.tls import TlsSettings
 
 from .errors_text import FINAL_CODES, describe, error_code
 from .transfer_log import TransferLog

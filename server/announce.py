@@ -3,7 +3,7 @@ without an address (docs/discovery.md).
 
 The parent only decides *what* to announce and starts a small process of its own
 that does the announcing with the ``zeroconf`` library (``python -m
-server.announce``). Why not a thread in the parent: the parent forks its workers
+ferry_files.server.announce``). Why not a thread in the parent: the parent forks its workers
 and must be single-threaded when it does (worker_handle.py), zeroconf runs an
 event loop thread and blocks for a second or two while it probes the name, and
 an announcer that crashes or hangs must cost the server nothing but discovery.
@@ -33,14 +33,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from shared import __version__
-from shared.discovery_record import SERVICE_TYPE, TxtKey, instance_name_problem, truncate_utf8
-from shared.tls import fingerprint
+from ferry_files.shared import __version__
+from ferry_files.shared.discovery_record import SERVICE_TYPE, TxtKey, instance_name_problem, truncate_utf8
+from ferry_files.shared.tls import fingerprint
 
 from .config import ServerConfig
 from .features import offered
 
-log = logging.getLogger("server.announce")  # not __main__ when run with -m
+log = logging.getLogger("ferry_files.server.announce")  # not __main__ when run with -m
 
 #: How long the announcer has to say goodbye after its pipe closed before it is killed.
 GOODBYE_TIMEOUT = 3.0
@@ -122,7 +122,7 @@ class Announcer:
         try:
             record = record_for(config, host, port, http_port)
             process = subprocess.Popen(
-                [sys.executable, "-m", "server.announce", "--log-level", config.log_level],
+                [sys.executable, "-m", "ferry_files.server.announce", "--log-level", config.log_level],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 cwd=_PACKAGE_ROOT,
@@ -255,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from .logs import configure_logging
 
-    parser = argparse.ArgumentParser(prog="python -m server.announce", description="Used by run_server.py; reads its record on stdin.")
+    parser = argparse.ArgumentParser(
+        prog="python -m ferry_files.server.announce", description="Used by run_server.py; reads its record on stdin."
+    )
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     multiprocessing.current_process().name = "announcer"

@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from shared.discovery_record import instance_name_problem
-from shared.limits import DEFAULT_PORT
+from ferry_files.shared.discovery_record import instance_name_problem
+from ferry_files.shared.limits import DEFAULT_PORT
 
 #: The web page's port (docs/web.md): next to the native protocol's.
 DEFAULT_HTTP_PORT = 7070

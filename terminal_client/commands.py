@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from shared.client import FerryClient, RemoteFile, RemoteFolder
-from shared.errors import ErrorCode, FerryError
-from shared.local_names import DestinationRules, FolderNames
+from ferry_files.shared.client import FerryClient, RemoteFile, RemoteFolder
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.local_names import DestinationRules, FolderNames
 
 from . import listing
 from .connection import CannotConnect, Connection

@@ -12,8 +12,8 @@ import argparse
 import shlex
 from collections.abc import Callable, Iterable
 
-from shared.errors import FerryError
-from shared.escaping import escape_name
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.escaping import escape_name
 
 #: The shells a completion script can be printed for.
 SHELLS = ("bash", "zsh", "fish")

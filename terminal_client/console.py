@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from shared.errors import FerryError
+from ferry_files.shared.errors import FerryError
 
 from .failures import report
 from .progress import ProgressBar

@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from shared.discovery import DEFAULT_BROWSE_SECONDS, browse
-from shared.discovery_record import Announced
-from shared.escaping import escape_name
+from ferry_files.shared.discovery import DEFAULT_BROWSE_SECONDS, browse
+from ferry_files.shared.discovery_record import Announced
+from ferry_files.shared.escaping import escape_name
 
 from .cli import positive_seconds
 from .console import Console

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from shared.client import FerryClient
-from shared.errors import FerryError
-from shared.local_names import safe_local_name
-from shared.tree_transfer import TreeProgress, TreeReport
+from ferry_files.shared.client import FerryClient
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.local_names import safe_local_name
+from ferry_files.shared.tree_transfer import TreeProgress, TreeReport
 
 from .connection import CannotConnect, Connection
 from .console import Console

@@ -12,8 +12,8 @@ import time
 import unicodedata
 
 # Sizes: the clients' one convention (shared/sizes.py), re-exported for this package.
-from shared.sizes import human_rate as human_rate
-from shared.sizes import human_size as human_size
+from ferry_files.shared.sizes import human_rate as human_rate
+from ferry_files.shared.sizes import human_size as human_size
 
 
 def human_duration(seconds: float) -> str:

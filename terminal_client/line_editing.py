@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from shared.state_records import state_folder
+from ferry_files.shared.state_records import state_folder
 
 #: Lines of history kept.
 HISTORY_LENGTH = 1000

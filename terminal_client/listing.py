@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from shared.client import RemoteFile, RemoteFolder, RemoteStat
-from shared.escaping import escape_name, escape_text
+from ferry_files.shared.client import RemoteFile, RemoteFolder, RemoteStat
+from ferry_files.shared.escaping import escape_name, escape_text
 
 from .formatting import human_size, local_time
 

@@ -20,9 +20,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from shared.client import RemoteFolder
-from shared.errors import ErrorCode, FerryError
-from shared.escaping import escape_name, escape_text
+from ferry_files.shared.client import RemoteFolder
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.escaping import escape_name, escape_text
 
 from . import commands, line_editing
 from .completion import LineCompleter

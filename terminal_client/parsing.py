@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
-from shared.errors import FerryError
+from ferry_files.shared.errors import FerryError
 
 from . import commands
 from .failures import USAGE

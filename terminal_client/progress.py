@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from shared.escaping import escape_name
-from shared.tree_transfer import TreeProgress
+from ferry_files.shared.escaping import escape_name
+from ferry_files.shared.tree_transfer import TreeProgress
 
 from .formatting import display_width, fit, human_duration, human_rate, human_size, pad
 

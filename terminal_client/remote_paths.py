@@ -15,9 +15,9 @@ import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shared.client import FerryClient, RemoteFile, RemoteFolder
-from shared.errors import ErrorCode, FerryError
-from shared.messages import FOLDERS
+from ferry_files.shared.client import FerryClient, RemoteFile, RemoteFolder
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.messages import FOLDERS
 
 from .formatting import quoted
 

@@ -14,11 +14,11 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from shared.client import Uploaded
-from shared.errors import ErrorCode, FerryError
-from shared.local_names import FolderNames, local_path, safe_local_name
-from shared.names import name_problem
-from shared.paths import path_problem
+from ferry_files.shared.client import Uploaded
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.local_names import FolderNames, local_path, safe_local_name
+from ferry_files.shared.names import name_problem
+from ferry_files.shared.paths import path_problem
 
 from .connection import CannotConnect, Connection
 from .console import Console

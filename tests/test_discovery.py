@@ -13,11 +13,12 @@ import signal
 import ssl
 from pathlib import Path
 
-from server.features import IMPLEMENTED
-from shared import __version__
-from shared.client import FerryClient
-from shared.discovery import Browser
-from shared.tls import fingerprint
+from ferry_files.server.features import IMPLEMENTED
+from ferry_files.shared import __version__
+from ferry_files.shared.client import FerryClient
+from ferry_files.shared.discovery import Browser
+from ferry_files.shared.tls import fingerprint
+
 from tests.certificates import make_cert
 from tests.netns_support import SERVER_IP, Lan, entered
 
@@ -150,7 +151,7 @@ def test_hostile_records_are_escaped_bounded_or_ignored(lan, ns_server) -> None:
 def test_an_announcer_that_dies_costs_the_server_nothing(lan, ns_server) -> None:
     server = ns_server("--name", "Survivor")
     assert server.logged("announcing 'Survivor'", timeout=20), server.log()
-    [announcer] = [pid for pid in server.children() if b"server.announce" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    [announcer] = [pid for pid in server.children() if b"ferry_files.server.announce" in Path(f"/proc/{pid}/cmdline").read_bytes()]
     os.kill(announcer, signal.SIGKILL)
     with entered(lan.client_ns):
         client = FerryClient.connect(SERVER_IP, server.port, timeout=10)

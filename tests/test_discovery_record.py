@@ -8,10 +8,11 @@ import ssl
 import subprocess
 import sys
 
-from server.announce import default_name, record_for
-from server.config import parse_args
-from shared.discovery_record import MAX_INSTANCE_BYTES, SERVICE_TYPE, Announced, instance_name_problem, parse
-from shared.tls import fingerprint
+from ferry_files.server.announce import default_name, record_for
+from ferry_files.server.config import parse_args
+from ferry_files.shared.discovery_record import MAX_INSTANCE_BYTES, SERVICE_TYPE, Announced, instance_name_problem, parse
+from ferry_files.shared.tls import fingerprint
+
 from tests.server_process import RUN_SERVER
 
 PIN = "SHA256:" + "ab" * 32

@@ -17,16 +17,12 @@ from pathlib import Path
 
 import pytest
 from ferry_files.shared.local_names import DestinationRules
-from ferry_files.terminal_client.commands import get_files
+from ferry_files.terminal_client.cli import parse_args
+from ferry_files.terminal_client.commands import Session, get_files
 from ferry_files.terminal_client.connection import Connection, Server
 from ferry_files.terminal_client.console import Console
 
-import shared
-from shared.local_names import DestinationRules
-from terminal_client.cli import parse_args
-from terminal_client.commands import Session
-from terminal_client.connection import Connection, Server
-from terminal_client.console import Console
+from ferry_files import shared
 from tests.server_process import wait_for
 from tests.terminal_support import (
     CuttingRelay,

@@ -7,11 +7,10 @@ from __future__ import annotations
 import sys
 
 import pytest
-
-from shared.errors import FerryError
-from terminal_client import line_editing
-from terminal_client.completion import LineCompleter
-from terminal_client.remote_paths import resolve
+from ferry_files.shared.errors import FerryError
+from ferry_files.terminal_client import line_editing
+from ferry_files.terminal_client.completion import LineCompleter
+from ferry_files.terminal_client.remote_paths import resolve
 
 
 @pytest.mark.parametrize(

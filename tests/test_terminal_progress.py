@@ -104,7 +104,7 @@ def test_nothing_is_erased_when_nothing_was_drawn():
 
 
 def test_a_tree_is_one_line_with_files_bytes_speed_and_eta():
-    from shared.tree_transfer import TreeProgress
+    from ferry_files.shared.tree_transfer import TreeProgress
 
     clock, stream = FakeClock(), io.StringIO()
     with ProgressBar(stream, "photos", width=100, clock=clock) as bar:
@@ -119,7 +119,7 @@ def test_a_tree_is_one_line_with_files_bytes_speed_and_eta():
 
 
 def test_a_tree_of_empty_files_is_throttled_until_its_last_file():
-    from shared.tree_transfer import TreeProgress
+    from ferry_files.shared.tree_transfer import TreeProgress
 
     clock, stream = FakeClock(), io.StringIO()
     bar = ProgressBar(stream, "empties", width=80, clock=clock)

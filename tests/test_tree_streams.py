@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+from ferry_files.shared.client import FerryClient, TransferCancelled
+from ferry_files.shared.errors import FerryError
+from ferry_files.shared.messages import FOLDERS, MTIME
+from ferry_files.shared.tree_transfer import STREAM_MIN_FILES, TreeProgress
 
-from shared.client import FerryClient, TransferCancelled
-from shared.errors import FerryError
-from shared.messages import FOLDERS, MTIME
-from shared.tree_transfer import STREAM_MIN_FILES, TreeProgress
 from tests.terminal_support import CuttingRelay
 
 OLD = 1_500_000_000.25  # an mtime far from now, exact in a float

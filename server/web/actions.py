@@ -15,7 +15,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import ErrorCode, FerryError
+from ferry_files.shared.errors import ErrorCode, FerryError
 
 from ..storage import Library
 

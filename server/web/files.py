@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from shared.errors import ErrorCode, FerryError
+from ferry_files.shared.errors import ErrorCode, FerryError
 
 from .conditional import Unsatisfiable, content_disposition, content_type, etag_of, http_date, not_modified, requested_range
 

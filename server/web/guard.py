@@ -25,7 +25,7 @@ import ipaddress
 import socket
 from http.cookies import CookieError, SimpleCookie
 
-from shared.errors import ErrorCode, FerryError
+from ferry_files.shared.errors import ErrorCode, FerryError
 
 from ..config import ServerConfig
 

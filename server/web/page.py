@@ -16,8 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shared import __version__
-from shared.errors import ErrorCode, FerryError
+from ferry_files.shared import __version__
+from ferry_files.shared.errors import ErrorCode, FerryError
 
 from ..session import AUTH_FAILURE_DELAY
 

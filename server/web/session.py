@@ -24,10 +24,9 @@ from http import HTTPStatus
 from typing import Any
 
 import h11
-
-from shared import __version__
-from shared.errors import ErrorCode, FerryError
-from shared.limits import MAX_HEADER_BYTES
+from ferry_files.shared import __version__
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.limits import MAX_HEADER_BYTES
 
 from ..connection import Connection
 from ..session import ServeContext

@@ -4,7 +4,7 @@ names it (the code travels in the JSON body too)."""
 
 from __future__ import annotations
 
-from shared.errors import ErrorCode
+from ferry_files.shared.errors import ErrorCode
 
 STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.BAD_REQUEST: 400,

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote_to_bytes, urlsplit
 
-from shared.errors import ErrorCode, FerryError
-from shared.paths import check_path
+from ferry_files.shared.errors import ErrorCode, FerryError
+from ferry_files.shared.paths import check_path
 
 #: The page's own URLs (index, script, style, login, info): never a library path.
 APP_PREFIX = "/.ferry/"

@@ -20,8 +20,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import h11
-
-from shared.errors import ErrorCode, FerryError
+from ferry_files.shared.errors import ErrorCode, FerryError
 
 from ..storage import Upload
 from ..storage.splicing import SplicePipe

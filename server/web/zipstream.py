@@ -22,7 +22,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from shared.errors import FerryError
+from ferry_files.shared.errors import FerryError
 
 from .request import State
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ferry_files.gui_client.app import create_root
+from ferry_files.gui_client.main_window import MainWindow
 
-from gui_client.app import create_root
-from gui_client.main_window import MainWindow
 from tests.gui.conftest import CallbackErrors, Driver
 
 

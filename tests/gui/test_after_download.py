@@ -8,8 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from ferry_files.gui_client.transfers import State
 
-from gui_client.transfers import State
 from tests.gui.conftest import pump_until
 
 pytestmark = pytest.mark.gui

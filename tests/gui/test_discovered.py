@@ -11,9 +11,9 @@ import sys
 import threading
 
 import pytest
+from ferry_files.shared.tls import fingerprint
 from PIL import Image
 
-from shared.tls import fingerprint
 from tests.netns_support import SERVER_IP
 from tests.qr_decoding import decode
 

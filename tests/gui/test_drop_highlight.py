@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from gui_client.transfers import State
+from ferry_files.gui_client.transfers import State
 
 pytestmark = pytest.mark.gui
 

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from ferry_files.gui_client import os_dialogs
 
-from gui_client import os_dialogs
 from tests.gui.fake_dialogs import FakePrograms
 from tests.gui.second_screen import hidpi_app, hidpi_display  # noqa: F401 (fixtures)
 
@@ -155,9 +155,8 @@ def test_emoji_in_a_file_name_are_drawn_in_colour_not_as_boxes(hidpi_app, server
     A missing glyph is a black-on-white box, the rest of the row is grey text.
     On the second screen: pytest-xvfb's 16-bit one cannot be captured."""
     app = hidpi_app
+    from ferry_files.gui_client.theme import body_font
     from PIL import ImageGrab
-
-    from gui_client.theme import body_font
 
     (library / "party 🎉 plan.txt").write_bytes(b"x")
     app.root.geometry("+0+0")

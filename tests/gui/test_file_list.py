@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import time
 
-from gui_client.file_list import FileList, Summary, prepare
-from shared.client import RemoteFile, RemoteFolder
+from ferry_files.gui_client.file_list import FileList, Summary, prepare
+from ferry_files.shared.client import RemoteFile, RemoteFolder
 
 
 def model(*files: tuple[str, int, float]) -> FileList:

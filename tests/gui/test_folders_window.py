@@ -10,10 +10,10 @@ import socket
 from pathlib import Path
 
 import pytest
+from ferry_files.gui_client import os_dialogs
+from ferry_files.gui_client.formatting import human_size
+from ferry_files.gui_client.transfers import State
 
-from gui_client import os_dialogs
-from gui_client.formatting import human_size
-from gui_client.transfers import State
 from tests.fake_server import EvilServer, header
 from tests.gui.conftest import continue_workers, sha256_of, stop_workers
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 import errno
 import json
 
-from gui_client.errors_text import describe
-from gui_client.file_kinds import can_preview, kind_of
-from gui_client.formatting import human_eta, human_size, human_speed
-from gui_client.settings import Settings
-from shared.client import ConnectionLost
-from shared.errors import FerryError
-from terminal_client.formatting import human_size as terminal_human_size
+from ferry_files.gui_client.errors_text import describe
+from ferry_files.gui_client.file_kinds import can_preview, kind_of
+from ferry_files.gui_client.formatting import human_eta, human_size, human_speed
+from ferry_files.gui_client.settings import Settings
+from ferry_files.shared.client import ConnectionLost
+from ferry_files.shared.errors import FerryError
+from ferry_files.terminal_client.formatting import human_size as terminal_human_size
 
 
 def test_sizes_are_binary_units_named_as_such_and_the_same_as_the_terminals():

@@ -6,9 +6,9 @@ its default button, which has the focus; Ctrl+A in a text field selects all."""
 from __future__ import annotations
 
 import pytest
+from ferry_files.gui_client.list_keys import CURSOR_TAG
+from ferry_files.gui_client.transfers import State
 
-from gui_client.list_keys import CURSOR_TAG
-from gui_client.transfers import State
 from tests.gui.test_real_clicks import xdotool
 
 pytestmark = pytest.mark.gui

@@ -8,11 +8,11 @@ from tkinter import font as tkfont
 from tkinter import ttk
 
 import pytest
+from ferry_files.gui_client.app import create_root
+from ferry_files.gui_client.main_window import MainWindow
+from ferry_files.gui_client.scaling import screen_dpi
+from ferry_files.gui_client.theme import body_font
 
-from gui_client.app import create_root
-from gui_client.main_window import MainWindow
-from gui_client.scaling import screen_dpi
-from gui_client.theme import body_font
 from tests.gui.second_screen import hidpi_app, hidpi_display  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.gui

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from ferry_files.gui_client.servers import MAX_RECENT, ServerBook, ServerEntry
+from ferry_files.gui_client.token_store import TokenStore
 
-from gui_client.servers import MAX_RECENT, ServerBook, ServerEntry
-from gui_client.token_store import TokenStore
 from tests.gui.memory_keyring import memory_keyring, no_keyring  # noqa: F401 (fixtures)
 
 SECRET = "s3cret-token-9f8e"

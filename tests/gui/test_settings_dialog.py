@@ -7,8 +7,8 @@ import json
 from tkinter import ttk
 
 import pytest
+from ferry_files.gui_client import os_dialogs
 
-from gui_client import os_dialogs
 from tests.gui.fake_dialogs import FakePrograms
 
 pytestmark = pytest.mark.gui

@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 
 import pytest
+from ferry_files.gui_client.transfers import State
 
-from gui_client.transfers import State
 from tests.gui.conftest import pump_for, sha256_of
 
 pytestmark = pytest.mark.gui

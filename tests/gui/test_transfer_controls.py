@@ -8,10 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+from ferry_files.gui_client import os_dialogs
+from ferry_files.gui_client.transfers import State
+from ferry_files.shared.partial_downloads import TEMP_PREFIX
 
-from gui_client import os_dialogs
-from gui_client.transfers import State
-from shared.partial_downloads import TEMP_PREFIX
 from tests.gui.conftest import continue_workers, pump_for, sha256_of, sparse_file, stop_workers, wait_without_tk
 
 pytestmark = pytest.mark.gui

@@ -13,10 +13,10 @@ from tkinter import font as tkfont
 from tkinter import ttk
 
 import pytest
+from ferry_files.gui_client import os_dialogs
+from ferry_files.gui_client.transfers import State
+from ferry_files.shared.partial_downloads import TEMP_PREFIX
 
-from gui_client import os_dialogs
-from gui_client.transfers import State
-from shared.partial_downloads import TEMP_PREFIX
 from tests.gui.conftest import continue_workers, pump_for, sparse_file, stop_workers, wait_without_tk
 
 pytestmark = pytest.mark.gui

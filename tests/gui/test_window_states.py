@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from ferry_files.gui_client import controller as controller_module
+from ferry_files.gui_client.transfers import State
 
-from gui_client import controller as controller_module
-from gui_client.transfers import State
 from tests.gui.conftest import continue_workers, stop_workers
 
 pytestmark = pytest.mark.gui
