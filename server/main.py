@@ -13,6 +13,7 @@ from .acceptor import format_address, open_listener
 from .config import ServerConfig, parse_args
 from .inherited import Inherited, load_tls
 from .logs import configure_logging
+from .platform_support import workarounds
 from .storage import Library, open_root
 from .supervisor import Supervisor
 
@@ -40,6 +41,8 @@ def _warn_if_token_file_is_open(config: ServerConfig) -> None:
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     configure_logging(config.log_level)
+    for line in workarounds():
+        log.info("%s", line)
     try:
         root_fd = open_root(config.root)
         library = Library(root_fd, fsync=config.fsync, resume_hours=config.resume_hours)

@@ -28,7 +28,16 @@ from .console import Console
 from .failures import BAD_ADDRESS, LOCAL_IO, USAGE, interrupted
 from .menu import Menu, enable_line_editing
 
-PROG = "run_client.py"
+
+def _program_name() -> str:
+    """The name the person typed: ``ferry`` (the installed command, and ``python -m``)
+    or ``run_client.py`` in a checkout, for usage lines they can copy."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    name = name.removesuffix(".exe")
+    return name if name.endswith(".py") and name != "__main__.py" else "ferry"
+
+
+PROG = _program_name()
 COMMANDS = ("list", "stat", "get", "put")
 #: Exit statuses, as shells and scripts expect them (argparse's own usage status is 2;
 #: 128 + SIGINT is what a shell reports for a command stopped by Ctrl+C).

@@ -21,8 +21,10 @@ RUN_SERVER = REPO / "run_server.py"
 
 
 class ServerProcess:
-    def __init__(self, root: Path, *args: str, env: dict[str, str] | None = None, preexec_fn=None) -> None:
+    def __init__(self, root: Path, *args: str, env: dict[str, str] | None = None, preexec_fn=None, launcher: tuple[str, ...] = ()) -> None:
+        """``launcher``: a script that runs run_server.py (tests/simulated_platform.py and its options)."""
         self.root = Path(root)
+        self.launcher = launcher
         self.args = list(args)
         self.env = env
         self.preexec_fn = preexec_fn
@@ -32,7 +34,8 @@ class ServerProcess:
         self.log_file = tempfile.NamedTemporaryFile(prefix="ferry-server-", suffix=".log", delete=False)
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        command = [sys.executable, "-S", str(RUN_SERVER), "--host", self.host, "--port", "0", "--root", str(self.root), *self.args]
+        command = [sys.executable, "-S", *self.launcher, str(RUN_SERVER)]
+        command += ["--host", self.host, "--port", "0", "--root", str(self.root), *self.args]
         self.proc = subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
