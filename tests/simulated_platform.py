@@ -38,6 +38,11 @@ def main() -> None:
         else:
             sys.modules[attribute] = None  # type: ignore[assignment]  # import raises ImportError
     if options.platform:
+        # The standard library's own platform branches must keep matching the real
+        # system's C modules (ssl asks _ssl for Windows-only calls on "win32"):
+        # they are imported first; Ferry's code and platformdirs see the pretended one.
+        for module in ("ssl", "subprocess", "shutil", "tempfile", "asyncio", "mimetypes", "getpass"):
+            importlib.import_module(module)
         sys.platform = options.platform
     sys.argv = [options.script, *options.args]
     sys.path[0] = os.path.dirname(os.path.abspath(options.script))
