@@ -31,7 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", type=Path, default=None, help="settings file (default: in the user's config folder)")
     parser.add_argument("--tls", action="store_true", help="use TLS; the server's certificate is pinned on first use")
     parser.add_argument("--ca-file", metavar="PEM", default=None, help="use TLS and verify the server against these CAs")
+    menu = parser.add_mutually_exclusive_group()
+    menu.add_argument("--install-desktop", action="store_true", help="put Ferry in this user's application menu (Linux) and exit")
+    menu.add_argument("--uninstall-desktop", action="store_true", help="take it out of the menu again and exit")
     args = parser.parse_args(argv)
+    if args.install_desktop or args.uninstall_desktop:
+        from .desktop_entry import run
+
+        return run(uninstalling=args.uninstall_desktop)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     from .main_window import MainWindow
