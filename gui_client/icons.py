@@ -37,13 +37,11 @@ class Icons:
         self._kinds: dict[str, ImageTk.PhotoImage] = {}
         for kind in KINDS:
             path = ASSETS / "icons" / f"{kind}.png"
-            if path.is_file():
+            if path.is_file():  # a kind without one of its own shows the file icon
                 self._kinds[kind] = self._load(path, size)
-            else:
-                log.warning("icon missing from this installation: %s", path)
         self.app = [self._load(app_icon(s), s) for s in APP_ICON_SIZES if app_icon(s).is_file()]
-        if len(self.app) < len(APP_ICON_SIZES):
-            log.warning("app icons missing from this installation: %s", ASSETS)
+        if "file" not in self._kinds or len(self.app) < len(APP_ICON_SIZES):
+            log.warning("icons missing from this installation: %s", ASSETS)
 
     def _load(self, path: Traversable, size: int) -> ImageTk.PhotoImage:
         with path.open("rb") as stream, Image.open(stream) as image:
