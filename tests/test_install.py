@@ -9,9 +9,12 @@ One wheel and one environment per installer for the whole session
 
 from __future__ import annotations
 
+import configparser
+import os
 import re
 import subprocess
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,8 +56,6 @@ def installed(request, house: Path, wheel: Path, tmp_path_factory) -> Path:
 
 
 def test_the_wheel_holds_one_top_level_package_and_the_assets(wheel: Path) -> None:
-    import zipfile
-
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert tops == {"ferry_files"}
@@ -152,3 +153,18 @@ def test_ferry_and_the_pypi_shared_in_one_venv_both_import_and_ferry_works(house
     with ServerProcess(library, "--workers", "1") as server:
         result = run([str(bin_dir / "python"), "-I", "-c", check, *map(str, server.address)], timeout=60)
     assert result.stdout == "['a.txt']\n"
+
+
+def test_the_desktop_launcher_installs_for_the_installed_command(installed: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "share")}
+    run([str(installed / "ferry-gui"), "--install-desktop"], env=env)
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]
+    entry.read(tmp_path / "share" / "applications" / "ferry.desktop")
+    section = entry["Desktop Entry"]
+    command = section["Exec"].split()[0]
+    assert Path(command).name == "ferry-gui" and Path(command).resolve() == (installed / "ferry-gui").resolve(), section["Exec"]
+    assert "Path" not in section
+    assert (tmp_path / "share" / "icons" / "hicolor" / "256x256" / "apps" / "ferry.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    run([str(installed / "ferry-gui"), "--uninstall-desktop"], env=env)
+    assert not (tmp_path / "share" / "applications" / "ferry.desktop").exists()
