@@ -26,6 +26,7 @@ from tests.server_process import REPO, ServerProcess
 pytestmark = pytest.mark.install
 
 COMMANDS = ("ferry", "ferry-server", "ferry-gui")
+PACKAGES = ("server", "shared", "gui_client", "terminal_client", "assets")
 VERSION = re.search(r'__version__ = "([^"]+)"', (REPO / "shared" / "__init__.py").read_text())[1]  # type: ignore[index]
 
 
@@ -60,6 +61,10 @@ def test_the_wheel_holds_one_top_level_package_and_the_assets(wheel: Path) -> No
     tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert tops == {"ferry_files"}
     assert {"ferry_files/assets/ferry-256.png", "ferry_files/assets/icons/file.png", "ferry_files/assets/ferry.desktop"} <= set(names)
+    # Every module of the checkout's packages, also of a subpackage added later
+    # (pyproject.toml lists the packages one by one).
+    modules = {f"ferry_files/{path.relative_to(REPO).as_posix()}" for folder in PACKAGES for path in (REPO / folder).rglob("*.py")}
+    assert modules - set(names) == set()
 
 
 @pytest.mark.parametrize("command", COMMANDS)
