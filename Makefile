@@ -11,6 +11,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip
+	# The distribution was called 'ferry' before 'ferry-files': drop that older editable install.
+	$(VPY) -m pip uninstall --quiet --yes ferry 2>/dev/null || true
 	$(VPY) -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
@@ -49,7 +51,7 @@ screenshot: setup
 assets: setup
 	$(VPY) tools/make_assets.py
 
-## Put Ferry in the desktop's application menu for the current user.
+## Put Ferry in the desktop's application menu for the current user (installed: ferry-gui --install-desktop).
 install-desktop: setup
 	$(VPY) tools/install_desktop.py
 

@@ -6,7 +6,7 @@ import sys
 if sys.version_info < (3, 10):  # noqa: UP036 - a readable message instead of a SyntaxError on old Pythons
     sys.exit("Ferry needs Python 3.10 or newer")
 
-from ferry_files.server.main import main  # noqa: E402
+from ferry_files.server.command import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,4 +1,5 @@
-"""Start the desktop app: ``python3 run_gui.py [HOST[:PORT]]``."""
+"""Start the desktop app: ``ferry-gui [HOST[:PORT]]``, ``python -m ferry_files.gui_client``
+or, in a checkout, ``python3 run_gui.py``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import argparse
 import logging
 import tkinter as tk
 from pathlib import Path
+
+from ferry_files.shared import __version__
 
 from .settings import default_settings_path
 
@@ -23,12 +26,20 @@ def create_root(screen: str | None = None) -> tuple[tk.Tk, bool]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="run_gui.py", description="Ferry's desktop app.")
+    parser = argparse.ArgumentParser(prog="ferry-gui", description="Ferry's desktop app.")
+    parser.add_argument("--version", action="version", version=f"ferry-gui {__version__}")
     parser.add_argument("address", nargs="?", help="connect to HOST[:PORT] at start")
     parser.add_argument("--settings", type=Path, default=None, help="settings file (default: in the user's config folder)")
     parser.add_argument("--tls", action="store_true", help="use TLS; the server's certificate is pinned on first use")
     parser.add_argument("--ca-file", metavar="PEM", default=None, help="use TLS and verify the server against these CAs")
+    menu = parser.add_mutually_exclusive_group()
+    menu.add_argument("--install-desktop", action="store_true", help="put Ferry in this user's application menu (Linux) and exit")
+    menu.add_argument("--uninstall-desktop", action="store_true", help="take it out of the menu again and exit")
     args = parser.parse_args(argv)
+    if args.install_desktop or args.uninstall_desktop:
+        from .desktop_entry import run
+
+        return run(uninstalling=args.uninstall_desktop)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     from .main_window import MainWindow

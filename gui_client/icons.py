@@ -1,18 +1,29 @@
-"""The PNGs in ``assets/`` as Tk images, scaled once to the screen's row height."""
+"""The PNGs in ``assets/`` as Tk images, scaled once to the screen's row height.
+
+They are package data (``ferry_files.assets``), found with importlib.resources in
+a checkout and in an installed Ferry alike. One that is missing is logged: a
+window without icons must not pass for a good install.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import logging
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageTk
 
 from .file_kinds import KINDS
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+log = logging.getLogger("gui.icons")
+ASSETS = files("ferry_files.assets")
+APP_ICON_SIZES = (16, 32, 48, 64, 256)
 
 
-def app_icon_path(size: int = 256) -> Path:
+def app_icon(size: int = 256) -> Traversable:
     return ASSETS / f"ferry-{size}.png"
 
 
@@ -26,12 +37,14 @@ class Icons:
         self._kinds: dict[str, ImageTk.PhotoImage] = {}
         for kind in KINDS:
             path = ASSETS / "icons" / f"{kind}.png"
-            if path.exists():
+            if path.is_file():  # a kind without one of its own shows the file icon
                 self._kinds[kind] = self._load(path, size)
-        self.app = [self._load(app_icon_path(s), s) for s in (16, 32, 48, 64, 256) if app_icon_path(s).exists()]
+        self.app = [self._load(app_icon(s), s) for s in APP_ICON_SIZES if app_icon(s).is_file()]
+        if "file" not in self._kinds or len(self.app) < len(APP_ICON_SIZES):
+            log.warning("icons missing from this installation: %s", ASSETS)
 
-    def _load(self, path: Path, size: int) -> ImageTk.PhotoImage:
-        with Image.open(path) as image:
+    def _load(self, path: Traversable, size: int) -> ImageTk.PhotoImage:
+        with path.open("rb") as stream, Image.open(stream) as image:
             image = image.convert("RGBA")
             if image.size != (size, size):
                 image = image.resize((size, size), Image.Resampling.LANCZOS)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from ferry_files.shared import __version__
 from ferry_files.shared.discovery_record import instance_name_problem
 from ferry_files.shared.limits import DEFAULT_PORT
 
@@ -84,11 +86,9 @@ def _read_token(path: Path) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="run_server.py",
-        description="Serve one library folder to Ferry clients.",
-    )
+    parser = argparse.ArgumentParser(prog="ferry-server", description="Serve one library folder to Ferry clients.")
     add = parser.add_argument
+    add("--version", action="version", version=f"ferry-server {__version__}")
     add("--host", default=ServerConfig.host, help="address to listen on (default %(default)s)")
     add("--port", type=_non_negative_int, default=ServerConfig.port, help="TCP port; 0 picks a free one (default %(default)s)")
     add("--root", type=Path, default=ServerConfig.root, help="the library folder, created if missing (default ./%(default)s)")
@@ -169,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--no-announce", dest="announce", action="store_false", help="do not announce the server on the LAN (DNS-SD, UDP 5353)")
     add("--name", default=None, help="the name clients see in their Discovered list (default: 'Ferry on <hostname>')")
+    add(
+        "--systemd-unit",
+        action="store_true",
+        help="print a sandboxed systemd service unit that serves with these options, and exit (docs/deploy.md)",
+    )
     return parser
 
 
@@ -190,4 +195,10 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     # Every field but the token is a flag of the same name.
     flags = {f.name: getattr(args, f.name) for f in fields(ServerConfig) if f.name != "token"}
     flags["http_host"] = tuple(name.lower() for name in flags["http_host"])
-    return ServerConfig(token=token, **flags)
+    config = ServerConfig(token=token, **flags)
+    if args.systemd_unit:
+        from .systemd_unit import unit_text
+
+        sys.stdout.write(unit_text(parser, config, root_given=args.root != parser.get_default("root")))
+        parser.exit(0)
+    return config

@@ -16,6 +16,7 @@ from .announce import Announcer
 from .config import ServerConfig, parse_args
 from .inherited import Inherited, load_tls
 from .logs import configure_logging
+from .platform_support import workarounds
 from .storage import Library, open_root
 from .supervisor import Supervisor
 
@@ -43,6 +44,8 @@ def _warn_if_token_file_is_open(config: ServerConfig) -> None:
 def main(argv: list[str] | None = None) -> int:
     config = parse_args(argv)
     configure_logging(config.log_level)
+    for line in workarounds():
+        log.info("%s", line)
     try:
         root_fd = open_root(config.root)
         library = Library(root_fd, fsync=config.fsync, resume_hours=config.resume_hours)

@@ -19,22 +19,16 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from .user_folders import user_folder
+
 #: A record is a few hundred bytes; anything larger is not one of ours.
 MAX_RECORD = 64 * 1024
 
 
 def state_folder(name: str) -> Path:
     """``ferry/<name>`` in this user's state folder (``$XDG_STATE_HOME``,
-    ``~/.local/state`` on Linux). platformdirs knows the other systems' folders;
-    the terminal client runs without it (``python -S``)."""
-    try:
-        import platformdirs
-
-        base = Path(platformdirs.user_state_dir("ferry", appauthor=False))
-    except ImportError:
-        state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-        base = Path(state) / "ferry"
-    return base / name
+    ``~/.local/state`` on Linux; see user_folders.py for the other systems)."""
+    return user_folder("state") / name
 
 
 class RecordFolder:

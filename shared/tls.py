@@ -16,9 +16,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import FerryError
+from .user_folders import user_folder
 
 
 def default_known_servers() -> Path:
+    """``known_servers`` in this user's config folder (user_folders.py). Pins made
+    before Ferry used each system's own folder lie in ``~/.config/ferry`` on every
+    system: they are moved over once. Should the move fail, the old file stays in
+    use: a lost pin would let the next certificate in unchecked."""
+    path = user_folder("config") / "known_servers"
+    legacy = _legacy_known_servers()
+    if legacy == path or os.path.lexists(path) or not os.path.lexists(legacy):
+        return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(legacy, path)
+    except OSError:
+        return legacy
+    return path
+
+
+def _legacy_known_servers() -> Path:
+    """Where Ferry 1.0 kept the pins, whatever the system."""
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return Path(base) / "ferry" / "known_servers"
 

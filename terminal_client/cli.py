@@ -58,7 +58,9 @@ JSON object per line on stdout) and --quiet (no progress, notes or summaries).
 The token for a server that needs one comes from --token, --token-file or
 ${TOKEN_VARIABLE} (the file and the variable keep it out of the process list).
 --tls talks TLS; --ca-file verifies the server against a CA, otherwise its
-certificate is pinned on first use in ~/.config/ferry/known_servers.
+certificate is pinned on first use in known_servers, in your config folder
+(~/.config/ferry on Linux, ~/Library/Application Support/ferry on macOS,
+%LOCALAPPDATA%\\ferry on Windows).
 Shell completion: {PROG} --print-completion bash|zsh|fish.
 More: docs/terminal-client.md"""
 

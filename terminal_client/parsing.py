@@ -5,6 +5,8 @@ one subcommand per entry of the command table, usage errors as ``FerryError``
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from typing import Any, NoReturn
 
 from ferry_files.shared.errors import FerryError
@@ -12,7 +14,16 @@ from ferry_files.shared.errors import FerryError
 from . import commands
 from .failures import USAGE
 
-PROG = "run_client.py"
+
+def _program_name() -> str:
+    """The name the person typed: ``ferry`` (the installed command, and ``python -m``)
+    or ``run_client.py`` in a checkout, for usage lines they can copy."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    name = name.removesuffix(".exe")
+    return name if name.endswith(".py") and name != "__main__.py" else "ferry"
+
+
+PROG = _program_name()
 
 
 class UsageError(FerryError):

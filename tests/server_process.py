@@ -23,11 +23,21 @@ RUN_SERVER = REPO / "run_server.py"
 
 
 class ServerProcess:
-    def __init__(self, root: Path, *args: str, env: dict[str, str] | None = None, preexec_fn=None, web: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        preexec_fn=None,
+        web: bool = False,
+        launcher: tuple[str, ...] = (),
+    ) -> None:
+        """``launcher``: a script that runs run_server.py (tests/simulated_platform.py and its options)."""
         self.root = Path(root)
         self.web = web
         self.web_url = ""
         self.http_port = 0
+        self.launcher = launcher
         self.args = list(args)
         self.env = env
         self.preexec_fn = preexec_fn
@@ -40,7 +50,7 @@ class ServerProcess:
         """The command line; a subclass may run it elsewhere (tests/netns_support.py)."""
         python = [sys.executable] if self.web else [sys.executable, "-S"]
         web = ["--http-port", "0"] if self.web else []
-        return [*python, str(RUN_SERVER), "--host", self.host, "--port", "0", *web, "--root", str(self.root), *self.args]
+        return [*python, *self.launcher, str(RUN_SERVER), "--host", self.host, "--port", "0", *web, "--root", str(self.root), *self.args]
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         self.proc = subprocess.Popen(

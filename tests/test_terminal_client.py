@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from ferry_files.shared.local_names import DestinationRules
 from ferry_files.terminal_client.cli import parse_args
-from ferry_files.terminal_client.commands import Session, get_files
+from ferry_files.terminal_client.commands import Session
 from ferry_files.terminal_client.connection import Connection, Server
 from ferry_files.terminal_client.console import Console
 

@@ -50,6 +50,10 @@ _SPACE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 #: spliced), commits off the event loop, and a file it replaces is freed on the
 #: releaser thread. Below it, each of those costs more than it saves.
 LARGE_BYTES = 8 << 20
+#: How a replaced large file is held open: ``O_PATH`` (Linux) reads nothing and
+#: needs no permission; elsewhere a non-blocking read-only open holds the inode
+#: just as well (non-blocking: a FIFO swapped in must not hang the worker).
+_HOLD_FLAGS = getattr(os, "O_PATH", os.O_RDONLY | os.O_NONBLOCK) | os.O_NOFOLLOW | os.O_CLOEXEC
 _releaser: ThreadPoolExecutor | None = None
 #: New temp files tried before giving up, should sweeps keep taking them.
 _CLAIM_ATTEMPTS = 3
@@ -610,10 +614,10 @@ class Upload:
             os.link(self.temp_name, name, src_dir_fd=uploads_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
 
     def _hold_large(self, name: str) -> int | None:
-        """An ``O_PATH`` fd on ``name`` when it is a large regular file (see
-        :func:`_release_later`); None otherwise, or if it cannot be had."""
+        """An fd on ``name`` (``O_PATH``, see :data:`_HOLD_FLAGS`) when it is a large
+        regular file (see :func:`_release_later`); None otherwise, or if it cannot be had."""
         try:
-            fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=self.folder_fd)
+            fd = os.open(name, _HOLD_FLAGS, dir_fd=self.folder_fd)
         except OSError:
             return None
         try:
