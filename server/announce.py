@@ -161,6 +161,15 @@ class Announcer:
             return False
         return True
 
+    def alive(self) -> bool:
+        """False once the process has exited, which this reaps: the parent leaves
+        no zombie, whichever of its children dies."""
+        status = self.process.poll()
+        if status is None:
+            return True
+        log.warning("discovery off: the announcer exited (status %s)", status)
+        return False
+
     def stop(self) -> None:
         """Ask for a goodbye on the network; returns at once (the server is draining)."""
         if self.process.stdin is not None and not self.process.stdin.closed:

@@ -100,8 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         if announcer is not None:
             announcer.refresh()
 
+    def tick() -> None:
+        nonlocal announcer
+        if announcer is not None and not announcer.alive():
+            announcer = None
+
     try:
-        return Supervisor(config, inherited, listener, started, web_listener, on_drain=draining, on_reload=reloaded).run()
+        return Supervisor(config, inherited, listener, started, web_listener, on_drain=draining, on_reload=reloaded, on_tick=tick).run()
     finally:
         if announcer is not None:
             announcer.close()

@@ -81,6 +81,7 @@ class Supervisor:
         web_listener: socket.socket | None = None,
         on_drain: Callable[[], None] = lambda: None,
         on_reload: Callable[[], None] = lambda: None,
+        on_tick: Callable[[], None] = lambda: None,
     ) -> None:
         self.config = config
         self.inherited = inherited  # what every worker started from now on inherits
@@ -91,6 +92,7 @@ class Supervisor:
         self.on_ready = on_ready  # accepting: print the addresses, start announcing
         self.on_drain = on_drain  # no longer accepting: stop announcing
         self.on_reload = on_reload  # a new certificate: announce its fingerprint
+        self.on_tick = on_tick  # every heartbeat check: reap a helper process that died
         self.selector = selectors.DefaultSelector()
         self.workers: dict[int, WorkerHandle] = {}  # by index: the ones clients are handed to
         self.retiring: list[WorkerHandle] = []  # draining after a reload; not replaced when they exit
@@ -155,6 +157,7 @@ class Supervisor:
             self._kill_all()
         if now >= self.heartbeats_checked + HEARTBEAT_CHECK:
             self._check_heartbeats(now)
+            self.on_tick()
 
     def _check_heartbeats(self, now: float) -> None:
         """gunicorn's worker timeout: a worker whose loop has stopped (SIGSTOP, a

@@ -153,6 +153,8 @@ def test_an_announcer_that_dies_costs_the_server_nothing(lan, ns_server) -> None
     assert server.logged("announcing 'Survivor'", timeout=20), server.log()
     [announcer] = [pid for pid in server.children() if b"ferry_files.server.announce" in Path(f"/proc/{pid}/cmdline").read_bytes()]
     os.kill(announcer, signal.SIGKILL)
+    assert server.logged("discovery off: the announcer exited", timeout=10), server.log()
+    assert announcer not in server.children()  # reaped: no zombie while the server runs
     with entered(lan.client_ns):
         client = FerryClient.connect(SERVER_IP, server.port, timeout=10)
     try:
