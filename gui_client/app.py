@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 import tkinter as tk
 from pathlib import Path
 
@@ -44,7 +46,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from .main_window import MainWindow
 
-    root, dnd = create_root()
+    try:
+        root, dnd = create_root()
+    except tk.TclError as exc:  # no display reachable: a message, not a traceback
+        display = os.environ.get("DISPLAY", "")
+        print(f'ferry-gui: cannot open a window on display "{display}": {exc}. The terminal client (ferry) needs none.', file=sys.stderr)
+        return 1
     window = MainWindow(root, args.settings or default_settings_path(), dnd, ca_file=args.ca_file)
     window.connect_bar.tls.set(args.tls or args.ca_file is not None)
     if args.address:

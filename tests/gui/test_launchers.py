@@ -82,3 +82,13 @@ def test_desktop_launcher_installs_for_the_current_user(tmp_path):
         [sys.executable, str(REPO / "tools" / "install_desktop.py"), "--uninstall"], env=env, check=True, capture_output=True, timeout=60
     )
     assert not (tmp_path / "share" / "applications" / "ferry.desktop").exists()
+
+
+def test_run_gui_without_a_reachable_display_says_so_without_a_traceback(tmp_path):
+    """A desktop shortcut started over ssh, or a DISPLAY left from a closed session."""
+    env = {**os.environ, "DISPLAY": ":987", "FERRY_GUI_CONFIG": str(tmp_path / "gui.json")}
+    env.pop("WAYLAND_DISPLAY", None)
+    result = subprocess.run([sys.executable, str(REPO / "run_gui.py")], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert 'cannot open a window on display ":987"' in result.stderr
