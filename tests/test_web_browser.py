@@ -206,3 +206,10 @@ def test_phone_width_does_not_scroll_sideways(browser, web, library):
         assert heights and min(heights) >= 44  # touch targets
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_sizes_use_the_clients_binary_units(browser, web):
+    """One convention in every client (shared/sizes.py): 70,000 bytes is 68.4 KiB."""
+    open_page(browser, web.web_url)
+    until(lambda: row(browser, "report.pdf") is not None, what="the listing")
+    until(lambda: "68.4 KiB" in row(browser, "report.pdf").text, what=f"68.4 KiB in {row(browser, 'report.pdf').text!r}")

@@ -28,11 +28,15 @@ function element(tag, className, text) {
   return node;
 }
 
+// The clients' one convention (shared/sizes.py): binary units named as such, one decimal.
 function formatSize(bytes) {
-  const units = ["B", "KB", "MB", "GB", "TB"];
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
   let value = bytes, unit = 0;
-  while (value >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
-  return (unit ? value.toFixed(value < 10 ? 1 : 0) : String(value)) + " " + units[unit];
+  while (unit < units.length - 1 && (unit === 0 ? value >= 1024 : Math.round(value * 10) / 10 >= 1024)) {
+    value /= 1024;
+    unit += 1;
+  }
+  return (unit ? value.toFixed(1) : String(value)) + " " + units[unit];
 }
 
 function formatDate(seconds) {
