@@ -56,7 +56,7 @@ from .messages import (
     raise_for_error,
 )
 from .names import name_problem
-from .partial_downloads import Partial, PartialRecords, create_temp, default_records, open_recorded, publish_temp, remove_recorded
+from .partial_downloads import Partial, PartialRecords, TempFile, default_records, open_recorded, remove_recorded
 from .paths import check_path, path_problem
 from .sending import Progress, file_sha256, send_file
 from .tls import KnownServers, TlsSettings, client_context, default_known_servers, fingerprint
@@ -589,15 +589,7 @@ class FerryClient:
             if records is not None and recorded is not None:
                 records.save(recorded)  # not looked at: still worth continuing later
             raise
-        adopted = self._adopt(recorded, expected)
-        if adopted is not None:
-            fd, temp, offset = adopted
-        else:
-            with _local_io(f"cannot save into {final.parent}"):
-                fd, temp = create_temp(final.parent)
-            offset = 0
-        # Unbuffered: the blocks are large, and a buffer would copy each one's tail.
-        sink = os.fdopen(fd, "r+b", buffering=0)
+        temp = TempFile()  # before the file exists: see TempFile
         remote: list[tuple[int, float]] = []  # the size and mtime of the file the body is of
 
         def check(response: dict[str, Any]) -> None:
@@ -606,12 +598,18 @@ class FerryClient:
                 raise FerryError(ErrorCode.CHECKSUM_MISMATCH, f"{name} changed on the server during the download")
             remote.append(identity)
 
-        keep = False
         try:
-            with _local_io(f"cannot write {temp}"):
+            offset = self._adopt(recorded, expected, temp)
+            if temp.path is None:
+                with _local_io(f"cannot save into {final.parent}"):
+                    temp.create(final.parent)
+            # Unbuffered: the blocks are large, and a buffer would copy each one's tail.
+            # The descriptor stays the temp file's: it closes it, once.
+            sink = os.fdopen(temp.fd, "r+b", buffering=0, closefd=False)
+            with _local_io(f"cannot write {temp.path}"):
                 hasher = None
                 if expected is not None:  # hash as the bytes arrive: no second pass over the file
-                    hasher = file_sha256(fd, limit=offset, cancel=cancel)
+                    hasher = file_sha256(temp.fd, limit=offset, cancel=cancel)
                 # Never a truncate: the file is new, or exactly as long as recorded. On
                 # ext4 a truncate marks the file for writeback when it is closed
                 # (auto_da_alloc), which stalled every download about a second per GiB.
@@ -623,34 +621,32 @@ class FerryClient:
                 except BaseException:
                     if records is not None and remote:
                         size, mtime = remote[0]
-                        partial = Partial(origin, name, os.fspath(final), temp.name, 0, 0, 0, size, mtime, 0)
-                        keep = _keep_partial(records, fd, partial)
+                        partial = Partial(origin, name, os.fspath(final), temp.path.name, 0, 0, 0, size, mtime, 0)
+                        if _keep_partial(records, temp.fd, partial):
+                            temp.keep()
                     raise
             if expected is not None and hasher is not None and hasher.hexdigest() != expected.sha256:
                 raise FerryError(ErrorCode.CHECKSUM_MISMATCH, f"{name}: downloaded bytes do not match the server's sha256")
-            sink.close()
             with _local_io(f"cannot save {final}"):
-                publish_temp(temp, final, remote[0][1])
-        except BaseException:
-            sink.close()
-            if not keep:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-            raise
+                temp.publish(final, remote[0][1])
+        finally:
+            temp.discard()
         return final
 
     @staticmethod
-    def _adopt(recorded: Partial | None, expected: RemoteStat | None) -> tuple[int, Path, int] | None:
-        """(fd, path, offset) of the recorded temp file when it may be continued:
-        the remote file has the size and mtime it had. Otherwise it is deleted."""
+    def _adopt(recorded: Partial | None, expected: RemoteStat | None, temp: TempFile) -> int:
+        """The offset to continue from: the recorded temp file is adopted into
+        ``temp`` when it may be continued (the remote file has the size and mtime it
+        had). Otherwise it is deleted, and the download starts at 0."""
         if recorded is None or expected is None:
-            return None
+            return 0
         if (recorded.size, recorded.mtime) == (expected.size, expected.mtime) and recorded.done <= expected.size:
             fd = open_recorded(recorded)
             if fd is not None:
-                return fd, recorded.temp_path, recorded.done
+                temp.adopt(fd, recorded.temp_path)
+                return recorded.done
         remove_recorded(recorded)
-        return None
+        return 0
 
     # -- uploads -----------------------------------------------------------
 

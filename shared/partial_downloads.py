@@ -72,28 +72,71 @@ _FIELD_TYPES = {
 }
 
 
-def create_temp(folder: Path) -> tuple[int, Path]:
-    """A new, empty temp file in ``folder``, opened for reading and writing: (fd, path).
+class TempFile:
+    """A download's temp file, known by name before it exists.
 
-    ``O_EXCL`` makes it ours: an existing file of that name, or a symlink planted
-    there, makes the open fail and another name is drawn."""
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    for _ in range(_NAME_TRIES):
-        path = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
-        try:
-            return os.open(path, flags, 0o644), path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temp file name in {folder}")
+    Ctrl+C raises ``KeyboardInterrupt`` between any two bytecodes, also the one
+    right after ``os.open`` returns and the ones around a rename. A ``try`` that
+    starts after the file is made, or a flag that says "published" before the
+    rename, leaves a window in which the file is made but nothing removes it (the
+    flaky ``get -r`` Ctrl+C test). So the caller holds this object in its
+    ``try``/``finally`` *before* :meth:`create`: the name is set before the file
+    can exist and cleared only once the file is renamed away, and
+    :meth:`discard` in the ``finally`` removes whatever is there, whichever
+    bytecode the interrupt landed on."""
 
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.fd = -1
 
-def publish_temp(temp: Path, final: Path, mtime: float) -> None:
-    """Give a complete download the remote file's mtime, then rename it into place:
-    the file appears whole and already dated, as the server had it. A time the
-    local system cannot store (a hostile server's 1e300) leaves the file dated now."""
-    with contextlib.suppress(OSError, OverflowError, ValueError):
-        os.utime(temp, (mtime, mtime))
-    os.replace(temp, final)
+    def create(self, folder: Path) -> int:
+        """Make a new, empty temp file in ``folder``, open for reading and writing;
+        its descriptor. ``O_EXCL`` makes it ours: an existing file of that name, or
+        a symlink planted there, makes the open fail and another name is drawn."""
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        for _ in range(_NAME_TRIES):
+            self.path = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+            try:
+                self.fd = os.open(self.path, flags, 0o644)
+                return self.fd
+            except FileExistsError:
+                self.path = None  # not ours: never discarded
+        raise FileExistsError(f"no free temp file name in {folder}")
+
+    def adopt(self, fd: int, path: Path) -> None:
+        """Take over a recorded temp file (open_recorded) to continue it."""
+        self.fd, self.path = fd, path
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)
+
+    def publish(self, final: Path, mtime: float) -> None:
+        """Give the complete download the remote file's mtime, then rename it into
+        place: the file appears whole and already dated, as the server had it. A
+        time the local system cannot store (a hostile server's 1e300) leaves the
+        file dated now."""
+        assert self.path is not None
+        self.close()
+        with contextlib.suppress(OSError, OverflowError, ValueError):
+            os.utime(self.path, (mtime, mtime))
+        os.replace(self.path, final)
+        self.path = None
+
+    def keep(self) -> None:
+        """Leave the file where it is (it is recorded, to be continued): only close it."""
+        self.close()
+        self.path = None
+
+    def discard(self) -> None:
+        """Close and delete the file, if it was made and is still here (an
+        interrupt right after the rename finds the name gone: nothing to do)."""
+        self.close()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            self.path = None
 
 
 def open_recorded(partial: Partial) -> int | None:
@@ -158,7 +201,7 @@ class PartialRecords:
 
 def _parse(fields: dict[str, Any] | None) -> Partial | None:
     """A record read back, each field type-checked; None for anything else. The
-    temp name must be one :func:`create_temp` makes, so a damaged record cannot
+    temp name must be one :meth:`TempFile.create` makes, so a damaged record cannot
     point the client at another file."""
     if fields is None or set(fields) != set(_FIELD_TYPES):
         return None

@@ -50,7 +50,7 @@ from .local_names import destination_rules, safe_local_name
 from .messages import FOLDERS, MTIME, TRAILER, Get, Mkdir, Put, Request, encode_trailer, raise_for_error
 from .messages import field as header_field
 from .names import name_problem
-from .partial_downloads import create_temp, publish_temp
+from .partial_downloads import TempFile
 from .paths import check_path
 from .sending import file_sha256
 from .transfer_errors import TransferCancelled
@@ -236,12 +236,13 @@ class _FileSink:
     """A download's temp file. A local write error is kept, and the rest of the
     body is read and dropped: the connection must stay in step."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self) -> None:
         self.error: OSError | None = None
-        self.temp: Path | None = None
-        self._fd = -1
+        self.temp = TempFile()
+
+    def open(self, folder: Path) -> None:
         try:
-            self._fd, self.temp = create_temp(folder)
+            self.temp.create(folder)
         except OSError as exc:
             self.error = exc
 
@@ -249,18 +250,10 @@ class _FileSink:
         view = memoryview(data)
         while view and self.error is None:
             try:
-                view = view[os.write(self._fd, view) :]
+                view = view[os.write(self.temp.fd, view) :]
             except OSError as exc:
                 self.error = exc
         return len(data)
-
-    def close(self, keep: bool) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-        if not keep and self.temp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self.temp)
 
 
 def get_tree(
@@ -326,31 +319,26 @@ def _receive_one(
         client.close()  # the body cannot be found any more
         raise
     tally.bytes_total += size - item.size  # it may have changed since the listing
+    failure: FerryError | None = None
+    sink = _FileSink()  # before the temp file exists: see TempFile
     try:
-        folder = local.folder(item.folder)
-        sink = _FileSink(folder)
-    except FerryError as exc:
-        folder, sink = None, None
-        failure: FerryError | None = exc
-    else:
-        failure = None
-    write = sink.write if sink is not None else None
-    kept = False
-    try:
+        try:
+            folder: Path | None = local.folder(item.folder)
+        except FerryError as exc:
+            folder, failure = None, exc
+        else:
+            sink.open(folder)
+        write = sink.write if folder is not None else None
         client._receive_body(length, write, 0, size, (lambda done, _total: tally.report(done)) if length > SMALL_FILE else None, cancel)
-        if sink is not None and sink.error is not None:
+        if folder is not None and sink.error is not None:
             failure = FerryError("local_io", f"cannot write {folder}: {sink.error.strerror or sink.error}")
-        if failure is None and sink is not None and sink.temp is not None and folder is not None:
-            sink.close(keep=True)
-            kept = True
+        if failure is None and folder is not None:
             try:
-                publish_temp(sink.temp, folder / item.name, mtime)
+                sink.temp.publish(folder / item.name, mtime)
             except OSError as exc:
-                kept = False
                 failure = FerryError("local_io", f"cannot save {folder / item.name}: {exc.strerror or exc}")
     finally:
-        if sink is not None:
-            sink.close(keep=kept)
+        sink.temp.discard()
     if failure is not None:
         _fail(client, report, item.remote, failure)
         tally.file(0)

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import subprocess
 import threading
+from pathlib import Path
+
+import pytest
 
 from tests.server_process import wait_for
 from tests.wire import Wire
@@ -105,3 +110,32 @@ def test_uploaded_file_has_the_announced_digest_in_stat(server, library):
         wire.send(data)
         assert wire.header()["sha256"] == hashlib.sha256(data).hexdigest()
         assert wire.request({"op": "stat", "name": "d"})["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def _traced(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(line for line in status.splitlines() if line.startswith("TracerPid:")).split()[1] != "0"
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_a_publish_tries_no_unlink_that_cannot_succeed(server, library, tmp_path):
+    # A published temp file is gone (renamed into place, or its link dropped right
+    # after the link): the cleanup must not try to remove it again.
+    log = tmp_path / "unlinks.txt"
+    workers = server.children()
+    attach = [arg for pid in workers for arg in ("-p", str(pid))]
+    tracer = subprocess.Popen(["strace", "-f", "-e", "trace=unlinkat", "-o", str(log), *attach], stderr=subprocess.DEVNULL)
+    try:
+        if not wait_for(lambda: all(_traced(pid) for pid in workers), timeout=10):
+            pytest.skip("strace cannot attach to the workers here")
+        with Wire(server.address) as wire:
+            for overwrite in (False, True):  # a link then an unlink; a rename
+                assert wire.request({"op": "put", "name": "a", "size": 3, "overwrite": overwrite})["ready"] is True
+                wire.send(b"abc")
+                assert wire.header()["ok"] is True
+    finally:
+        tracer.terminate()
+        tracer.wait(10)
+    unlinks = [line for line in log.read_text().splitlines() if "unlinkat(" in line and ".part" in line]
+    assert len(unlinks) >= 1, unlinks  # the non-overwriting publish drops its temp link
+    assert [line for line in unlinks if "= -1" in line] == []

@@ -296,6 +296,7 @@ class Upload:
         self.overwrite = overwrite
         self.temp_name = temp_name
         self.fd = fd
+        self._temp_named = True  # False once the publish took the name away: nothing left to unlink
         self.received = 0
         self.digest = TrailingDigest(fd) if size >= LARGE_BYTES else InlineDigest()
         self._committing = False  # from then on the commit owns the upload and cleans up after it
@@ -570,8 +571,6 @@ class Upload:
                 if self.store.fsync:
                     os.fsync(self.fd)
                 self._publish()
-                if not self.overwrite:  # drop the temp link now, so the cached stat below stays current
-                    os.unlink(self.temp_name, dir_fd=self.store.uploads_fd)
                 if self.store.fsync and sync_folder:
                     os.fsync(self.folder_fd)
             except FileExistsError:
@@ -601,7 +600,8 @@ class Upload:
 
     def _publish(self) -> None:
         """Into the folder's fd: the uploads folder is the library's, on its
-        filesystem, so a rename or link into any folder of it is atomic."""
+        filesystem, so a rename or link into any folder of it is atomic. Either
+        way the temp name is gone afterwards."""
         uploads_fd, folder_fd, name = self.store.uploads_fd, self.folder_fd, self.destination.name
         if self.overwrite:
             replaced = self._hold_large(name) if self.replaces >= LARGE_BYTES else None
@@ -612,6 +612,9 @@ class Upload:
                     _release_later(replaced)
         else:
             os.link(self.temp_name, name, src_dir_fd=uploads_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
+            # Drop the temp link now, so the stat cached after the commit stays current.
+            os.unlink(self.temp_name, dir_fd=uploads_fd)
+        self._temp_named = False
 
     def _hold_large(self, name: str) -> int | None:
         """An fd on ``name`` (``O_PATH``, see :data:`_HOLD_FLAGS`) when it is a large
@@ -642,8 +645,8 @@ class Upload:
             os.close(fd)
 
     def _discard(self, keep_folder: bool = False) -> None:
-        """Close and remove the temp file (after a publish, only the link that is
-        left), and close the folder unless ``keep_folder`` (its fsync is to come).
+        """Close and remove the temp file (unless published: then its name is
+        gone already), and close the folder unless ``keep_folder`` (its fsync is to come).
         A partial not yet claimed stays: for a resume, or it is the newer
         upload's that took it over."""
         if not keep_folder:
@@ -658,7 +661,9 @@ class Upload:
                 os.close(self.partial.source)
                 self.partial.source = None
             return
-        try:
-            os.unlink(self.temp_name, dir_fd=self.store.uploads_fd)
-        except FileNotFoundError:  # renamed into place
-            pass
+        if self._temp_named:
+            self._temp_named = False
+            try:
+                os.unlink(self.temp_name, dir_fd=self.store.uploads_fd)
+            except FileNotFoundError:  # removed by hand meanwhile: what this was to do
+                pass
