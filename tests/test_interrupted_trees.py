@@ -17,9 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-from shared.client import FerryClient
-from shared.messages import FOLDERS
+from ferry_files.shared.client import FerryClient
+from ferry_files.shared.messages import FOLDERS
 
 TRIES = 40
 FILES = 60  # small files: the time goes to creating, publishing and removing temp files

@@ -6,7 +6,8 @@
 # (iproute2: network namespaces for the discovery tests), zbarimg (zbar-tools:
 # decoding QR codes), xprop (the installed app's window icons,
 # tests/test_install.py) and systemd-analyze (checks the printed service unit,
-# tests/test_server_command.py). Installs them with apt-get when running as
+# tests/test_server_command.py) and strace (a publish makes no failing unlink,
+# tests/test_uploads_server.py). Installs them with apt-get when running as
 # root; otherwise says exactly what to install and fails, so no test is
 # silently skipped.
 set -euo pipefail
@@ -21,6 +22,7 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 command -v xprop >/dev/null 2>&1 || missing+=(x11-utils)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v strace >/dev/null 2>&1 || missing+=(strace)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing ${missing[*]} with apt-get" >&2
