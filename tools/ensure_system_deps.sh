@@ -5,7 +5,7 @@
 # with its chromium-driver (the web page's browser tests, through Selenium), ip
 # (iproute2: network namespaces for the discovery tests), zbarimg (zbar-tools:
 # decoding QR codes), xprop (the installed app's window icons,
-# tests/test_install.py) and systemd-analyze (checks the printed service unit,
+# tests/test_install.py), systemd-analyze (checks the printed service unit,
 # tests/test_server_command.py) and strace (a publish makes no failing unlink,
 # tests/test_uploads_server.py). Installs them with apt-get when running as
 # root; otherwise says exactly what to install and fails, so no test is
