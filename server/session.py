@@ -10,7 +10,6 @@ session goes on; a connection problem ends the session and nothing else.
 from __future__ import annotations
 
 import asyncio
-import enum
 import errno
 import hmac
 import logging
@@ -41,6 +40,7 @@ from ferry_files.shared.messages import (
 
 from .config import ServerConfig
 from .connection import Connection
+from .deadlines import State, overdue
 from .fd_budget import FdBudget
 from .storage import Library, Upload
 from .storage.splicing import SplicePipe
@@ -55,12 +55,6 @@ TIME_SLICE = 0.001
 #: Answers that never change, encoded once.
 _OK = encode_header({"ok": True})
 _READY = encode_header({"ok": True, "ready": True})
-
-
-class State(enum.Enum):
-    WAITING = "waiting for a request"  # idle clock runs from the end of the last request
-    BODY = "moving a body"  # idle clock runs from the last byte moved
-    WORKING = "working"  # the server is busy (hashing, fsync): no client deadline
 
 
 @dataclass
@@ -212,17 +206,8 @@ class Session:
         return self.task is None
 
     def overdue(self, now: float) -> bool:
-        """Has the client kept this session waiting too long? No complete request
-        for the idle timeout, a started header unfinished for the header timeout
-        (a slowloris), or a body that stopped moving. Never while the server works."""
-        config = self.context.config
-        if self.state is State.WAITING:
-            if self.header_started is not None and now - self.header_started > config.header_timeout:
-                return True
-            return now - self.request_done_at > config.idle_timeout
-        if self.state is State.BODY:
-            return now - self.conn.last_progress > config.idle_timeout
-        return False
+        """Has the client kept this session waiting too long? (server/deadlines.py)"""
+        return overdue(self.context.config, self.state, self.header_started, self.request_done_at, self.conn.last_progress, now)
 
     def expire(self) -> None:
         self.timed_out = True

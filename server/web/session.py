@@ -29,11 +29,12 @@ from ferry_files.shared.errors import ErrorCode, FerryError
 from ferry_files.shared.limits import MAX_HEADER_BYTES
 
 from ..connection import Connection
+from ..deadlines import State, overdue
 from ..session import ServeContext
 from ..storage import Upload
 from . import actions, files, page, uploads, zipstream
 from .guard import Guard
-from .request import HttpRequest, State
+from .request import HttpRequest
 from .statuses import status_of
 from .target import parse_target
 
@@ -83,14 +84,7 @@ class WebSession:
         return self.state is State.WAITING and self.header_started is None
 
     def overdue(self, now: float) -> bool:
-        config = self.context.config
-        if self.state is State.WAITING:
-            if self.header_started is not None and now - self.header_started > config.header_timeout:
-                return True
-            return now - self.request_done_at > config.idle_timeout
-        if self.state is State.BODY:
-            return now - self.conn.last_progress > config.idle_timeout
-        return False
+        return overdue(self.context.config, self.state, self.header_started, self.request_done_at, self.conn.last_progress, now)
 
     def expire(self) -> None:
         self.timed_out = True

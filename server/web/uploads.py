@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 import h11
 from ferry_files.shared.errors import ErrorCode, FerryError
 
+from ..deadlines import State
 from ..storage import Upload
 from ..storage.splicing import SplicePipe
-from .request import State
 
 if TYPE_CHECKING:
     from .request import HttpRequest

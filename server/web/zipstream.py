@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from ferry_files.shared.errors import FerryError
 
-from .request import State
+from ..deadlines import State
 
 if TYPE_CHECKING:
     from .request import HttpRequest
