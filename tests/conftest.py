@@ -11,6 +11,7 @@ from tests.certificates import make_cert
 from tests.netns_support import Lan, NamespacedServer, entered, make_lan
 from tests.netns_support import unavailable as netns_unavailable
 from tests.server_process import ServerProcess
+from tests.terminal_support import address_of
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +48,19 @@ def server_factory(library: Path) -> Iterator:
 @pytest.fixture
 def server(server_factory) -> ServerProcess:
     return server_factory("--workers", "2")
+
+
+@pytest.fixture
+def addr(server) -> str:
+    """The server's address as the terminal client takes it (HOST:PORT)."""
+    return address_of(server)
+
+
+@pytest.fixture
+def downloads(tmp_path: Path) -> Path:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    return folder
 
 
 @pytest.fixture(scope="session")

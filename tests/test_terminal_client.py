@@ -87,18 +87,6 @@ def assert_ok(result) -> None:
     assert (result.returncode, result.stderr) == (0, ""), result
 
 
-@pytest.fixture
-def addr(server) -> str:
-    return address_of(server)
-
-
-@pytest.fixture
-def downloads(tmp_path: Path) -> Path:
-    folder = tmp_path / "downloads"
-    folder.mkdir()
-    return folder
-
-
 # -- list and stat ---------------------------------------------------------------
 
 

@@ -16,22 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.server_process import wait_for
-from tests.terminal_support import CuttingRelay, PtyClient, address_of, client_command, client_env, run_client
+from tests.terminal_support import CuttingRelay, PtyClient, client_command, client_env, run_client
 
 MTIME = 1_700_000_000
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def addr(server) -> str:
-    return address_of(server)
-
-
-@pytest.fixture
-def downloads(tmp_path: Path) -> Path:
-    folder = tmp_path / "downloads"
-    folder.mkdir()
-    return folder
 
 
 def write(path: Path, data: bytes, mtime: float = MTIME) -> Path:

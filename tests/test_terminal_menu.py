@@ -23,11 +23,6 @@ def prompt(addr: str, folder: str = "") -> str:
 
 
 @pytest.fixture
-def addr(server) -> str:
-    return address_of(server)
-
-
-@pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     folder = tmp_path / "work"
     folder.mkdir()

@@ -160,13 +160,6 @@ def callback_errors() -> Iterator[CallbackErrors]:
 
 
 @pytest.fixture
-def downloads(tmp_path: Path) -> Path:
-    folder = tmp_path / "downloads"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
 def settings_path(tmp_path: Path, downloads: Path) -> Path:
     path = tmp_path / "config" / "gui.json"
     path.parent.mkdir()
