@@ -45,6 +45,10 @@ def _options(parser: argparse.ArgumentParser, config: ServerConfig, root: Path) 
         if not action.option_strings or action.dest in ("root", "help", "version", "systemd_unit") or not hasattr(config, action.dest):
             continue
         value = getattr(config, action.dest)
+        if isinstance(action, argparse._AppendAction):  # a repeatable option: once per value
+            for item in value:
+                words += [action.option_strings[0], str(item)]
+            continue
         if value == action.default:
             continue
         if isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction):

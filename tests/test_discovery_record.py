@@ -80,4 +80,4 @@ def test_names_the_server_can_announce() -> None:
 def test_a_bad_name_is_a_usage_error_not_a_traceback() -> None:
     result = subprocess.run([sys.executable, "-S", str(RUN_SERVER), "--name", "a\x01b"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
-    assert result.stderr.splitlines()[-1] == "run_server.py: error: --name holds control or invisible characters"
+    assert result.stderr.splitlines()[-1] == "ferry-server: error: --name holds control or invisible characters"

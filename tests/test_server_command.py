@@ -45,10 +45,24 @@ def service(text: str) -> configparser.ConfigParser:
 
 
 def test_the_unit_runs_this_server_sandboxed_with_the_given_options(tmp_path: Path) -> None:
-    printed = run("-S", str(RUN_SERVER), "--systemd-unit", "--port", "7070", "--read-only", "--grace", "20")
+    printed = run(
+        "-S",
+        str(RUN_SERVER),
+        "--systemd-unit",
+        "--port",
+        "7000",
+        "--read-only",
+        "--grace",
+        "20",
+        "--http-host",
+        "nas.example",
+        "--http-host",
+        "files.example",
+    )
     assert printed.returncode == 0 and printed.stderr == "", printed.stderr
     unit = service(printed.stdout)["Service"]
-    assert unit["ExecStart"] == f"{sys.executable} -S {RUN_SERVER} --root /var/lib/ferry --port 7070 --read-only --grace 20.0"
+    options = "--port 7000 --read-only --grace 20.0 --http-host nas.example --http-host files.example"
+    assert unit["ExecStart"] == f"{sys.executable} -S {RUN_SERVER} --root /var/lib/ferry {options}"
     assert (unit["DynamicUser"], unit["StateDirectory"], unit["ReadWritePaths"]) == ("yes", "ferry", "/var/lib/ferry")
     assert (unit["ProtectSystem"], unit["NoNewPrivileges"], unit["Restart"]) == ("strict", "yes", "on-failure")
     assert (unit["KillMode"], unit["KillSignal"], unit["TimeoutStopSec"]) == ("mixed", "SIGTERM", "25")
