@@ -29,6 +29,7 @@ from ferry_files.shared.messages import FOLDERS
 from ferry_files.shared.names import name_problem
 from ferry_files.shared.tls import TlsSettings
 
+from . import heap
 from .conflicts import Choice, Conflict, TransferPlan
 from .errors_text import connect_problem, describe
 from .file_kinds import can_preview
@@ -213,6 +214,7 @@ class Controller:
         if files.path == self.path:  # else the person moved on: the next listing is of the new folder
             self.files.replace(files)
             self.listener.files_changed()
+            heap.settle()
         if self.state != ConnectionState.CONNECTED:
             self._set_state(ConnectionState.CONNECTED, f"Connected to {self.server}")
         self._listing_done()

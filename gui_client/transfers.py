@@ -39,6 +39,7 @@ from ferry_files.shared.local_names import local_path, safe_local_name
 from ferry_files.shared.partial_downloads import default_records
 from ferry_files.shared.tls import TlsSettings
 
+from . import heap
 from .errors_text import FINAL_CODES, describe, error_code
 from .transfer_log import TransferLog
 
@@ -231,6 +232,8 @@ class TransferQueue:
             self._schedule()
         if len(chunk) == ADD_CHUNK:
             self._post(self._add_chunk, server, directory, items, epoch)
+        else:
+            heap.settle()  # the whole batch is queued
 
     def upload(self, server: Server, path: str | os.PathLike[str], remote_name: str, overwrite: bool) -> int:
         path = Path(path)
@@ -309,6 +312,8 @@ class TransferQueue:
                 job = self._jobs.pop(i)
                 self._count(job.view, -1)
                 self._changed.pop(i, None)
+        if gone:
+            heap.thaw()
         return gone
 
     def set_max_parallel(self, count: int) -> None:
