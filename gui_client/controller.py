@@ -357,6 +357,7 @@ class Controller:
         sizes = {name: (size_of(entry) if (entry := self.files.find(name)) else 0) for name in names}
         folders = {name for name in names if self.files.is_folder(name)}
         server, path = self.server, self.files.path  # the folder the names were listed in
+        since = self.transfers.epoch  # a Cancel all while the plan is made cancels the batch
 
         def enqueue(plan: TransferPlan) -> None:
             files = []
@@ -367,7 +368,7 @@ class Controller:
                     self.saved_to[transfer_id] = directory / planned.target
                 else:
                     files.append((remote, planned.target, sizes.get(planned.item, 0)))
-            self.transfers.download_many(server, directory, files)
+            self.transfers.download_many(server, directory, files, since)
 
         here = FolderNames.of(directory, self.destination_rules(directory))
         plan = TransferPlan(list(names), safe_local_name, here, f"in {directory}")
