@@ -39,6 +39,7 @@ from ferry_files.shared.local_names import local_path, safe_local_name
 from ferry_files.shared.partial_downloads import default_records
 from ferry_files.shared.tls import TlsSettings
 
+from . import heap
 from .errors_text import FINAL_CODES, describe, error_code
 from .transfer_log import TransferLog
 
@@ -213,12 +214,22 @@ class TransferQueue:
             self._schedule()
         return transfer_id
 
-    def download_many(self, server: Server, directory: str | os.PathLike[str], items: Iterable[tuple[str, str, int]]) -> None:
+    @property
+    def epoch(self) -> int:
+        """Queue-wide actions so far: a batch clicked now but queued later (its
+        conflicts planned over several turns) passes this to :meth:`download_many`."""
+        return self._epoch
+
+    def download_many(
+        self, server: Server, directory: str | os.PathLike[str], items: Iterable[tuple[str, str, int]], since: int | None = None
+    ) -> None:
         """Queue downloads of ``(remote path, local name, size)`` into ``directory``
         (the remote path is the file's in its server folder: ``docs/a.txt``),
         in order: ``ADD_CHUNK`` now and the rest in later turns of the Tk loop
-        (through ``post``), so a 20,000-file batch never holds the window."""
-        self._add_chunk(server, Path(directory), iter(items), self._epoch)
+        (through ``post``), so a 20,000-file batch never holds the window.
+        ``since``: the :attr:`epoch` when the person asked for the batch; a Cancel
+        all (Pause all...) after it applies to the whole batch."""
+        self._add_chunk(server, Path(directory), iter(items), self._epoch if since is None else since)
 
     def _add_chunk(self, server: Server, directory: Path, items: Iterator[tuple[str, str, int]], epoch: int) -> None:
         chunk = list(itertools.islice(items, ADD_CHUNK))
@@ -231,6 +242,8 @@ class TransferQueue:
             self._schedule()
         if len(chunk) == ADD_CHUNK:
             self._post(self._add_chunk, server, directory, items, epoch)
+        else:
+            heap.settle()  # the whole batch is queued
 
     def upload(self, server: Server, path: str | os.PathLike[str], remote_name: str, overwrite: bool) -> int:
         path = Path(path)
@@ -309,6 +322,8 @@ class TransferQueue:
                 job = self._jobs.pop(i)
                 self._count(job.view, -1)
                 self._changed.pop(i, None)
+        if gone:
+            heap.thaw()
         return gone
 
     def set_max_parallel(self, count: int) -> None:
