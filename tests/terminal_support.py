@@ -13,6 +13,7 @@ import ctypes
 import os
 import pty
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -51,6 +52,24 @@ def run_client(
     if input is None:
         kwargs.setdefault("stdin", subprocess.DEVNULL)
     return subprocess.run(client_command(*args), input=input, text=True, cwd=cwd, env=env or client_env(), timeout=RUN_TIMEOUT, **kwargs)
+
+
+def interrupt_when_flowing(relay, *args: str) -> tuple[subprocess.Popen[str], str, str]:
+    """Run the client through ``relay``, press Ctrl+C once the body is flowing
+    (and held, so it cannot finish); the process and what it printed."""
+    proc = subprocess.Popen(
+        client_command(relay.address, *args),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=client_env(),
+    )  # fmt: skip
+    try:
+        assert relay.limit_reached.wait(30)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc, stdout, stderr
 
 
 def address_of(server) -> str:

@@ -33,6 +33,7 @@ from tests.terminal_support import (
     closed_port,
     drop_file_read_override,
     http_server,
+    interrupt_when_flowing,
     run_client,
 )
 from tests.wire import Wire
@@ -517,26 +518,6 @@ def test_server_gone_in_the_middle_of_an_upload(server, library, tmp_path):
     [line] = result.stderr.splitlines()
     assert line.startswith("error: connection_lost: 'big.bin': ")
     assert 0 < kept_to_resume(server, library) <= 500_000
-
-
-def interrupt_when_flowing(relay, *args: str):
-    """Run the client through ``relay``, press Ctrl+C once the body is flowing
-    (and held, so it cannot finish); the process and what it printed."""
-    import subprocess
-
-    proc = subprocess.Popen(
-        client_command(relay.address, *args),
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=client_env(),
-    )  # fmt: skip
-    try:
-        assert relay.limit_reached.wait(30)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return proc, stdout, stderr
 
 
 def test_ctrl_c_in_the_middle_of_a_download(server, library, downloads):

@@ -8,7 +8,6 @@ import fcntl
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.server_process import wait_for
-from tests.terminal_support import CuttingRelay, PtyClient, client_command, client_env, run_client
+from tests.terminal_support import CuttingRelay, PtyClient, client_env, interrupt_when_flowing, run_client
 
 MTIME = 1_700_000_000
 REPO = Path(__file__).resolve().parent.parent
@@ -373,18 +372,7 @@ def test_quiet_and_a_pipe_draw_no_progress(addr, photos, downloads):
 def test_ctrl_c_in_the_middle_of_a_tree_exits_130(server, photos, downloads):
     write(photos / "big.bin", os.urandom(2_000_000))
     with CuttingRelay(server.address, downstream_limit=300_000, hold=True) as relay:
-        proc = subprocess.Popen(
-            client_command(relay.address, "get", "-r", "photos", "-o", str(downloads)),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=client_env(),
-        )  # fmt: skip
-        try:
-            assert relay.limit_reached.wait(30)
-            proc.send_signal(signal.SIGINT)
-            stdout, stderr = proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        proc, stdout, stderr = interrupt_when_flowing(relay, "get", "-r", "photos", "-o", str(downloads))
     assert (proc.returncode, stdout, stderr) == (130, "", "error: interrupted: stopped by Ctrl+C\n")
     leftovers = [p.name for p in (downloads / "photos").rglob("*") if p.name.endswith(".part")]
     assert leftovers == []
