@@ -5,11 +5,15 @@ Only when standard output is a terminal: piped or redirected to a file, stdout
 carries the ``listening on`` line that scripts read, and blocks of half-block
 characters would be noise. Drawn with segno's compact terminal writer (two
 modules per character cell); segno is imported lazily, and without it (``python3
--S``) the log says the banner is off.
+-S``) the log says the banner is off. The writer draws the light modules as
+blocks in the terminal's text colour, which is right on a dark terminal and
+inverted on a light one (macOS Terminal's default), and many phone cameras do
+not read an inverted code: each line is set to white on black.
 """
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import logging
 import socket
@@ -21,6 +25,8 @@ log = logging.getLogger(__name__)
 #: Quiet zone around the code, in modules. The standard asks for 4; 2 is what
 #: phone cameras need in practice and keeps the code on a 24-line terminal.
 BORDER = 2
+#: ANSI colours around each line of the code, and back to the terminal's own.
+WHITE_ON_BLACK, RESET = "\x1b[97;40m", "\x1b[0m"
 #: A UDP "connection" to this address (no packet is sent) makes the kernel pick
 #: the address of the interface that leads to the LAN.
 _ROUTE_PROBE = ("192.0.2.1", 9)
@@ -62,6 +68,8 @@ def show(url: str, stream: TextIO) -> bool:
     url = reachable_url(url)
     code = segno.make_qr(url, error="m")
     stream.write(f"scan to open {url}\n")
-    code.terminal(out=stream, compact=True, border=BORDER)
+    drawn = io.StringIO()
+    code.terminal(out=drawn, compact=True, border=BORDER)
+    stream.writelines(f"{WHITE_ON_BLACK}{line}{RESET}\n" for line in drawn.getvalue().splitlines())
     stream.flush()
     return True

@@ -12,15 +12,20 @@ from PIL import Image
 #: Pixels per module in the picture handed to zbarimg.
 SCALE = 6
 #: segno's compact terminal characters: (top module dark, bottom module dark). The
-#: dark modules are left blank (the terminal's dark background), the light drawn.
+#: dark modules are left blank (the background), the light drawn.
 _HALF_BLOCKS = {" ": (True, True), "\u2580": (False, True), "\u2584": (True, False), "\u2588": (False, False)}
+#: Each line's colours, set by the banner: white blocks on black, whatever the terminal's own.
+_WHITE_ON_BLACK, _RESET = "\x1b[97;40m", "\x1b[0m"
 
 
 def terminal_modules(lines: list[str]) -> list[list[bool]]:
-    """The module rows (True: dark) drawn by segno's compact terminal writer."""
+    """The module rows (True: dark) drawn by segno's compact terminal writer, each
+    line in white on black (on a light terminal, uncoloured blocks draw the code
+    inverted, which many phone cameras do not read)."""
     rows: list[list[bool]] = []
     for line in lines:
-        pairs = [_HALF_BLOCKS[char] for char in line]
+        assert line.startswith(_WHITE_ON_BLACK) and line.endswith(_RESET), f"a line of the code in the terminal's own colours: {line!r}"
+        pairs = [_HALF_BLOCKS[char] for char in line[len(_WHITE_ON_BLACK) : -len(_RESET)]]
         rows.append([top for top, _ in pairs])
         rows.append([bottom for _, bottom in pairs])
     return rows
