@@ -32,6 +32,7 @@ from .messages import Request, raise_for_error
 from .messages import field as header_field
 from .partial_downloads import TempFile
 from .sending import Progress
+from .transfer_errors import TransferCancelled
 
 if TYPE_CHECKING:
     from .client import FerryClient, RemoteStat
@@ -81,7 +82,8 @@ class Pipeline(Generic[Tag]):
     def __init__(self, client: FerryClient) -> None:
         self.outbox = Outbox(client)
         self.client = client
-        self._waiting: deque[tuple[Tag, int]] = deque()
+        # (tag, bytes sent, the client's own refusal of a request it would not send)
+        self._waiting: deque[tuple[Tag, int, FerryError | None]] = deque()
         self._unread = 0
 
     def __len__(self) -> int:
@@ -90,7 +92,7 @@ class Pipeline(Generic[Tag]):
 
     def tags(self) -> list[Tag]:
         """The tags of the unanswered requests, oldest first."""
-        return [tag for tag, _ in self._waiting]
+        return [tag for tag, _, _ in self._waiting]
 
     def refill(self, more: Callable[[], Iterable[tuple[Request, Tag]] | None]) -> None:
         """Once the window is at most half full, send the requests ``more()``
@@ -104,14 +106,21 @@ class Pipeline(Generic[Tag]):
             if group is None:
                 return
             for request, tag in group:
-                sent = self.outbox.request(request)
-                self._waiting.append((tag, sent))
-                self._unread += sent
+                try:
+                    sent = self.outbox.request(request)
+                except FerryError as exc:  # not offered by this server: answered as if refused
+                    self._waiting.append((tag, 0, exc))
+                else:
+                    self._waiting.append((tag, sent, None))
+                    self._unread += sent
 
     def answer(self) -> tuple[Tag, dict[str, Any] | FerryError]:
-        """The oldest request's tag and its answer: the header, or the server's
-        refusal (the connection goes on). A broken connection raises."""
-        tag, sent = self._waiting.popleft()
+        """The oldest request's tag and its answer: the header, or the refusal
+        (the server's, or the client's of a request the server does not offer;
+        the connection goes on). A broken connection raises."""
+        tag, sent, refusal = self._waiting.popleft()
+        if refusal is not None:
+            return tag, refusal
         self._unread -= sent
         try:
             return tag, self.outbox.answer()
@@ -168,8 +177,9 @@ def receive_file(
 
     A failure of this file alone (it changed, its bytes are not the server's, it
     cannot be written here) raises :class:`FerryError` once the whole body is
-    read, with the connection still usable; a broken connection raises with
-    ``client.closed``. No temp file is left either way."""
+    read, with the connection still usable; a broken connection, or ``cancel``
+    set before the file is published, raises with ``client.closed``. No temp
+    file is left either way."""
     size, length = client._get_header(response, 0)
     try:
         mtime = header_field(response, "mtime", float)
@@ -185,8 +195,15 @@ def receive_file(
         if target is not None:
             sink.open(target.parent)
         write = sink.write if target is not None else None
-        client._receive_body(length, write, 0, size, progress if length > SMALL_FILE else None, cancel)
+        try:
+            client._receive_body(length, write, 0, size, progress if length > SMALL_FILE else None, cancel)
+        except BaseException:
+            client.close()  # the rest of the body is unread: the connection is out of step
+            raise
         if target is not None:
+            if cancel is not None and cancel.is_set():  # cancelled as the last bytes came: not published
+                client.close()  # as a cancel during the body would
+                raise TransferCancelled()
             failure = _publish(sink, target, mtime, expected)
     finally:
         sink.temp.discard()
