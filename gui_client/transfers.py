@@ -38,7 +38,7 @@ from typing import NamedTuple, cast
 
 from ferry_files.shared.client import FerryClient, TransferCancelled
 from ferry_files.shared.errors import FerryError
-from ferry_files.shared.local_names import local_path, safe_local_name
+from ferry_files.shared.local_names import local_path, local_path_in, safe_local_name
 from ferry_files.shared.partial_downloads import default_records
 from ferry_files.shared.pipeline import SMALL_FILE
 from ferry_files.shared.tls import TlsSettings
@@ -203,6 +203,7 @@ class TransferQueue:
         self._counts: dict[State, int] = dict.fromkeys(State, 0)
         self._totals = [0, 0, 0, 0]  # files, files done, bytes, bytes done
         self._workers = 0
+        self._batching: dict[Server, int] = {}  # pipelined batches running, per server
         self._changed: dict[int, _Job] = {}
         self._delivery_posted = False
         self._ids = itertools.count(1)
@@ -482,7 +483,7 @@ class TransferQueue:
         if self._closed:
             return
         idle = self._workers - self._counts[State.RUNNING]
-        while self._workers < self._max_parallel and idle < self._counts[State.QUEUED]:
+        while self._workers < self._max_parallel and idle < self._counts[State.QUEUED] and self._takeable():
             self._workers += 1
             idle += 1
             worker = _Worker()
@@ -492,7 +493,7 @@ class TransferQueue:
         """The next queued transfer for ``worker``, now RUNNING; None: the worker leaves."""
         if worker.abandoned:
             return None
-        while self._waiting and not self._closed and self._counts[State.RUNNING] < self._max_parallel:
+        while self._waiting and not self._closed and self._counts[State.RUNNING] < self._max_parallel and self._takeable():
             job = self._jobs.get(self._waiting.popleft())
             if job is not None and job.view.state is State.QUEUED and not job.claimed:
                 job.cancel, job.worker = threading.Event(), worker
@@ -507,18 +508,31 @@ class TransferQueue:
         waits, or more run than "At once" allows (it was lowered: the batch ends)."""
         if self._closed or self._counts[State.RUNNING] > self._max_parallel:
             return None
+        job = self._head()
+        if job is None or job.server != server or not _small(job):
+            return None
+        self._waiting.popleft()
+        job.claimed = True
+        return job
+
+    def _head(self) -> _Job | None:
+        """The first transfer waiting to be taken (stale ids dropped on the way)."""
         waiting = self._waiting
         while waiting:
             job = self._jobs.get(waiting[0])
-            if job is None or job.view.state is not State.QUEUED or job.claimed:
-                waiting.popleft()  # stale
-                continue
-            if job.server != server or job.direction is not Direction.DOWNLOAD or job.total > SMALL_FILE or job.alone:
-                return None
+            if job is not None and job.view.state is State.QUEUED and not job.claimed:
+                return job
             waiting.popleft()
-            job.claimed = True
-            return job
         return None
+
+    def _takeable(self) -> bool:
+        """Whether a transfer waits for a worker to take it: not one claimed
+        already, nor a small download that a running batch to its server will
+        claim. One connection pipelines those as fast as the server answers; a
+        second batch's thread only took CPU and the GIL from the first (three
+        batches did half the files per second of one)."""
+        job = self._head()
+        return job is not None and not (self._batching.get(job.server, 0) > 0 and _small(job))
 
     def _unstart(self, job: _Job, attempt: int) -> None:
         """Queue a running download again at the front, as if it had not started."""
@@ -571,12 +585,21 @@ class TransferQueue:
             while True:
                 with self._lock:
                     job = self._take(worker)
+                    small = job is not None and _small(job)
+                    if job is not None and small:  # from now on other workers leave its server's small downloads to this one
+                        self._batching[job.server] = self._batching.get(job.server, 0) + 1
                 if job is None:
                     return
-                if self._pipelines(job):
-                    self._run_batch(job, worker)
-                else:
-                    self._run(job, worker)
+                try:
+                    if small and self._pipelines(job):
+                        self._run_batch(job, worker)
+                    else:
+                        self._run(job, worker)
+                finally:
+                    if small:
+                        with self._lock:
+                            self._batching[job.server] -= 1
+                            self._schedule()  # what waits is for other workers now
         finally:
             client, worker.client = worker.client, None
             if client is not None:
@@ -678,11 +701,9 @@ class TransferQueue:
     # -- small downloads, pipelined (batch_downloads.py) ----------------------
 
     def _pipelines(self, job: _Job) -> bool:
-        """Whether ``job`` (just taken) goes with others on a pipelined
-        connection: a small download, without a partial file to continue (which
-        only the single-file path resumes) and with a name that can be saved."""
-        if job.direction is not Direction.DOWNLOAD or job.total > SMALL_FILE or job.alone:
-            return False
+        """Whether ``job``, a small download just taken, goes with others on a
+        pipelined connection: not when it has a partial file to continue (only
+        the single-file path resumes) or a name that cannot be saved."""
         try:
             local = _local(job)
         except FerryError:
@@ -741,7 +762,9 @@ class _Batch:
 
     def __init__(self, queue: TransferQueue, worker: _Worker, client: FerryClient, server: Server) -> None:
         self.queue, self.worker, self.client, self.server = queue, worker, client, server
-        self.records = default_records()
+        records = default_records()
+        self.records = records if records.any() else None
+        self.folders: dict[Path, Path] = {}  # each download folder, resolved once
 
     def claim(self) -> Claim | None:
         queue = self.queue
@@ -752,8 +775,8 @@ class _Batch:
             if job is None:
                 return None
             try:  # outside the lock: a name is resolved on the disk
-                local = _local(job)
-                alone = self.records.has(job.origin, job.remote, local)
+                local = _local(job, self.folders)
+                alone = self.records is not None and self.records.has(job.origin, job.remote, local)
             except FerryError:
                 alone = True
             if not alone:
@@ -781,11 +804,22 @@ class _Batch:
             self.queue._give_back([(claim.job, claim.attempt) for claim in claims])
 
 
-def _local(job: _Job) -> Path:
-    """A download's local file, resolved once, by its worker; ``bad_name`` if it cannot be one."""
+def _small(job: _Job) -> bool:
+    """A download that goes in a pipelined batch if it has no partial file to continue."""
+    return job.direction is Direction.DOWNLOAD and job.total <= SMALL_FILE and not job.alone
+
+
+def _local(job: _Job, folders: dict[Path, Path] | None = None) -> Path:
+    """A download's local file, resolved once, by its worker; ``bad_name`` if it
+    cannot be one. ``folders``: download folders resolved already, by a batch."""
     if job.local is None:
         assert job.directory is not None
-        job.local = local_path(job.directory, job.local_name)
+        if folders is None:
+            job.local = local_path(job.directory, job.local_name)
+        else:
+            if job.directory not in folders:
+                folders[job.directory] = job.directory.resolve()
+            job.local = local_path_in(folders[job.directory], job.local_name)
     return job.local
 
 

@@ -187,6 +187,15 @@ class PartialRecords:
             return None
         return partial
 
+    def any(self) -> bool:
+        """Whether there may be any record at all (one look at the folder: a
+        batch without any needs no look per file)."""
+        try:
+            with os.scandir(self.folder) as entries:
+                return next(entries, None) is not None
+        except OSError:
+            return False
+
     def has(self, origin: str, remote: str, final: Path) -> bool:
         """Whether a record of this download may be there, left in place (a
         download without one needs no resume path)."""
