@@ -11,6 +11,7 @@ verified files one at a time on three connections take 300 x 2 x 30 ms / 3 =
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -182,4 +183,22 @@ def test_a_small_download_with_a_partial_file_resumes_it_in_a_batch(app, server,
     assert view.state is State.DONE and view.resumed_from == 100, view
     assert sorted(os.listdir(downloads)) == names
     for name in names:
+        assert sha256_of(downloads / name) == sha256_of(library / name)
+
+
+def test_a_broken_connection_fails_the_running_download_and_requeues_the_claimed_ones(app, server, library, downloads):
+    workers = hold_mid_batch(app, server, library, downloads)
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)  # the server's workers die; the supervisor starts new ones
+    app.pump_until(lambda: settled(app), timeout=30, what="the batch after the break")
+    failed = [view for view in app.window.controller.transfers.views() if view.state is State.FAILED]
+    assert len(failed) == 1, [(view.name, view.error) for view in failed]  # only the one being read; the claimed went back
+    assert failed[0].error == "The connection to the server was lost"
+    done = {name for name, state in states(app).items() if state is State.DONE}
+    assert len(done) == COUNT - 1 and set(os.listdir(downloads)) == done  # no temp file
+    queue = app.window.controller.transfers
+    queue.retry(failed[0].id)
+    app.pump_until(lambda: queue.view(failed[0].id).state in (State.DONE, State.FAILED), what="the retry")
+    assert queue.view(failed[0].id).state is State.DONE, queue.view(failed[0].id).error
+    for name in states(app):
         assert sha256_of(downloads / name) == sha256_of(library / name)
