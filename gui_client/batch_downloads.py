@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,9 +42,9 @@ class Claim:
     remote: str
     target: Path
     started: bool = False
-    cancel: threading.Event | None = None  # None once started: stale, its body is dropped
+    cancel: threading.Event | None = None  # once started; None then: stale, its body is dropped
     expected: RemoteStat | None = None  # its ``stat``, when verified
-    failure: FerryError | None = field(default=None)  # its ``stat`` was refused
+    failure: FerryError | None = None  # its ``stat`` was refused
 
 
 class Ledger(Protocol):
@@ -66,8 +66,8 @@ class Ledger(Protocol):
 def download_batch(client: FerryClient, ledger: Ledger, first: Claim, verify: bool) -> None:
     """Download ``first`` (started already) and every claim the ledger hands out
     while the pipeline runs. A broken connection raises, once the claims not
-    started are given back; the caller reports ``first`` or the running claim
-    (:func:`running_claim` of the exception)."""
+    started are given back, as :class:`BatchBroken`: the caller reports the
+    claim that was being read (``running``) as a single download's failure."""
     sent: deque[Claim] = deque()  # in the order their answers come
     handed = [first]
 

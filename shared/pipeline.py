@@ -90,10 +90,6 @@ class Pipeline(Generic[Tag]):
         """Requests sent (or queued to be) whose answers are not read yet."""
         return len(self._waiting)
 
-    def tags(self) -> list[Tag]:
-        """The tags of the unanswered requests, oldest first."""
-        return [tag for tag, _, _ in self._waiting]
-
     def refill(self, more: Callable[[], Iterable[tuple[Request, Tag]] | None]) -> None:
         """Once the window is at most half full, send the requests ``more()``
         gives (a group at a time: a ``stat`` and its ``get`` go together) until
