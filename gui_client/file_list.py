@@ -13,7 +13,7 @@ hides among 100,000 files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ferry_files.shared.client import RemoteFile, RemoteFolder
@@ -132,6 +132,11 @@ class FileList:
     def find(self, name: str) -> Entry | None:
         index = self._by_name.get(name)
         return None if index is None else self.files[index]
+
+    def frozen_find(self) -> Callable[[str], Entry | None]:
+        """:meth:`find` in the listing held now, whatever replaces it later."""
+        by_name, files = self._by_name, self.files
+        return lambda name: None if (index := by_name.get(name)) is None else files[index]
 
     def has(self, name: str) -> bool:
         return name in self._by_name

@@ -5,6 +5,9 @@ At most ``max_parallel`` *workers* run, each a thread with its own connection
 file list or another transfer. A worker takes the next queued transfer, and
 keeps its connection for the next one to the same server: a batch of 20,000
 small files costs a few connections, not 20,000 (connect, greeting, quit).
+A worker that takes a small download also claims the next queued ones and
+sends their requests ahead on that connection (batch_downloads.py): a round
+trip per file held the app to an eighth of the library's ``get_tree``.
 
 Everything a window asks of the queue is O(1) per transfer (a deque of waiting
 ids, per-state counters, running totals), because a batch may hold 100,000
@@ -35,11 +38,13 @@ from typing import NamedTuple, cast
 
 from ferry_files.shared.client import FerryClient, TransferCancelled
 from ferry_files.shared.errors import FerryError
-from ferry_files.shared.local_names import local_path, safe_local_name
+from ferry_files.shared.local_names import local_path, local_path_in, safe_local_name
 from ferry_files.shared.partial_downloads import default_records
+from ferry_files.shared.pipeline import SMALL_FILE
 from ferry_files.shared.tls import TlsSettings
 
 from . import heap
+from .batch_downloads import BatchBroken, Claim, download_batch
 from .errors_text import FINAL_CODES, describe, error_code
 from .transfer_log import TransferLog
 
@@ -169,6 +174,8 @@ class _Job:
     speed_since: float = 0.0
     speed_from: int = 0
     resumed_from: int = 0  # where this attempt started: the bytes a resume did not send again
+    claimed: bool = False  # a worker sent its requests ahead (batch_downloads.py); still QUEUED
+    alone: bool = False  # a download that must run on its own: it has a resume record, or a name to refuse
 
 
 def _weight(view: TransferView) -> tuple[int, int, int, int]:
@@ -196,6 +203,7 @@ class TransferQueue:
         self._counts: dict[State, int] = dict.fromkeys(State, 0)
         self._totals = [0, 0, 0, 0]  # files, files done, bytes, bytes done
         self._workers = 0
+        self._batching: dict[Server, int] = {}  # pipelined batches running, per server
         self._changed: dict[int, _Job] = {}
         self._delivery_posted = False
         self._ids = itertools.count(1)
@@ -434,7 +442,7 @@ class TransferQueue:
             self._on_change(view)
 
     def _requeue(self, job: _Job) -> None:
-        job.client, job.done = None, 0
+        job.client, job.done, job.claimed = None, 0, False
         job.attempt += 1
         self._update(job, state=State.QUEUED, done=0, speed=0.0, eta=None, error="", error_code="", resumed_from=0)
         self._waiting.append(job.id)
@@ -474,7 +482,7 @@ class TransferQueue:
         if self._closed:
             return
         idle = self._workers - self._counts[State.RUNNING]
-        while self._workers < self._max_parallel and idle < self._counts[State.QUEUED]:
+        while self._workers < self._max_parallel and idle < self._counts[State.QUEUED] and self._takeable():
             self._workers += 1
             idle += 1
             worker = _Worker()
@@ -484,14 +492,62 @@ class TransferQueue:
         """The next queued transfer for ``worker``, now RUNNING; None: the worker leaves."""
         if worker.abandoned:
             return None
-        while self._waiting and not self._closed and self._counts[State.RUNNING] < self._max_parallel:
+        while self._waiting and not self._closed and self._counts[State.RUNNING] < self._max_parallel and self._takeable():
             job = self._jobs.get(self._waiting.popleft())
-            if job is not None and job.view.state is State.QUEUED:
+            if job is not None and job.view.state is State.QUEUED and not job.claimed:
                 job.cancel, job.worker = threading.Event(), worker
                 self._update(job, state=State.RUNNING)
                 return job
         self._workers -= 1
         return None
+
+    def _claim_next(self, server: Server) -> _Job | None:
+        """The next queued small download to ``server``, claimed for a batch; None
+        when the next queued transfer is something else (it keeps its turn), none
+        waits, or more run than "At once" allows (it was lowered: the batch ends)."""
+        if self._closed or self._counts[State.RUNNING] > self._max_parallel:
+            return None
+        job = self._head()
+        if job is None or job.server != server or not _small(job):
+            return None
+        self._waiting.popleft()
+        job.claimed = True
+        return job
+
+    def _head(self) -> _Job | None:
+        """The first transfer waiting to be taken (stale ids dropped on the way)."""
+        waiting = self._waiting
+        while waiting:
+            job = self._jobs.get(waiting[0])
+            if job is not None and job.view.state is State.QUEUED and not job.claimed:
+                return job
+            waiting.popleft()
+        return None
+
+    def _takeable(self) -> bool:
+        """Whether a transfer waits for a worker to take it: not one claimed
+        already, nor a small download that a running batch to its server will
+        claim. One connection pipelines those as fast as the server answers; a
+        second batch's thread only took CPU and the GIL from the first (three
+        batches did half the files per second of one)."""
+        job = self._head()
+        return job is not None and not (self._batching.get(job.server, 0) > 0 and _small(job))
+
+    def _unstart(self, job: _Job, attempt: int) -> None:
+        """Queue a running download again at the front, as if it had not started."""
+        if job.attempt == attempt and job.view.state is State.RUNNING:
+            job.client = None
+            self._update(job, state=State.QUEUED, done=0, speed=0.0, eta=None)
+            self._waiting.appendleft(job.id)
+            self._schedule()
+
+    def _give_back(self, claims: list[tuple[_Job, int]]) -> None:
+        """Queue claimed jobs not started again, at the front, in their order."""
+        for job, attempt in reversed(claims):
+            if job.attempt == attempt and job.view.state is State.QUEUED and job.claimed:
+                job.claimed = False
+                self._waiting.appendleft(job.id)
+        self._schedule()
 
     # -- progress ------------------------------------------------------------
 
@@ -528,9 +584,21 @@ class TransferQueue:
             while True:
                 with self._lock:
                     job = self._take(worker)
+                    small = job is not None and _small(job)
+                    if job is not None and small:  # from now on other workers leave its server's small downloads to this one
+                        self._batching[job.server] = self._batching.get(job.server, 0) + 1
                 if job is None:
                     return
-                self._run(job, worker)
+                try:
+                    if small and self._pipelines(job):
+                        self._run_batch(job, worker)
+                    else:
+                        self._run(job, worker)
+                finally:
+                    if small:
+                        with self._lock:
+                            self._batching[job.server] -= 1
+                            self._schedule()  # what waits is for other workers now
         finally:
             client, worker.client = worker.client, None
             if client is not None:
@@ -575,32 +643,46 @@ class TransferQueue:
                     self._report(job, now)
 
         try:
-            client = self._connection(worker, job.server)
-            with self._lock:
-                proceed = current() and not cancel.is_set()
-                if proceed:
-                    job.client = client
-            if not proceed:
+            client = self._attach(job, worker, attempt, cancel)
+            if client is None:
                 return  # cancelled or paused while connecting: already reported
             if job.direction is Direction.DOWNLOAD:
                 self._download(job, client, progress, cancel)
             else:
                 client.put(cast(Path, job.local), name=job.remote, overwrite=job.overwrite, resume=True, progress=progress, cancel=cancel)
-            state, error, code = State.DONE, "", ""
+            outcome: BaseException | None = None
         except BaseException as exc:  # noqa: BLE001 -- every failure becomes the row's reason
             self._drop_connection(worker)
-            if cancel.is_set() or isinstance(exc, TransferCancelled):
-                state, error, code = State.CANCELLED, "", ""
-                if job.direction is Direction.DOWNLOAD and current():
-                    _remove_partial(job)  # cancelled on purpose: nothing to resume
-            else:
-                state, error, code = State.FAILED, describe(exc), error_code(exc)
-                if not isinstance(exc, (FerryError, OSError)):
-                    log.exception("transfer %s failed unexpectedly", job.id)
+            outcome = exc
+        self._finish(job, attempt, cancel, outcome)
+
+    def _attach(self, job: _Job, worker: _Worker, attempt: int, cancel: threading.Event) -> FerryClient | None:
+        """The worker's connection for ``job``, now the job's (for :meth:`cancel`);
+        None when the job was cancelled or paused while it connected."""
+        client = self._connection(worker, job.server)
+        with self._lock:
+            if job.attempt != attempt or job.view.state is not State.RUNNING or cancel.is_set():
+                return None
+            job.client = client
+        return client
+
+    def _finish(self, job: _Job, attempt: int, cancel: threading.Event | None, outcome: BaseException | None) -> None:
+        """Report how ``job``'s attempt ended (``outcome`` None: done), unless it was
+        paused or cancelled meanwhile (reported already) or retried (a new attempt)."""
+        if outcome is None:
+            state, error, code = State.DONE, "", ""
+        elif (cancel is not None and cancel.is_set()) or isinstance(outcome, TransferCancelled):
+            state, error, code = State.CANCELLED, "", ""
+            if job.direction is Direction.DOWNLOAD and job.attempt == attempt and job.view.state is State.RUNNING:
+                _remove_partial(job)  # cancelled on purpose: nothing to resume
+        else:
+            state, error, code = State.FAILED, describe(outcome), error_code(outcome)
+            if not isinstance(outcome, (FerryError, OSError)):
+                log.error("transfer %s failed unexpectedly", job.id, exc_info=outcome)
         with self._lock:
             job.client = None
             finished_anyway = state is State.DONE and job.view.state is State.PAUSED  # paused too late: it is done
-            if job.attempt != attempt or not (current() or finished_anyway):
+            if job.attempt != attempt or not (job.view.state is State.RUNNING or finished_anyway):
                 return  # paused, or cancelled while connecting: reported already
             changes: dict[str, object] = {
                 "state": state,
@@ -615,6 +697,42 @@ class TransferQueue:
             self._update(job, **changes)
             self._schedule()
 
+    # -- small downloads, pipelined (batch_downloads.py) ----------------------
+
+    def _pipelines(self, job: _Job) -> bool:
+        """Whether ``job``, a small download just taken, goes with others on a
+        pipelined connection: not when it has a partial file to continue (only
+        the single-file path resumes) or a name that cannot be saved."""
+        try:
+            local = _local(job)
+        except FerryError:
+            return False  # the single-file path fails it with the reason
+        return not default_records().has(job.origin, job.remote, local)
+
+    def _run_batch(self, job: _Job, worker: _Worker) -> None:
+        attempt, cancel = job.attempt, job.cancel
+        assert cancel is not None and job.local is not None
+        try:
+            client = self._attach(job, worker, attempt, cancel)
+            if client is None:
+                return
+            batch = _Batch(self, worker, client, job.server)
+            download_batch(client, batch, Claim(job, attempt, job.remote, job.local, True, cancel), self.verify)
+        except BatchBroken as broken:
+            self._drop_connection(worker)
+            running = broken.running
+            if running is None or running.cancel is None:
+                return  # between two files, or while a stale claim's body was read
+            if isinstance(broken.cause, TransferCancelled) and not running.cancel.is_set():
+                # aborted by a Cancel of the download before it, which had just finished
+                with self._lock:
+                    self._unstart(running.job, running.attempt)
+            else:
+                self._finish(running.job, running.attempt, running.cancel, broken.cause)
+        except BaseException as exc:  # noqa: BLE001 -- connecting failed: the row's reason
+            self._drop_connection(worker)
+            self._finish(job, attempt, cancel, exc)
+
     @staticmethod
     def _drop_connection(worker: _Worker) -> None:
         """After a failure the connection may be mid-answer: never reuse it."""
@@ -625,10 +743,7 @@ class TransferQueue:
     def _download(self, job: _Job, client: FerryClient, progress: Callable[[int, int], None], cancel: threading.Event) -> None:
         """Download with resume: a retry or a resume continues the bytes this job's
         last attempt left (recorded by the client library, never guessed from a file name)."""
-        if job.local is None:
-            assert job.directory is not None
-            job.local = local_path(job.directory, job.local_name)
-        local = job.local
+        local = _local(job)
         client.get(
             job.remote,
             local.parent,
@@ -639,6 +754,72 @@ class TransferQueue:
             progress=progress,
             cancel=cancel,
         )
+
+
+class _Batch:
+    """The queue's side of one worker's pipelined batch (batch_downloads.Ledger)."""
+
+    def __init__(self, queue: TransferQueue, worker: _Worker, client: FerryClient, server: Server) -> None:
+        self.queue, self.worker, self.client, self.server = queue, worker, client, server
+        records = default_records()
+        self.records = records if records.any() else None
+        self.folders: dict[Path, Path] = {}  # each download folder, resolved once
+
+    def claim(self) -> Claim | None:
+        queue = self.queue
+        while True:
+            with queue._lock:
+                job = queue._claim_next(self.server)
+                attempt = 0 if job is None else job.attempt
+            if job is None:
+                return None
+            try:  # outside the lock: a name is resolved on the disk
+                local = _local(job, self.folders)
+                alone = self.records is not None and self.records.has(job.origin, job.remote, local)
+            except FerryError:
+                alone = True
+            if not alone:
+                return Claim(job, attempt, job.remote, local)
+            job.alone = True  # for the single-file path, next
+            with queue._lock:
+                queue._give_back([(job, attempt)])
+
+    def start(self, claim: Claim) -> threading.Event | None:
+        job, queue = claim.job, self.queue
+        with queue._lock:
+            if job.attempt != claim.attempt or job.view.state is not State.QUEUED:
+                return None  # cancelled, paused or retried since it was claimed
+            job.claimed = False
+            job.cancel, job.worker, job.client = threading.Event(), self.worker, self.client
+            job.resumed_from = 0
+            queue._update(job, state=State.RUNNING)
+            return job.cancel
+
+    def finish(self, claim: Claim, failure: BaseException | None) -> None:
+        self.queue._finish(claim.job, claim.attempt, claim.cancel, failure)
+
+    def give_back(self, claims: list[Claim]) -> None:
+        with self.queue._lock:
+            self.queue._give_back([(claim.job, claim.attempt) for claim in claims])
+
+
+def _small(job: _Job) -> bool:
+    """A download that goes in a pipelined batch if it has no partial file to continue."""
+    return job.direction is Direction.DOWNLOAD and job.total <= SMALL_FILE and not job.alone
+
+
+def _local(job: _Job, folders: dict[Path, Path] | None = None) -> Path:
+    """A download's local file, resolved once, by its worker; ``bad_name`` if it
+    cannot be one. ``folders``: download folders resolved already, by a batch."""
+    if job.local is None:
+        assert job.directory is not None
+        if folders is None:
+            job.local = local_path(job.directory, job.local_name)
+        else:
+            if job.directory not in folders:
+                folders[job.directory] = job.directory.resolve()
+            job.local = local_path_in(folders[job.directory], job.local_name)
+    return job.local
 
 
 def _remove_partial(job: _Job) -> None:

@@ -250,6 +250,16 @@ def _start_tls(sock: socket.socket, host: str, port: int, settings: TlsSettings)
     return tls_sock
 
 
+def remote_stat(name: str, response: dict[str, Any]) -> RemoteStat:
+    """The :class:`RemoteStat` a ``stat`` answer says (also one read from a pipeline)."""
+    return RemoteStat(
+        name=name,
+        size=field(response, "size", int),
+        mtime=_seconds(field(response, "mtime", float)),
+        sha256=field(response, "sha256", str).lower(),
+    )
+
+
 class FerryClient:
     """A connected session. Use :meth:`connect`; close with :meth:`quit` or ``with``."""
 
@@ -392,13 +402,7 @@ class FerryClient:
 
     def stat(self, name: str) -> RemoteStat:
         """``name`` may be a path (feature ``folders``)."""
-        response = self._call(Stat(check_path(name)))
-        return RemoteStat(
-            name=name,
-            size=field(response, "size", int),
-            mtime=_seconds(field(response, "mtime", float)),
-            sha256=field(response, "sha256", str).lower(),
-        )
+        return remote_stat(name, self._call(Stat(check_path(name))))
 
     def mkdir(self, path: str, *, parents: bool = False) -> None:
         """Create the folder ``path`` (feature ``folders``); with ``parents`` its

@@ -51,7 +51,12 @@ def safe_local_name(name: str) -> str:
 
 def local_path(directory: str | os.PathLike[str], name: str) -> Path:
     """``directory / safe_local_name(name)``, checked to stay inside ``directory``."""
-    base = Path(directory).resolve()
+    return local_path_in(Path(directory).resolve(), name)
+
+
+def local_path_in(base: Path, name: str) -> Path:
+    """:func:`local_path` in ``base``, a folder resolved already: a batch of
+    20,000 files resolves its folder once, not four ``lstat`` calls per file."""
     path = base / safe_local_name(name)
     if path.parent != base:  # unreachable for a valid name; kept as the last line of defence
         raise FerryError(ErrorCode.BAD_NAME, f"refusing the name {name[:60]!r}")

@@ -187,6 +187,20 @@ class PartialRecords:
             return None
         return partial
 
+    def any(self) -> bool:
+        """Whether there may be any record at all (one look at the folder: a
+        batch without any needs no look per file)."""
+        try:
+            with os.scandir(self.folder) as entries:
+                return next(entries, None) is not None
+        except OSError:
+            return False
+
+    def has(self, origin: str, remote: str, final: Path) -> bool:
+        """Whether a record of this download may be there, left in place (a
+        download without one needs no resume path)."""
+        return self._records.read(self._key(origin, remote, final)) is not None
+
     def save(self, partial: Partial) -> bool:
         """Record ``partial``; False if the state folder cannot be written (the
         download then cannot be continued, and its temp file should go)."""

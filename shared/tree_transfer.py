@@ -1,11 +1,11 @@
 """Whole folders both ways, pipelined: :func:`get_tree` and :func:`put_tree`.
 
-Many small files are round trips, not bytes, so requests are pipelined:
+Many small files are round trips, not bytes, so requests are pipelined
+(pipeline.py):
 
-- downloads send up to :data:`WINDOW` ``get`` requests (and at most
-  :data:`WINDOW_BYTES` of them) before reading the first answer, and refill the
-  window when half of it is answered. The bound keeps the unread requests
-  inside the socket buffers, so neither side can block the other.
+- downloads keep up to a window of ``get`` requests in flight on the
+  connection (:class:`~.pipeline.Pipeline`), and each answer is received into
+  a temp file and published (:func:`~.pipeline.receive_file`).
 - uploads cannot send a body before ``ready`` (after a refusal the body would
   be read as headers), so each file costs one round trip: the next ``put`` goes
   out with the previous body, and the previous final answer is read together
@@ -15,9 +15,9 @@ Many small files are round trips, not bytes, so requests are pipelined:
   workers share the files (10,000 files of 16 KiB: 1.5 to 1.8 times the files
   per second of one connection here; docs/performance.md).
 
-What goes out waits in an :class:`_Outbox` until the next answer is read, so
-a small file's body, its trailer and the next request are one ``sendall``: on
-loopback every send also runs the receiver's side of TCP and wakes it.
+What goes out waits in an :class:`~.pipeline.Outbox` until the next answer is
+read, so a small file's body, its trailer and the next request are one
+``sendall``: on loopback every send also runs the receiver's side of TCP and wakes it.
 
 One file's failure (``exists``, ``not_found``, a name that cannot be saved
 here, a local file that cannot be read) goes into the :class:`TreeReport` and
@@ -38,33 +38,25 @@ import heapq
 import os
 import stat
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import ErrorCode, FerryError
 from .framing import encode_header
 from .local_names import destination_rules, safe_local_name
-from .messages import FOLDERS, MTIME, TRAILER, Get, Mkdir, Put, Request, encode_trailer, raise_for_error
+from .messages import FOLDERS, MTIME, TRAILER, Get, Mkdir, Put, Request, encode_trailer
 from .messages import field as header_field
 from .names import name_problem
-from .partial_downloads import TempFile
 from .paths import check_path
+from .pipeline import SMALL_FILE, Outbox, Pipeline, receive_file
 from .sending import file_sha256
 from .transfer_errors import TransferCancelled
 
 if TYPE_CHECKING:
     from .client import FerryClient
 
-#: Requests sent ahead of the answers being read.
-WINDOW = 64
-#: ... and at most this many bytes of them: far below any socket buffer.
-WINDOW_BYTES = 32 * 1024
-#: Files up to this size are read whole, hashed and sent in one ``sendall``;
-#: larger ones go through the client's streaming body (sending.py).
-SMALL_FILE = 1 << 20
 #: Connections an upload spreads over, at most: one more per this many files.
 #: Beyond four, two cores gained nothing; below the minimum, a connection's
 #: set-up costs more than its overlap saves.
@@ -130,33 +122,6 @@ class _Tally:
             self.files_done += 1
             self.bytes_done += size
         self.report()
-
-
-class _Outbox:
-    """Requests and small bodies, sent together when the next answer is needed."""
-
-    def __init__(self, client: FerryClient) -> None:
-        self.client = client
-        self._data = bytearray()
-
-    def request(self, request: Request) -> int:
-        """Queue ``request`` (refused if not offered, as the client refuses it); its size."""
-        data = self.client._encode_request(request)
-        self._data += data
-        return len(data)
-
-    def add(self, data: bytes) -> None:
-        self._data += data
-
-    def flush(self) -> None:
-        if self._data:
-            self.client._send_raw(bytes(self._data))
-            self._data.clear()
-
-    def answer(self) -> dict[str, Any]:
-        """The next response (the server's error raised), after sending what waits."""
-        self.flush()
-        return raise_for_error(self.client._read_header())
 
 
 def _join(base: str, relative: str) -> str:
@@ -232,30 +197,6 @@ class _Download:
     size: int
 
 
-class _FileSink:
-    """A download's temp file. A local write error is kept, and the rest of the
-    body is read and dropped: the connection must stay in step."""
-
-    def __init__(self) -> None:
-        self.error: OSError | None = None
-        self.temp = TempFile()
-
-    def open(self, folder: Path) -> None:
-        try:
-            self.temp.create(folder)
-        except OSError as exc:
-            self.error = exc
-
-    def write(self, data: bytes | memoryview) -> int:
-        view = memoryview(data)
-        while view and self.error is None:
-            try:
-                view = view[os.write(self.temp.fd, view) :]
-            except OSError as exc:
-                self.error = exc
-        return len(data)
-
-
 def get_tree(
     client: FerryClient,
     remote_path: str,
@@ -283,62 +224,41 @@ def get_tree(
             _fail(client, report, entry.name, exc)
     tally = _Tally(progress, len(plan), sum(item.size for item in plan))
     tally.report()
-    outbox = _Outbox(client)
-    waiting: deque[tuple[_Download, int]] = deque()
-    unread = 0
+    pipeline: Pipeline[_Download] = Pipeline(client)
     queue = iter(plan)
-    pending = next(queue, None)
-    while pending is not None or waiting:
+
+    def more() -> list[tuple[Request, _Download]] | None:
+        item = next(queue, None)
+        return None if item is None else [(Get(_join(remote_path, item.remote)), item)]
+
+    while True:
         _check_cancel(client, cancel)
-        if len(waiting) <= WINDOW // 2:
-            while pending is not None and len(waiting) < WINDOW and unread < WINDOW_BYTES:
-                sent = outbox.request(Get(_join(remote_path, pending.remote)))
-                waiting.append((pending, sent))
-                unread += sent
-                pending = next(queue, None)
-        item, sent = waiting.popleft()
-        unread -= sent
-        _receive_one(outbox, local, item, tally, report, cancel)
-    return report
+        pipeline.refill(more)
+        if not pipeline:
+            return report
+        _receive_one(pipeline, local, tally, report, cancel)
 
 
 def _receive_one(
-    outbox: _Outbox, local: _LocalTree, item: _Download, tally: _Tally, report: TreeReport, cancel: threading.Event | None
+    pipeline: Pipeline[_Download], local: _LocalTree, tally: _Tally, report: TreeReport, cancel: threading.Event | None
 ) -> None:
-    client = outbox.client
-    try:
-        response = outbox.answer()
-    except FerryError as exc:
-        _fail(client, report, item.remote, exc)
+    client = pipeline.client
+    item, response = pipeline.answer()
+    if isinstance(response, FerryError):
+        _fail(client, report, item.remote, response)
         tally.file(0)
         return
-    size, length = client._get_header(response, 0)
-    try:
-        mtime = header_field(response, "mtime", float)
-    except FerryError:
-        client.close()  # the body cannot be found any more
-        raise
-    tally.bytes_total += size - item.size  # it may have changed since the listing
     failure: FerryError | None = None
-    sink = _FileSink()  # before the temp file exists: see TempFile
     try:
-        try:
-            folder: Path | None = local.folder(item.folder)
-        except FerryError as exc:
-            folder, failure = None, exc
-        else:
-            sink.open(folder)
-        write = sink.write if folder is not None else None
-        client._receive_body(length, write, 0, size, (lambda done, _total: tally.report(done)) if length > SMALL_FILE else None, cancel)
-        if folder is not None and sink.error is not None:
-            failure = FerryError("local_io", f"cannot write {folder}: {sink.error.strerror or sink.error}")
-        if failure is None and folder is not None:
-            try:
-                sink.temp.publish(folder / item.name, mtime)
-            except OSError as exc:
-                failure = FerryError("local_io", f"cannot save {folder / item.name}: {exc.strerror or exc}")
-    finally:
-        sink.temp.discard()
+        target: Path | None = local.folder(item.folder) / item.name
+    except FerryError as exc:
+        target, failure = None, exc  # the body is read and dropped
+    size = 0
+    try:
+        size = receive_file(client, response, target, progress=lambda done, _total: tally.report(done), cancel=cancel)
+    except FerryError as exc:
+        failure = exc
+    tally.bytes_total += size - item.size  # it may have changed since the listing
     if failure is not None:
         _fail(client, report, item.remote, failure)
         tally.file(0)
@@ -408,8 +328,8 @@ def put_tree(
     folders, files = _walk(directory, report)
     if not client.greeting.offers(FOLDERS) and (remote_path or folders):
         raise client._not_offered(Mkdir(remote_path or folders[0]))
-    outbox = _Outbox(client)
-    _make_folders(outbox, [remote_path] if remote_path else [], folders, remote_path, report)
+    _make_folders(client, [remote_path] if remote_path else [], folders, remote_path, report)
+    outbox = Outbox(client)
     tally = _Tally(progress, len(files), sum(item.size for item in files))
     tally.report()
     siblings: list[FerryClient] = []
@@ -424,7 +344,7 @@ def put_tree(
 
     def stream(sibling: FerryClient, share: list[_Upload]) -> None:
         try:
-            _put_files(_Outbox(sibling), share, remote_path, overwrite, tally, report, cancel, stop)
+            _put_files(Outbox(sibling), share, remote_path, overwrite, tally, report, cancel, stop)
             sibling.quit()
         except BaseException as exc:
             failures.append(exc)
@@ -465,7 +385,7 @@ def _deal(files: list[_Upload], streams: int) -> list[list[_Upload]]:
 
 
 def _put_files(
-    outbox: _Outbox,
+    outbox: Outbox,
     files: list[_Upload],
     remote_path: str,
     overwrite: bool,
@@ -501,30 +421,23 @@ def _put_files(
     outbox.flush()
 
 
-def _make_folders(outbox: _Outbox, base: list[str], folders: list[str], remote_path: str, report: TreeReport) -> None:
+def _make_folders(client: FerryClient, base: list[str], folders: list[str], remote_path: str, report: TreeReport) -> None:
     """``mkdir -p`` the remote folder and every local folder under it, pipelined
     (``mkdir`` has one answer and no body)."""
-    requests = [Mkdir(path, parents=True) for path in base] + [Mkdir(_join(remote_path, folder), parents=True) for folder in folders]
-    names = base + folders
-    waiting: deque[tuple[str, int]] = deque()
-    unread = 0
-    index = 0
-    while index < len(requests) or waiting:
-        if len(waiting) <= WINDOW // 2:
-            while index < len(requests) and len(waiting) < WINDOW and unread < WINDOW_BYTES:
-                sent = outbox.request(requests[index])
-                waiting.append((names[index], sent))
-                unread += sent
-                index += 1
-        name, sent = waiting.popleft()
-        unread -= sent
-        try:
-            outbox.answer()
-        except FerryError as exc:
-            _fail(outbox.client, report, name, exc)
+    requests = [(Mkdir(path, parents=True), path) for path in base]
+    requests += [(Mkdir(_join(remote_path, folder), parents=True), folder) for folder in folders]
+    pending = iter(requests)
+    pipeline: Pipeline[str] = Pipeline(client)
+    while True:
+        pipeline.refill(lambda: [request] if (request := next(pending, None)) is not None else None)
+        if not pipeline:
+            return
+        name, answer = pipeline.answer()
+        if isinstance(answer, FerryError):
+            _fail(client, report, name, answer)
 
 
-def _start_put(outbox: _Outbox, item: _Upload, remote_path: str, overwrite: bool, report: TreeReport) -> tuple[Put, bytes | None] | None:
+def _start_put(outbox: Outbox, item: _Upload, remote_path: str, overwrite: bool, report: TreeReport) -> tuple[Put, bytes | None] | None:
     """Queue ``item``'s ``put`` (a small file is read and hashed first); None when
     the local file cannot be read (reported)."""
     client = outbox.client
@@ -556,7 +469,7 @@ def _start_put(outbox: _Outbox, item: _Upload, remote_path: str, overwrite: bool
 
 
 def _send_put_body(
-    outbox: _Outbox, item: _Upload, request: Put, data: bytes | None, tally: _Tally, cancel: threading.Event | None
+    outbox: Outbox, item: _Upload, request: Put, data: bytes | None, tally: _Tally, cancel: threading.Event | None
 ) -> str | None:
     """Queue or send the body (and trailer) after ``ready``; the digest the server must answer with."""
     if data is not None:
@@ -578,7 +491,7 @@ def _send_put_body(
     return hasher.hexdigest() if hasher is not None else request.sha256
 
 
-def _finish_put(outbox: _Outbox, item: _Upload, digest: str | None, tally: _Tally, report: TreeReport) -> None:
+def _finish_put(outbox: Outbox, item: _Upload, digest: str | None, tally: _Tally, report: TreeReport) -> None:
     client = outbox.client
     try:
         response = outbox.answer()

@@ -8,6 +8,7 @@ import sys
 from tests.server_process import REPO
 
 LOGIC = [
+    "batch_downloads",
     "conflicts",
     "controller",
     "errors_text",
