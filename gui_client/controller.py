@@ -88,7 +88,7 @@ class Controller:
         self._save_settings = save_settings
         self.files = FileList()
         self.transfers = TransferQueue(post, self._transfer_changed, settings.max_parallel, settings.verify_downloads)
-        self.folder_transfers = FolderTransfers(post, self._transfer_changed)
+        self.folder_transfers = FolderTransfers(post, self._transfer_changed, self.transfers.log)
         #: The server folder the window shows ("": the root); listings of another are dropped.
         self.path = ""
         #: Where each unfinished folder download is saved, by transfer id: "Open" and

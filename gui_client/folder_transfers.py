@@ -7,7 +7,8 @@ connection and a panel row per file. Here it is one row, whose numbers are the
 folder's bytes and whose state names the files done. Rows are the same
 :class:`~gui_client.transfers.TransferView` snapshots, reported through
 ``post`` like the file queue's; their ids start at :data:`FIRST_ID` so the two
-never collide and the controller can tell whose a Cancel or Retry is.
+never collide and the controller can tell whose a Cancel or Retry is. A folder's
+start, end and retries go into the session's log beside the files'.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ferry_files.shared.client import FerryClient, TransferCancelled, TreeProgre
 from ferry_files.shared.errors import FerryError
 
 from .errors_text import describe, error_code
+from .transfer_log import TransferLog
 from .transfers import TRANSFER_TIMEOUT, Direction, Post, Server, State, Summary, TransferView
 
 log = logging.getLogger("gui.folder_transfers")
@@ -50,8 +52,9 @@ class _FolderJob:
 
 
 class FolderTransfers:
-    def __init__(self, post: Post, on_change: Callable[[TransferView], None]) -> None:
+    def __init__(self, post: Post, on_change: Callable[[TransferView], None], log: TransferLog) -> None:
         self._post = post
+        self._log = log
         self._on_change = on_change
         self._lock = threading.Lock()
         self._jobs: dict[int, _FolderJob] = {}
@@ -158,7 +161,10 @@ class FolderTransfers:
         job.thread.start()
 
     def _update(self, job: _FolderJob, **changes: object) -> None:
-        job.view = replace(job.view, **changes)
+        old = job.view
+        job.view = replace(old, **changes)
+        if job.view.state is not old.state:
+            self._log.record(job.view, old.state.value)
         self._post(self._on_change, job.view)
 
     # -- the worker thread ---------------------------------------------------

@@ -5,10 +5,13 @@ An entry is recorded when a transfer ends (done, failed, cancelled) or is paused
 or resumed, not for each progress report. Entries keep the snapshot and the time
 and become text only when shown, so a 100,000-file session costs a few
 megabytes; past ``MAX_ENTRIES`` the oldest are dropped and the log says so.
+File transfers and folder rows (folder_transfers.py) record into the same log
+from their own threads, so it has a lock of its own.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from typing import TYPE_CHECKING
@@ -27,19 +30,23 @@ class TransferLog:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._entries: deque[tuple[float, TransferView, str]] = deque(maxlen=max_entries)
         self.dropped = 0
+        self._lock = threading.Lock()
 
     def record(self, view: TransferView, before: str) -> None:
         """``view`` just changed state; ``before`` is the state it left. Only the
         changes a person asks about later are kept."""
         if view.state.value == "running" or (view.state.value == "queued" and before in ("", "queued")):
             return
-        if len(self._entries) == self._entries.maxlen:
-            self.dropped += 1
-        self._entries.append((time.time(), view, before))
+        with self._lock:
+            if len(self._entries) == self._entries.maxlen:
+                self.dropped += 1
+            self._entries.append((time.time(), view, before))
 
     def lines(self) -> list[str]:
-        head = [f"({self.dropped:,} earlier entries not kept)"] if self.dropped else []
-        return head + [_line(at, view, before) for at, view, before in self._entries]
+        with self._lock:
+            dropped, entries = self.dropped, list(self._entries)
+        head = [f"({dropped:,} earlier entries not kept)"] if dropped else []
+        return head + [_line(at, view, before) for at, view, before in entries]
 
 
 def _line(at: float, view: TransferView, before: str) -> str:

@@ -355,8 +355,7 @@ class TransferQueue:
 
     def log_lines(self) -> list[str]:
         """The session's transfer log (transfer_log.py), oldest first."""
-        with self._lock:
-            return self.log.lines()
+        return self.log.lines()
 
     def pending_count(self) -> int:
         """Transfers that are neither finished nor paused."""

@@ -139,3 +139,39 @@ def test_a_publish_tries_no_unlink_that_cannot_succeed(server, library, tmp_path
     unlinks = [line for line in log.read_text().splitlines() if "unlinkat(" in line and ".part" in line]
     assert len(unlinks) >= 1, unlinks  # the non-overwriting publish drops its temp link
     assert [line for line in unlinks if "= -1" in line] == []
+
+
+def _fadvise_calls_during_a_large_upload(server, library: Path, tmp_path: Path) -> list[str]:
+    """The fadvise64 calls the workers make while a 40 MiB upload (hashed on its
+    trailing thread, several windows) is received; the file must arrive whole."""
+    log = tmp_path / "fadvise.txt"
+    workers = server.children()
+    attach = [arg for pid in workers for arg in ("-p", str(pid))]
+    tracer = subprocess.Popen(["strace", "-f", "-e", "trace=fadvise64", "-o", str(log), *attach], stderr=subprocess.DEVNULL)
+    body = os.urandom(40 << 20)
+    try:
+        if not wait_for(lambda: all(_traced(pid) for pid in workers), timeout=10):
+            pytest.skip("strace cannot attach to the workers here")
+        with Wire(server.address) as wire:
+            assert wire.request({"op": "put", "name": "big.bin", "size": len(body)})["ready"] is True
+            wire.send(body)
+            assert wire.header()["sha256"] == hashlib.sha256(body).hexdigest()
+    finally:
+        tracer.terminate()
+        tracer.wait(10)
+    assert (library / "big.bin").read_bytes() == body
+    return [line for line in log.read_text().splitlines() if "fadvise64(" in line]
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_a_large_fsynced_upload_starts_the_disk_while_it_arrives(server, library, tmp_path):
+    # The commit's fsync then finds most of the file on disk already.
+    calls = _fadvise_calls_during_a_large_upload(server, library, tmp_path)
+    started = [line for line in calls if "POSIX_FADV_DONTNEED" in line and "= 0" in line]
+    assert len(started) >= 2, calls
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_without_fsync_an_upload_leaves_writeback_to_the_kernel(server_factory, library, tmp_path):
+    calls = _fadvise_calls_during_a_large_upload(server_factory("--no-fsync"), library, tmp_path)
+    assert calls == []

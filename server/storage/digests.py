@@ -8,6 +8,12 @@ thread that receives, and lets the receiver move bytes with ``splice`` without
 ever seeing them. The thread reads through ``mmap`` windows, so nothing is copied
 again; it and the receiver meet only every few MiB (docs/performance.md has the
 measurements behind both choices).
+
+When the upload will be fsynced, the thread also starts the disk on each window
+it has hashed (``posix_fadvise(DONTNEED)`` begins writeback of dirty pages
+without waiting for it), so the commit's fsync finds most of the file on disk
+already instead of writing all of it while the client waits: the network and
+the disk work at once (about +20..30 % for a 256 MiB upload, bench.ab).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from .handback import hand_back
 _WAKE_STEP = 4 << 20
 #: ...and maps at most this much at a time.
 _WINDOW = 32 << 20
+#: Starts writeback of a range without waiting for it; not on every system.
+_fadvise = getattr(os, "posix_fadvise", None)
 
 
 class InlineDigest:
@@ -60,7 +68,9 @@ class TrailingDigest:
 
     reads_file = True
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, *, start_writeback: bool = False) -> None:
+        """``start_writeback``: the file will be fsynced; send what is hashed to the disk early."""
+        self._start_writeback = start_writeback and _fadvise is not None
         self._fd = os.dup(fd)
         self._hash = hashlib.sha256()
         self._lock = threading.Condition()
@@ -137,6 +147,8 @@ class TrailingDigest:
                         break
                 with mmap.mmap(self._fd, length, flags=mmap.MAP_SHARED | mmap.MAP_POPULATE, prot=mmap.PROT_READ, offset=done) as window:
                     self._hash.update(window)
+                if self._start_writeback:
+                    _fadvise(self._fd, done, length, os.POSIX_FADV_DONTNEED)
                 done += length
             if ended and done == stored:
                 return self._hash.hexdigest()

@@ -298,7 +298,7 @@ class Upload:
         self.fd = fd
         self._temp_named = True  # False once the publish took the name away: nothing left to unlink
         self.received = 0
-        self.digest = TrailingDigest(fd) if size >= LARGE_BYTES else InlineDigest()
+        self.digest = TrailingDigest(fd, start_writeback=store.fsync) if size >= LARGE_BYTES else InlineDigest()
         self._committing = False  # from then on the commit owns the upload and cleans up after it
         # Resumable: the kept partial written (fd is its file) until the commit moves it to temp_name.
         self.partial = partial

@@ -204,3 +204,16 @@ def test_cancel_all_also_cancels_a_folder_row_and_closing_asks_while_it_runs(app
         continue_workers(workers)
     assert not app.window.controller.busy()
     assert app.window.transfers_panel.summary_text() == ""
+
+
+def test_the_log_also_lists_folder_transfers(app, server, library, downloads):
+    (library / "album").mkdir()
+    (library / "album" / "1.bin").write_bytes(os.urandom(1024))
+    (library / "album" / "2.bin").write_bytes(os.urandom(2048))
+    app.connect(server)
+    app.wait_for_names({"album"})
+    app.select("album")
+    app.window.download_button.invoke()
+    app.wait_for_state("album/", State.DONE)
+    lines = app.window.controller.transfer_log()
+    assert [line.split("  ", 1)[1] for line in lines] == ["Downloaded album/ (3.0 KiB)"], lines
