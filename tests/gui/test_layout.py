@@ -104,3 +104,16 @@ def test_smallest_window_keeps_the_essentials(app):
     app.window.report("The server refused the upload: read only")
     root.update()
     assert_inside(app.window.status.message, root)
+    # A message longer than the room left for it ends with "…" where it is cut.
+    long = "Could not upload holiday-photo-from-the-beach-at-sunset.jpg: the server said it has no space left on its disk"
+    app.window.report(long)
+    root.update()
+    message = app.window.status.message
+    shown = str(message.cget("text"))
+    assert shown.endswith("…") and long.startswith(shown[:-1]), shown
+    assert message.winfo_reqwidth() <= message.winfo_width(), "the message's end is cut off"
+    assert_essentials_fit(app.window)
+    root.geometry("1400x700")  # a wider window shows more of it
+    app.pump_until(lambda: root.winfo_width() == 1400, what="the resize")
+    root.update()
+    assert str(message.cget("text")) == long
