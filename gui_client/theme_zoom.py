@@ -27,7 +27,7 @@ _SPRITE_SIZE = "[image create photo -width $width -height $height]"
 _SPRITE_COPY = "copy spritesheet -from $x $y [expr {$x+$width}] [expr {$y+$height}]"
 _SOURCE_THEMES = re.compile(r"^source \[file join \[file dirname \[info script\]\] theme (light|dark)\.tcl\]$", re.M)
 #: Options whose numbers are pixels: ``-border {6 0}``, ``-padding 4``, ``-width 26``...
-_PIXELS = re.compile(r"-(border|borderwidth|padding|width|height|sashthickness) (\{[0-9 ]+\}|[0-9]+)\b")
+_PIXELS = re.compile(r"-(border|borderwidth|padding|width|height|sashthickness) (\{[0-9 ]+\}|[0-9]+\b)")
 
 
 def load_zoomed(root: tk.Tk, zoom: int) -> bool:
