@@ -498,14 +498,18 @@ class Controller:
         return self.transfers.pending_count() > 0 or self.folder_transfers.running() > 0
 
     def resume(self, transfer_id: int) -> None:
-        self.transfers.resume([transfer_id])
+        if self.folder_transfers.owns(transfer_id):
+            self.folder_transfers.resume([transfer_id])
+        else:
+            self.transfers.resume([transfer_id])
 
     def pause_all(self) -> None:
-        """Pause the file transfers; a folder row runs on (its tree transfer has no pause)."""
         self.transfers.pause()
+        self.folder_transfers.pause()
 
     def resume_all(self) -> None:
         self.transfers.resume()
+        self.folder_transfers.resume()
 
     def cancel_all(self) -> None:
         self.transfers.cancel_all()

@@ -9,6 +9,11 @@ folder's bytes and whose state names the files done. Rows are the same
 ``post`` like the file queue's; their ids start at :data:`FIRST_ID` so the two
 never collide and the controller can tell whose a Cancel or Retry is. A folder's
 start, end and retries go into the session's log beside the files'.
+
+Pause stops a folder as Cancel does (the file in flight is dropped, its temp file
+deleted); Resume and Retry run the tree again with ``skip_present``, which leaves
+alone every file already there with the size and mtime the transfer gives it, so
+only what was missing travels again (tree_transfer.py).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -46,6 +51,7 @@ class _FolderJob:
     cancel: threading.Event
     client: FerryClient | None = None
     thread: threading.Thread | None = None
+    again: bool = False  # run before (Resume, Retry): what is already there stays
     reported_at: float = 0.0
     files_done: int = 0  # the tree's files, as its last progress report counted them
     files_total: int = 0
@@ -72,18 +78,37 @@ class FolderTransfers:
         return transfer_id >= FIRST_ID
 
     def cancel(self, transfer_id: int) -> None:
+        self._stop([transfer_id], State.CANCELLED)
+
+    def pause(self, transfer_ids: Iterable[int] | None = None) -> None:
+        """Stop running folders (all when ``transfer_ids`` is None) so that :meth:`resume` continues them."""
         with self._lock:
-            job = self._jobs.get(transfer_id)
-            if job is None or job.view.state.finished:
-                return
-            job.cancel.set()
-            client = job.client
-            if client is None:
-                # Still connecting (a hung server can hold the greeting for the whole
-                # timeout): cancelled now; the thread leaves when connect returns.
-                self._update(job, state=State.CANCELLED, speed=0.0, eta=None)
-        if client is not None:
-            client.abort()
+            ids = list(self._jobs) if transfer_ids is None else list(transfer_ids)
+        self._stop(ids, State.PAUSED)
+
+    def resume(self, transfer_ids: Iterable[int] | None = None) -> None:
+        """Run paused folders again (all when ``transfer_ids`` is None), skipping what is there."""
+        with self._lock:
+            jobs = list(self._jobs.values()) if transfer_ids is None else [j for i in transfer_ids if (j := self._jobs.get(i))]
+            for job in jobs:
+                if job.view.state is State.PAUSED:
+                    self._run_later(job)
+
+    def _stop(self, transfer_ids: Iterable[int], state: State) -> None:
+        """Cancel or pause: the row changes now, and its connection is broken off;
+        the thread then ends without touching the row (it is no longer RUNNING)."""
+        clients = []
+        with self._lock:
+            for transfer_id in transfer_ids:
+                job = self._jobs.get(transfer_id)
+                if job is None or job.view.state.finished or (state is State.PAUSED and job.view.state is not State.RUNNING):
+                    continue
+                job.cancel.set()
+                clients.append(job.client)
+                self._update(job, state=state, speed=0.0, eta=None)
+        for client in clients:
+            if client is not None:  # None: still connecting; the thread leaves when connect returns
+                client.abort()
 
     def cancel_all(self) -> None:
         """Cancel every folder not finished (the panel's Cancel all)."""
@@ -96,7 +121,7 @@ class FolderTransfers:
         """The folders' part of the overall progress line. A folder counts as its
         files (none until its first report); a cancelled one counts in neither total,
         as a cancelled file does."""
-        files = files_done = size = size_done = running = failed = 0
+        files = files_done = size = size_done = running = paused = failed = 0
         with self._lock:
             for job in self._jobs.values():
                 view = job.view
@@ -108,8 +133,9 @@ class FolderTransfers:
                 size += view.total
                 size_done += view.total if done else view.done
                 running += view.state is State.RUNNING
+                paused += view.state is State.PAUSED
                 failed += view.state is State.FAILED
-        return Summary(files_done, files, size_done, size, running, 0, 0, failed)
+        return Summary(files_done, files, size_done, size, running, 0, paused, failed)
 
     def retry(self, transfer_id: int, server: Server | None) -> None:
         """Run a failed or cancelled folder again. An upload then replaces what
@@ -119,7 +145,7 @@ class FolderTransfers:
             if job is None or job.view.state not in (State.FAILED, State.CANCELLED) or not job.view.retryable:
                 return
             job.server = server or job.server
-            job.overwrite = True
+            job.overwrite = True  # its own files, sent in part
             self._run_later(job)
 
     def clear_finished(self) -> list[int]:
@@ -131,7 +157,7 @@ class FolderTransfers:
 
     def running(self) -> int:
         with self._lock:
-            return sum(1 for job in self._jobs.values() if not job.view.state.finished)
+            return sum(1 for job in self._jobs.values() if job.view.state is State.RUNNING)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         with self._lock:
@@ -154,6 +180,7 @@ class FolderTransfers:
         return view.id
 
     def _run_later(self, job: _FolderJob) -> None:
+        job.again = job.view.state is not State.QUEUED
         job.cancel = threading.Event()
         job.files_done = job.files_total = 0
         self._update(job, state=State.RUNNING, done=0, total=0, speed=0.0, eta=None, error="", error_code="")
@@ -196,9 +223,16 @@ class FolderTransfers:
                 raise TransferCancelled()
             try:
                 if job.view.direction is Direction.DOWNLOAD:
-                    report = client.get_tree(job.remote, job.local, progress=progress, cancel=cancel)
+                    report = client.get_tree(job.remote, job.local, progress=progress, cancel=cancel, skip_present=job.again)
                 else:
-                    report = client.put_tree(job.local, job.remote, overwrite=job.overwrite, progress=progress, cancel=cancel)
+                    report = client.put_tree(
+                        job.local,
+                        job.remote,
+                        overwrite=job.overwrite or job.again,
+                        progress=progress,
+                        cancel=cancel,
+                        skip_present=job.again,
+                    )
             finally:
                 if cancel.is_set():
                     client.close()
@@ -213,9 +247,10 @@ class FolderTransfers:
                 if not isinstance(exc, (FerryError, OSError)):
                     log.exception("folder transfer %s failed unexpectedly", job.view.id)
         with self._lock:
-            if job.cancel is cancel and not job.view.state.finished:  # else cancelled while connecting, or retried since
+            if job.cancel is cancel:
                 job.client = None
-                self._update(job, speed=0.0, eta=None, **changes)
+                if job.view.state is State.RUNNING:  # else cancelled or paused meanwhile: reported then
+                    self._update(job, speed=0.0, eta=None, **changes)
 
 
 def _outcome(report: TreeReport) -> dict[str, object]:

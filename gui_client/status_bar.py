@@ -1,4 +1,6 @@
-"""The bottom line: server, file count and size, transfers running, and the last message."""
+"""The bottom line: server, file count and size, transfers running, and the last
+message, which ends with "…" when the window is too narrow for it (cut again
+whenever the label's width changes)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from tkinter import ttk
 
 from ferry_files.shared.escaping import escape_text
 
+from .text_fit import show_fitted
 from .theme import set_label_style
 
 
@@ -23,8 +26,14 @@ class StatusBar(ttk.Frame):
         self.transfers.pack(side="left")
         self.message = ttk.Label(self, text="", anchor="e")
         self.message.pack(side="right", fill="x", expand=True)
+        self.message.bind("<Configure>", lambda _event: self._fit(), add="+")
+        self.full_message = ""
 
     def show_message(self, text: str, error: bool = False) -> None:
         """``text`` on one line: a message may quote what a server sent."""
-        self.message.configure(text=escape_text(text))
+        self.full_message = escape_text(text)
         set_label_style(self.message, "Error.TLabel" if error else "TLabel")
+        self._fit()
+
+    def _fit(self) -> None:
+        show_fitted(self.message, self.full_message)

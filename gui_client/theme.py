@@ -17,6 +17,7 @@ from tkinter import font as tkfont
 from tkinter import ttk
 
 from .scaling import BASE_DPI, decide_scale, scale_fonts
+from .theme_zoom import load_zoomed
 
 log = logging.getLogger("gui.theme")
 
@@ -62,7 +63,11 @@ def resolve_theme(name: str) -> str:
     return system_theme() if name == "system" else name if name in ("light", "dark") else "light"
 
 
-def _use_theme(root: tk.Misc, name: str) -> None:
+def _use_theme(root: tk.Misc, name: str, zoom: int = 1) -> None:
+    """``zoom``: the whole factor the theme's images are drawn at, when it is
+    loaded for the first time in ``root`` (theme_zoom.py)."""
+    if zoom >= 2 and isinstance(root, tk.Tk) and not hasattr(root, "_sv_ttk_loaded"):
+        load_zoomed(root, zoom)
     try:
         import sv_ttk
 
@@ -88,8 +93,8 @@ def body_font(root: tk.Misc) -> tkfont.Font:
 def apply_theme(root: tk.Misc, name: str = "light", scaling: float = 0.0) -> Metrics:
     """Load the theme, size every font by one factor, and measure rows and icons.
     ``scaling`` 0 means from the screen's dpi. Call once per root."""
-    _use_theme(root, name)
     scale = decide_scale(root, scaling)
+    _use_theme(root, name, zoom=int(scale + 0.25))  # 1.75 x and more: 2; photo images zoom by whole factors
     scale_fonts(root, scale)
     line = body_font(root).metrics("linespace")
     row = int(line * 1.75 + 0.5)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import tkinter as tk
 from collections.abc import Callable
-from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Protocol
 
@@ -27,7 +26,7 @@ from ferry_files.shared.escaping import escape_name, escape_text
 from ferry_files.shared.sizes import human_size
 
 from .formatting import human_eta, human_speed
-from .text_fit import elide
+from .text_fit import show_fitted
 from .theme import set_label_style, text_width
 from .transfer_log_window import TransferLogWindow
 from .transfers import Direction, State, Summary, TransferView
@@ -127,14 +126,14 @@ class RowSlot:
         for widget in self.widgets[:-1]:
             widget.grid()
         running = view.state is State.RUNNING
-        self.name.configure(text=self.panel.fit(escape_name(view.name), self.name))
+        show_fitted(self.name, escape_name(view.name))
         self.direction.configure(text="↓" if view.direction is Direction.DOWNLOAD else "↑")
         self.progress.configure(value=view.fraction * 100)
         self.percent.configure(text=f"{int(view.fraction * 100)}%")
         self.amount.configure(text=amount_text(view))
         self.speed.configure(text=human_speed(view.speed) if running else "")
         self.eta.configure(text=human_eta(view.eta) if running else "")
-        self.state.configure(text=self.panel.fit(state_text(view), self.state))
+        show_fitted(self.state, state_text(view))
         error = view.state is State.FAILED
         if error != self._error_style:
             set_label_style(self.state, "Error.TLabel" if error else "TLabel")
@@ -193,7 +192,6 @@ class TransfersPanel(ttk.Frame):
     def __init__(self, parent: tk.Misc, max_parallel: int, actions: TransferActions, on_clear: Callable[[], None]) -> None:
         super().__init__(parent, padding=(8, 4))
         self.actions = actions
-        self._font = tkfont.nametofont("TkDefaultFont", root=self)
         self._views: dict[int, TransferView] = {}
         self._order: list[int] = []
         self._top = 0
@@ -381,17 +379,12 @@ class TransfersPanel(ttk.Frame):
         self._show_summary(self.actions.transfer_summary())
 
     def _show_summary(self, summary: Summary) -> None:
-        self.summary.configure(text=self.fit(summary_text(summary), self.summary))
+        show_fitted(self.summary, summary_text(summary))
         self.overall.configure(value=100 * summary.bytes_done / summary.bytes_total if summary.bytes_total else 0)
         pending = summary.running + summary.queued
         self.pause_button.configure(text="Resume all" if summary.paused and not pending else "Pause all")
         self.pause_button.state(["!disabled"] if pending or summary.paused else ["disabled"])
         self.cancel_all_button.state(["!disabled"] if pending or summary.paused else ["disabled"])
-
-    def fit(self, text: str, label: ttk.Label) -> str:
-        """``text`` cut with an ellipsis to ``label``'s width (its full text before it is laid out)."""
-        width = label.winfo_width()
-        return elide(self._font, text, width - 4) if width > 1 else text
 
     # -- actions ----------------------------------------------------------------
 

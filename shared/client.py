@@ -426,11 +426,13 @@ class FerryClient:
         *,
         progress: Callable[[TreeProgress], None] | None = None,
         cancel: threading.Event | None = None,
+        skip_present: bool = False,
     ) -> TreeReport:
         """Download the folder ``remote_path`` ("" : the whole library) into
         ``directory`` (made if missing; files there are replaced), pipelined (tree_transfer.py). One file's failure goes into
-        the report; a lost connection raises."""
-        return get_tree(self, remote_path, Path(directory), progress=progress, cancel=cancel)
+        the report; a lost connection raises. ``skip_present``: leave alone the
+        files already there with the server's size and mtime (a transfer run again)."""
+        return get_tree(self, remote_path, Path(directory), progress=progress, cancel=cancel, skip_present=skip_present)
 
     def put_tree(
         self,
@@ -440,11 +442,15 @@ class FerryClient:
         overwrite: bool = False,
         progress: Callable[[TreeProgress], None] | None = None,
         cancel: threading.Event | None = None,
+        skip_present: bool = False,
     ) -> TreeReport:
         """Upload the local folder ``directory`` as ``remote_path`` ("": into the
         root), pipelined, a large tree over several connections (tree_transfer.py).
-        One file's failure goes into the report; a lost connection raises."""
-        return put_tree(self, Path(directory), remote_path, overwrite=overwrite, progress=progress, cancel=cancel)
+        One file's failure goes into the report; a lost connection raises.
+        ``skip_present``: leave alone the files the server has with their size and mtime."""
+        return put_tree(
+            self, Path(directory), remote_path, overwrite=overwrite, progress=progress, cancel=cancel, skip_present=skip_present
+        )
 
     def quit(self) -> None:
         """Say goodbye politely, then close. Never raises for a dead connection."""

@@ -19,6 +19,12 @@ What goes out waits in an :class:`~.pipeline.Outbox` until the next answer is
 read, so a small file's body, its trailer and the next request are one
 ``sendall``: on loopback every send also runs the receiver's side of TCP and wakes it.
 
+Run again with ``skip_present`` (the desktop app's Resume and Retry of a folder),
+a transfer leaves alone each file already where it goes with the size and mtime
+it would get -- rsync's quick check -- and counts it as done; the rest is sent
+again whole. Downloads publish with the server's mtime and uploads send theirs
+(feature ``mtime``), so a finished file matches and a half-sent one never shows.
+
 One file's failure (``exists``, ``not_found``, a name that cannot be saved
 here, a local file that cannot be read) goes into the :class:`TreeReport` and
 the transfer goes on; a failure that closes the connection raises.
@@ -64,6 +70,9 @@ STREAMS = 4
 STREAM_MIN_FILES = 64
 #: What a file costs a stream beyond its bytes, when files are dealt out.
 _FILE_COST_BYTES = 64 * 1024
+#: Two mtimes closer than this (seconds) are one: what a float in JSON and the
+#: local file system's nanoseconds make of the same time.
+SAME_MTIME = 1e-3
 
 
 class TreeProgress(NamedTuple):
@@ -88,6 +97,8 @@ class TreeReport:
 
     done: list[str] = field(default_factory=list)
     failed: list[TreeFailure] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)  # left alone by ``skip_present``: already there
+    present_bytes: int = 0
 
     @property
     def ok(self) -> bool:
@@ -117,6 +128,11 @@ class _Tally:
             with self._lock:
                 self.callback(TreeProgress(self.files_done, self.files_total, self.bytes_done + in_flight, self.bytes_total))
 
+    def already(self, files: int, size: int) -> None:
+        """Count files found already there (``skip_present``) as done."""
+        self.files_done += files
+        self.bytes_done += size
+
     def file(self, size: int) -> None:
         with self._lock:
             self.files_done += 1
@@ -132,6 +148,11 @@ def _check_cancel(client: FerryClient, cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         client.close()
         raise TransferCancelled()
+
+
+def _same_file(info: os.stat_result, size: int, mtime: float) -> bool:
+    """The quick check: a regular file of this size and mtime is taken for the one a transfer would make."""
+    return stat.S_ISREG(info.st_mode) and info.st_size == size and abs(info.st_mtime - mtime) < SAME_MTIME
 
 
 def _fail(client: FerryClient, report: TreeReport, path: str, error: FerryError) -> None:
@@ -204,6 +225,7 @@ def get_tree(
     *,
     progress: TreeCallback | None = None,
     cancel: threading.Event | None = None,
+    skip_present: bool = False,
 ) -> TreeReport:
     check_path(remote_path, root_allowed=True)
     local = _LocalTree(directory)
@@ -219,10 +241,15 @@ def get_tree(
             if not hasattr(entry, "size"):  # a RemoteFolder
                 local.folder((*folder, name))
                 continue
+            if skip_present and _is_present(local, folder, name, entry.size, entry.mtime):
+                report.present.append(entry.name)
+                report.present_bytes += entry.size
+                continue
             plan.append(_Download(entry.name, folder, name, entry.size))
         except FerryError as exc:
             _fail(client, report, entry.name, exc)
-    tally = _Tally(progress, len(plan), sum(item.size for item in plan))
+    tally = _Tally(progress, len(plan) + len(report.present), sum(item.size for item in plan) + report.present_bytes)
+    tally.already(len(report.present), report.present_bytes)
     tally.report()
     pipeline: Pipeline[_Download] = Pipeline(client)
     queue = iter(plan)
@@ -237,6 +264,13 @@ def get_tree(
         if not pipeline:
             return report
         _receive_one(pipeline, local, tally, report, cancel)
+
+
+def _is_present(local: _LocalTree, folder: tuple[str, ...], name: str, size: int, mtime: float) -> bool:
+    try:
+        return _same_file(os.lstat(local.folder(folder) / name), size, mtime)
+    except (OSError, FerryError):  # missing, or a folder on the way that is not one: not there
+        return False
 
 
 def _receive_one(
@@ -275,6 +309,7 @@ class _Upload:
     remote: str  # relative to the tree
     local: Path
     size: int
+    mtime: float
 
 
 def _walk(directory: Path, report: TreeReport) -> tuple[list[str], list[_Upload]]:
@@ -305,7 +340,7 @@ def _walk(directory: Path, report: TreeReport) -> tuple[list[str], list[_Upload]
             except OSError:
                 continue  # gone since the walk saw it
             if stat.S_ISREG(info.st_mode):
-                files.append(_Upload(_join(prefix, name), path, info.st_size))
+                files.append(_Upload(_join(prefix, name), path, info.st_size, info.st_mtime))
             else:
                 kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
                 report.failed.append(TreeFailure(_join(prefix, name), ErrorCode.BAD_NAME.value, f"not sent: {kind}"))
@@ -320,6 +355,7 @@ def put_tree(
     overwrite: bool = False,
     progress: TreeCallback | None = None,
     cancel: threading.Event | None = None,
+    skip_present: bool = False,
 ) -> TreeReport:
     check_path(remote_path, root_allowed=True)
     if not directory.is_dir():
@@ -328,9 +364,12 @@ def put_tree(
     folders, files = _walk(directory, report)
     if not client.greeting.offers(FOLDERS) and (remote_path or folders):
         raise client._not_offered(Mkdir(remote_path or folders[0]))
+    tally = _Tally(progress, len(files), sum(item.size for item in files))
+    if skip_present:
+        files = _not_present(client, remote_path, files, report)
+        tally.already(len(report.present), report.present_bytes)
     _make_folders(client, [remote_path] if remote_path else [], folders, remote_path, report)
     outbox = Outbox(client)
-    tally = _Tally(progress, len(files), sum(item.size for item in files))
     tally.report()
     siblings: list[FerryClient] = []
     for _ in range(min(STREAMS, len(files) // STREAM_MIN_FILES) - 1):
@@ -367,6 +406,30 @@ def put_tree(
         client.close()  # the tree is broken off: this session ends with it, as it would alone
         raise failures[0]
     return report
+
+
+def _not_present(client: FerryClient, remote_path: str, files: list[_Upload], report: TreeReport) -> list[_Upload]:
+    """``files`` without those the server has already with their size and mtime
+    (which go into ``report.present``). A folder not there yet has none."""
+    try:
+        if client.greeting.offers(FOLDERS):
+            listed = client.list(remote_path, folders=True, recursive=True)
+        else:  # a version 1 server: the root's files are all it has
+            listed = client.list()
+    except FerryError as exc:
+        if exc.code != ErrorCode.NOT_FOUND or client.closed:
+            raise
+        return files
+    remote = {entry.name: entry for entry in listed if hasattr(entry, "size")}
+    kept: list[_Upload] = []
+    for item in files:
+        there = remote.get(item.remote)
+        if there is not None and there.size == item.size and abs(there.mtime - item.mtime) < SAME_MTIME:
+            report.present.append(item.remote)
+            report.present_bytes += item.size
+        else:
+            kept.append(item)
+    return kept
 
 
 def _deal(files: list[_Upload], streams: int) -> list[list[_Upload]]:

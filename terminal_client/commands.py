@@ -192,7 +192,11 @@ def _get_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-r", "--recursive", action="store_true", help="download folders with everything in them")
     parser.add_argument(
-        "-c", "--continue", dest="resume", action="store_true", help="continue a download that an earlier get -c left unfinished"
+        "-c",
+        "--continue",
+        dest="resume",
+        action="store_true",
+        help="continue a download that an earlier get -c left unfinished; with -r, leave the files already there",
     )
 
 
@@ -215,7 +219,7 @@ def run_get(session: Session, args: argparse.Namespace) -> int:
         if match.is_folder:
             if not args.recursive:
                 raise FerryError(ErrorCode.NOT_FOUND, f"{quoted(match.path or '/')} is a folder: add -r to download it")
-            return download_folder(session.connection, console, match.path, folder)
+            return download_folder(session.connection, console, match.path, folder, resume=args.resume)
         path = download(session.connection, console, match.path, folder, here, resume=args.resume)
         console.result({"op": "get", "path": match.path, "local": os.fspath(path), "ok": True})
         return 0

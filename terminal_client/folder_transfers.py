@@ -40,12 +40,20 @@ class _Tally:
             self.bar(progress)
 
 
-def download_folder(connection: Connection, console: Console, remote: str, directory: Path) -> int:
+def download_folder(connection: Connection, console: Console, remote: str, directory: Path, *, resume: bool = False) -> int:
     """The remote folder ``remote`` into ``directory``/its name (the whole library
-    into ``directory`` itself), made if missing; files there are replaced."""
+    into ``directory`` itself), made if missing; files there are replaced. With
+    ``resume`` (``get -r -c``, as lftp's ``mirror -c``) a file already there with the
+    server's size and mtime is left alone: an interrupted ``get -r`` goes on."""
     target = directory / safe_local_name(leaf(remote)) if remote else directory
     return _transfer(
-        connection, console, "get", remote, target, remote, lambda client, tally: client.get_tree(remote, target, progress=tally)
+        connection,
+        console,
+        "get",
+        remote,
+        target,
+        remote,
+        lambda client, tally: client.get_tree(remote, target, progress=tally, skip_present=resume),
     )
 
 
@@ -86,12 +94,24 @@ def _transfer(
         path = join(base, failure.path)
         console.fail(FerryError(failure.code, f"{quoted(path)}: {failure.message}"), op=op, path=path)
     elapsed = time.monotonic() - started
-    size = tally.last.bytes_done
-    done, failures = len(report.done), len(report.failed)
-    console.result({"op": op, "path": remote, "local": os.fspath(local), "files": done, "bytes": size, "failed": failures, "ok": report.ok})
+    size = tally.last.bytes_done - report.present_bytes
+    done, failures, present = len(report.done), len(report.failed), len(report.present)
+    console.result(
+        {
+            "op": op,
+            "path": remote,
+            "local": os.fspath(local),
+            "files": done,
+            "bytes": size,
+            "failed": failures,
+            "present": present,
+            "ok": report.ok,
+        }
+    )
     arrow = f"{shown} -> {quoted(os.fspath(local))}" if op == "get" else f"{quoted(os.fspath(local))} -> {shown}"
     speed = f" ({human_rate(size / elapsed)})" if elapsed > 0 else ""
     failed = f"; {len(report.failed)} failed" if report.failed else ""
+    failed += f"; {present} already there" if present else ""
     files = f"{len(report.done)} file" + ("" if len(report.done) == 1 else "s")
     console.summary(f"{op} {arrow}: {files}, {human_size(size)} in {human_duration(elapsed)}{speed}{failed}")
     return 0 if report.ok else 1

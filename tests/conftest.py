@@ -51,6 +51,18 @@ def server(server_factory) -> ServerProcess:
 
 
 @pytest.fixture
+def folders_client(server) -> Iterator:
+    """A client library connection to ``server``, which must offer folders (1.1)."""
+    from ferry_files.shared.client import FerryClient
+    from ferry_files.shared.messages import FOLDERS
+
+    with FerryClient.connect(*server.address) as c:
+        if not c.greeting.offers(FOLDERS):
+            pytest.skip("the server does not offer folders")
+        yield c
+
+
+@pytest.fixture
 def addr(server) -> str:
     """The server's address as the terminal client takes it (HOST:PORT)."""
     return address_of(server)

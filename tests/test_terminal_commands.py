@@ -216,6 +216,19 @@ def test_get_r_downloads_the_tree_with_a_summary(addr, photos, downloads):
     assert tree(downloads / "photos") == {k: v for k, v in tree(photos).items()}
 
 
+def test_get_r_c_fetches_only_what_an_earlier_get_r_left_out(addr, photos, downloads):
+    ok(run_client(addr, "get", "-r", "photos", "-o", str(downloads)))
+    local = downloads / "photos"
+    (local / "2024" / "c.jpg").unlink()  # never arrived
+    write(local / "b.jpg", b"B" * 7, MTIME + 1)  # cut short
+    kept = (local / "a.jpg").stat().st_ino
+    out = ok(run_client(addr, "get", "-r", "-c", "photos", "-o", str(downloads)))
+    assert out.startswith(f"get 'photos' -> '{local}': 2 files, 50 B in "), out
+    assert out.rstrip().endswith("; 2 already there"), out
+    assert (local / "a.jpg").stat().st_ino == kept
+    assert tree(local) == tree(photos)
+
+
 def test_put_r_then_get_r_reproduces_the_tree_byte_for_byte_with_mtimes(addr, library, tmp_path, downloads):
     source = tmp_path / "album"
     write(source / "one.bin", os.urandom(3_000_000), MTIME + 0.5)  # larger than a pipelined small file
@@ -326,7 +339,16 @@ def test_json_on_every_command(addr, photos, library, downloads, tmp_path):
         {"op": "get", "path": "new/up.txt", "local": str(downloads / "up.txt"), "ok": True}
     ]
     [folder] = records(ok(run_client(addr, "get", "--json", "-r", "photos", "-o", str(downloads))))
-    assert folder == {"op": "get", "path": "photos", "local": str(downloads / "photos"), "files": 4, "bytes": 65, "failed": 0, "ok": True}
+    assert folder == {
+        "op": "get",
+        "path": "photos",
+        "local": str(downloads / "photos"),
+        "files": 4,
+        "bytes": 65,
+        "failed": 0,
+        "present": 0,
+        "ok": True,
+    }
     assert records(ok(run_client(addr, "mv", "--json", "new/up.txt", "new/down.txt"))) == [
         {"op": "mv", "path": "new/up.txt", "to": "new/down.txt", "ok": True}
     ]

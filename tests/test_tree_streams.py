@@ -53,11 +53,8 @@ def make_tree(root: Path, count: int) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def client(server):
-    with FerryClient.connect(*server.address) as c:
-        if not c.greeting.offers(FOLDERS):
-            pytest.skip("the server does not offer folders")
-        yield c
+def client(folders_client):
+    return folders_client
 
 
 def test_a_big_tree_goes_over_several_connections_every_file_once(client, server, library, tmp_path):

@@ -147,7 +147,7 @@ class Driver:
         self.root.update()
 
     def status_message(self) -> str:
-        return str(self.window.status.message.cget("text"))
+        return self.window.status.full_message
 
 
 @pytest.fixture

@@ -47,6 +47,12 @@ def assert_essentials_fit(window: MainWindow) -> None:
     assert int(tree.column("#0", "width")) >= body_font(window.root).measure("M" * 8)
 
 
+def sprite_width(root, name: str) -> int:
+    """The width of one of sv-ttk's sprites as its sheet has it (sprites_*.tcl)."""
+    info = root.tk.splitlist(root.tk.eval("set ::spriteinfo"))
+    return int(info[info.index(name) + 3])
+
+
 def test_192_dpi_scales_text_rows_icons_and_the_window_together(hidpi_app):  # noqa: F811 (a fixture)
     window, root = hidpi_app.window, hidpi_app.root
     assert screen_dpi(root) == pytest.approx(192, abs=2)
@@ -66,6 +72,13 @@ def test_192_dpi_scales_text_rows_icons_and_the_window_together(hidpi_app):  # n
     assert heading.metrics("linespace") <= body.metrics("linespace") * 1.3
     entry_font = tkfont.Font(root=root, font=window.connect_bar.host_entry.cget("font"))
     assert entry_font.metrics("linespace") >= body.metrics("linespace") * 0.8
+    # The theme's images doubled too: a check box, the arrows, the frames of buttons and fields.
+    for theme in ("sv_light", "sv_dark"):
+        for sprite in ("check-unsel-rest", "down", "button-rest"):
+            drawn = int(root.tk.eval(f"image width $ttk::theme::{theme}::I({sprite})"))
+            assert drawn == 2 * sprite_width(root, sprite), (theme, sprite, drawn)
+    tls = window.connect_bar.tls_check
+    assert tls.winfo_reqheight() >= 2 * sprite_width(root, "check-unsel-rest")
     assert_essentials_fit(window)
     # Still at the smallest size the window allows.
     minimum = root.wm_minsize()
@@ -104,3 +117,16 @@ def test_smallest_window_keeps_the_essentials(app):
     app.window.report("The server refused the upload: read only")
     root.update()
     assert_inside(app.window.status.message, root)
+    # A message longer than the room left for it ends with "…" where it is cut.
+    long = "Could not upload holiday-photo-from-the-beach-at-sunset.jpg: the server said it has no space left on its disk"
+    app.window.report(long)
+    root.update()
+    message = app.window.status.message
+    shown = str(message.cget("text"))
+    assert shown.endswith("…") and long.startswith(shown[:-1]), shown
+    assert message.winfo_reqwidth() <= message.winfo_width(), "the message's end is cut off"
+    assert_essentials_fit(app.window)
+    root.geometry("1400x700")  # a wider window shows more of it
+    app.pump_until(lambda: root.winfo_width() == 1400, what="the resize")
+    root.update()
+    assert str(message.cget("text")) == long

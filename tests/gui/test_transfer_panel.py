@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-from tkinter import font as tkfont
 from tkinter import ttk
 
 import pytest
 from ferry_files.gui_client import os_dialogs
+from ferry_files.gui_client.text_fit import show_fitted
 from ferry_files.gui_client.transfers import State
 from ferry_files.shared.partial_downloads import TEMP_PREFIX
 
@@ -138,7 +138,7 @@ def test_columns_keep_their_places_and_long_names_end_with_an_ellipsis(app, serv
     cell = app.root.winfo_containing(x, y)
     shown = str(cell.cget("text"))
     assert shown.endswith("…") and long_name.startswith(shown[:-1]), shown
-    assert tkfont.nametofont("TkDefaultFont").measure(shown) <= cell.winfo_width()
+    assert cell.winfo_reqwidth() <= cell.winfo_width(), "the label needs more than it has: its end is cut off"
 
     # A refused upload: the State column says why, in a long sentence.
     local = tmp_path / "taken.txt"
@@ -148,6 +148,8 @@ def test_columns_keep_their_places_and_long_names_end_with_an_ellipsis(app, serv
     app.wait_for_state("taken.txt", State.FAILED)
     pump_for(app.root, 0.2)
     assert any(text.startswith("Failed: A file") for text in label_texts(panel)), "|".join(label_texts(panel))
+    reason = next(w for w in descendants(panel) if isinstance(w, ttk.Label) and str(w.cget("text")).startswith("Failed: A file"))
+    assert str(reason.cget("text")).endswith("…") and reason.winfo_reqwidth() <= reason.winfo_width(), "the reason's end is cut off"
     assert [h.winfo_rootx() for h in headings] == places, "the columns moved"
     table = panel.table  # the done row has no button, the failed one Retry: the same height
     assert table.grid_bbox(0, 1)[3] == table.grid_bbox(0, 2)[3] > 0
@@ -187,3 +189,21 @@ def test_a_smaller_window_leaves_no_row_cut_off_at_the_bottom(app, server, libra
         assert names, "no row shown"
         cut = [str(w.cget("text")) for w in names if w.winfo_rooty() + w.winfo_height() > bottom]
         assert cut == [], f"at {height} px these rows are cut off by the panel's edge: {cut}"
+
+
+def test_a_cut_text_fits_its_label_at_every_width(app):
+    # The label's own padding counts: a text cut to the label's width minus too
+    # little padding loses its last pixels, the ellipsis first ("alread.").
+    panel = app.window.transfers_panel
+    label = ttk.Label(panel, text="")
+    text = "Failed: A file with that name already exists on the server"
+    cut_off = []
+    for width in range(60, 200):
+        label.place(x=0, y=0, width=width)
+        app.root.update_idletasks()
+        show_fitted(label, text)
+        app.root.update_idletasks()
+        if label.winfo_reqwidth() > label.winfo_width():
+            cut_off.append(width)
+    label.destroy()
+    assert cut_off == [], f"cut off at widths {cut_off}"
