@@ -26,9 +26,9 @@ from ferry_files.shared.escaping import escape_name, escape_text
 from ferry_files.shared.sizes import human_size
 
 from .formatting import human_eta, human_speed
+from .log_window import LogWindow
 from .text_fit import show_fitted
 from .theme import set_label_style, text_width
-from .transfer_log_window import TransferLogWindow
 from .transfers import Direction, State, Summary, TransferView
 
 #: Longest wait between a change and the panel showing it.
@@ -198,7 +198,7 @@ class TransfersPanel(ttk.Frame):
         self._slots: list[RowSlot] = []
         self._visible = 1
         self._redraw_id: str | None = None
-        self.log_window: TransferLogWindow | None = None
+        self.log_window: LogWindow | None = None
         self._build_header(max_parallel, on_clear)
         self._build_table()
         self.bind("<<ThemeChanged>>", lambda _e: self._restyle())
@@ -406,7 +406,7 @@ class TransfersPanel(ttk.Frame):
 
     def open_log(self) -> None:
         if self.log_window is None or not self.log_window.winfo_exists():
-            self.log_window = TransferLogWindow(self, self.actions.transfer_log)
+            self.log_window = LogWindow(self, "transfer log", self.actions.transfer_log, "Nothing has been transferred yet.")
         else:
             self.log_window.refresh()
             self.log_window.lift()

@@ -51,3 +51,23 @@ def test_click_a_file_then_the_download_button(app, server, library, downloads):
     assert float(row.progress.cget("value")) == 100
     assert sha256_of(downloads / "clicked.bin") == sha256_of(library / "clicked.bin")
     assert not (downloads / "zzz-other.txt").exists()
+
+
+def test_a_click_on_a_cut_message_shows_the_messages_whole(app):
+    app.root.geometry("760x480+0+0")
+    app.pump_until(lambda: app.root.winfo_width() == 760, what="the resize")
+    status = app.window.status
+    app.window.report("Connected to 127.0.0.1:7069")
+    long = (
+        "The certificate of 192.168.1.20:7069 is not the one seen before; if it was replaced on purpose, "
+        "remove its line from /home/someone/.local/state/ferry/known_servers"
+    )
+    app.window.report(long, error=True)
+    app.root.update()
+    assert str(status.message.cget("text")).endswith("…")
+    label = status.message
+    x = label.winfo_rootx() + label.winfo_width() - 20
+    xdotool(app, "mousemove", str(x), str(label.winfo_rooty() + label.winfo_height() // 2), "click", "1")
+    app.pump_until(lambda: status.messages_window is not None, what="the messages window")
+    lines = status.messages_window.contents().splitlines()
+    assert [line.split("  ", 1)[1] for line in lines] == ["Connected to 127.0.0.1:7069", long]

@@ -24,8 +24,13 @@ def test_tls_box_connects_and_pins_then_refuses_a_changed_certificate(app, serve
     known.write_text(f"127.0.0.1:{server.port} SHA256:{'0' * 64}\n")
     app.connect(server)
     assert app.window.controller.state == "failed"
-    shown = str(app.window.status.message.cget("text"))
+    shown = app.status_message()
     assert "certificate" in shown and str(known) in shown
+    # The status bar cuts it to its width; a click on it shows it whole.
+    app.window.status.open_messages()
+    app.root.update()
+    assert app.window.status.messages_window.contents().splitlines()[-1].endswith(shown)
+    app.window.status.messages_window.destroy()
 
 
 def test_plain_connection_to_a_tls_server_fails_in_words(app, server_factory, tmp_path):
