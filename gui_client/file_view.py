@@ -17,6 +17,7 @@ from typing import Any
 from ferry_files.shared.client import RemoteFile
 from PIL import ImageTk
 
+from .file_kinds import KINDS
 from .file_list import FileList, Listing
 from .icons import Icons
 from .theme import Metrics, set_label_style, text_width
@@ -105,7 +106,8 @@ class FileView(ttk.Frame):
 
         The rows go in through one Tcl loop (``ferry_fill_tree``): the Python
         ``Treeview.insert`` wrapper costs ~30 µs a row, the Tcl loop ~4 µs. They
-        go in display order, so without a filter no reordering is needed.
+        go in display order, so without a filter no reordering is needed; in the
+        default order they were even made on the browse worker (``Listing.rows``).
         """
         listing = self.model.listing
         if listing is self._shown:
@@ -116,25 +118,38 @@ class FileView(ttk.Frame):
         same_folder = self._shown is not None and self._shown.path == listing.path
         selected = set(self.selected_names()) if same_folder else set()  # a name means another file in another folder
         self.clear()
-        icon_of = {kind: str(self.icons.kind(kind)) for kind in set(listing.kinds)}
-        files, shown, kinds, sizes, times = listing.files, listing.shown, listing.kinds, listing.sizes, listing.times
-        iids = [str(i) for i in range(len(files))]
+        files = listing.files
         visible = self.model.visible
-        order = visible if len(visible) == len(files) else visible + sorted(set(range(len(files))) - set(visible))
-        rows: list[str] = []
-        add = rows.extend
-        for i in order:
-            add((iids[i], shown[i], icon_of[kinds[i]], sizes[i], times[i]))
-        self.tk.call(_FILL_PROC, self.tree, tuple(rows))
-        self._iids = iids
+        if listing.rows and visible == listing.name_order:
+            rows = listing.rows
+        else:
+            rows = self._rows(listing, visible if len(visible) == len(files) else visible + sorted(set(range(len(files))) - set(visible)))
+        self.tk.call(_FILL_PROC, self.tree, rows)
+        self._iids = iids = listing.iids
         self._shown = listing
         if len(visible) != len(files):
             self.reorder()
         else:
             self.show_headings()
-        keep = [iids[i] for i in visible if files[i].name in selected]
-        if keep:
-            self.tree.selection_set(keep)
+        if selected:
+            keep = [iids[i] for i in visible if files[i].name in selected]
+            if keep:
+                self.tree.selection_set(keep)
+
+    def image_names(self) -> dict[str, str]:
+        """Each file kind's icon as its Tk image name: for :func:`file_list.prepare`
+        on the browse worker, which must not touch Tk."""
+        return {kind: str(self.icons.kind(kind)) for kind in KINDS}
+
+    def _rows(self, listing: Listing, order: list[int]) -> tuple[str, ...]:
+        """The rows of ``order`` for ``ferry_fill_tree``: five strings each."""
+        icon_of = {kind: str(self.icons.kind(kind)) for kind in set(listing.kinds)}
+        iids, shown, kinds, sizes, times = listing.iids, listing.shown, listing.kinds, listing.sizes, listing.times
+        rows: list[str] = []
+        add = rows.extend
+        for i in order:
+            add((iids[i], shown[i], icon_of[kinds[i]], sizes[i], times[i]))
+        return tuple(rows)
 
     def clear(self) -> None:
         """Delete every row, the detached ones too. Call before destroying the
@@ -152,13 +167,14 @@ class FileView(ttk.Frame):
         so the preview and Download would still act on a file nobody sees."""
         iids = self._iids
         shown = [iids[i] for i in self.model.visible]
-        before = self.tree.selection()
+        before = self.tree.selection()  # each call walks every row: no more of them than needed
         self.tree.set_children("", *shown)
-        hidden = set(self.tree.selection()) - set(shown)
-        if hidden:  # Tk versions that keep a detached row selected
-            self.tree.selection_remove(*hidden)
-        if self.tree.selection() != before:
-            self._on_select(self.selected_names())
+        if before:  # with nothing selected, nothing can have left the selection
+            hidden = set(self.tree.selection()) - set(shown)
+            if hidden:  # Tk versions that keep a detached row selected
+                self.tree.selection_remove(*hidden)
+            if self.tree.selection() != before:
+                self._on_select(self.selected_names())
         self.show_headings()
 
     def show_headings(self) -> None:
