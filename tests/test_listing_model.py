@@ -140,3 +140,21 @@ class FolderWalks(Folder):
 def test_a_folders_list_always_equals_a_list_made_from_scratch(monkeypatch):
     monkeypatch.setattr(listing, "MEMO_MIN_LINES", 1)  # the memo is kept for folders this small too
     run_state_machine_as_test(FolderWalks, settings=settings(derandomize=True, max_examples=150, stateful_step_count=40, deadline=None))
+
+
+def test_the_walk_memo_keeps_only_walks_within_its_bounds(monkeypatch):
+    """A small folder's walk leaves the memo to the large one before it, and a
+    walk too large to hold (a recursive list of a huge tree) is not kept."""
+    monkeypatch.setattr(listing, "MEMO_MIN_LINES", 2)
+    monkeypatch.setattr(listing, "MEMO_MAX_LINES", 3)
+
+    def lines(count: int) -> dict[str, tuple[int, int, int, bytes]]:
+        return {f"n{i}": (i, 0, 0, list_entry(f"n{i}", 0, 0.0)) for i in range(count)}
+
+    memo, large, small, huge = WalkMemo(), ("big", True, False), ("small", True, False), ("", True, True)
+    memo.keep(large, lines(3))
+    memo.keep(small, lines(1))
+    memo.keep(huge, lines(4))
+    assert memo.lines_for(small) == {} and memo.lines_for(huge) == {}
+    assert memo.lines_for(large) == lines(3)
+    assert memo.lines_for(("big", False, False)) == {}  # another kind of list of the same folder: other lines

@@ -133,9 +133,11 @@ class WalkMemo:
     reused only for the very ``lstat`` result it was made from, so it cannot make
     an answer wrong), saving the encoding and name checks that were half of a
     100,000-file folder's walk. One walk's lines at most, and only a walk of
-    :data:`MEMO_MIN_LINES` or more replaces them, so opening a small folder in
-    between does not throw away a large one's. Thread-safe: a walk reads the kept
-    lines once and replaces them whole when it is done."""
+    :data:`MEMO_MIN_LINES` to :data:`MEMO_MAX_LINES` replaces them: opening a
+    small folder in between does not throw away a large one's, and a recursive
+    walk of a huge tree is not held in memory (a line costs about 250 bytes kept).
+    Thread-safe: a walk reads the kept lines once and replaces them whole when it
+    is done."""
 
     def __init__(self) -> None:
         self._kept: tuple[tuple[str, bool, bool], dict[str, _Line]] = (("", False, False), {})
@@ -145,12 +147,14 @@ class WalkMemo:
         return lines if kept_key == key else {}
 
     def keep(self, key: tuple[str, bool, bool], lines: dict[str, _Line]) -> None:
-        if len(lines) >= MEMO_MIN_LINES:
+        if MEMO_MIN_LINES <= len(lines) <= MEMO_MAX_LINES:
             self._kept = (key, lines)
 
 
 #: A walk with fewer lines is quick without the memo and leaves it as it is.
 MEMO_MIN_LINES = 1000
+#: A walk with more lines is not kept: about 50 MB per worker at most.
+MEMO_MAX_LINES = 200_000
 
 
 class TreeWalk:
