@@ -7,8 +7,9 @@
    with ``verify_downloads`` off); target: at least 0.9. Best of two interleaved
    runs each, because other processes share the machine.
 2. 100,000 files: what the window adds to the library's own ``list`` time
-   (target: shown within 2 s), and the Tk thread's CPU per filter keystroke
-   (target: under 200 ms).
+   (target: shown within 1.5 s), and the Tk thread's longest turn after a
+   filter keystroke, the keystroke's own or one of the reorder's later chunks
+   (target: under 100 ms).
 3. 20,000 small files in one batch through the window against the library's
    pipelined ``get_tree`` (target: at least 0.8 of its files/s), the Tk thread
    never blocked more than 100 ms, the memory a batch adds.
@@ -19,10 +20,14 @@ through pytest: ``pytest -p tests.conftest -p tests.gui.conftest bench/gui_speed
 
 from __future__ import annotations
 
+import _tkinter
+import contextlib
+import gc
 import itertools
 import os
 import shutil
 import time
+from collections.abc import Iterator
 
 import pytest
 from ferry_files.gui_client.transfers import State
@@ -96,26 +101,18 @@ def test_100000_files_shown_and_filtered(app, memory_library, server_factory):
 
     base = library_alone()
     first = shown_within(lambda: app.connect(server), 100_000)
-    print(f"\n100,000 files: library alone {base:.2f} s, window {first:.2f} s (target: shown within 2 s)")
+    print(f"\n100,000 files: library alone {base:.2f} s, window {first:.2f} s (target: shown within 1.5 s)")
     open(library / "one-more.dat", "wb").close()  # a changed listing is shown again in full
     base = library_alone()
     again = shown_within(app.window.refresh_button.invoke, 100_001)
     print(f"after a change: library alone {base:.2f} s, window {again:.2f} s")
 
-    # Per keystroke, the Tk thread's own CPU time stays under 200 ms; wall
-    # time is also bounded, loosely, because other processes share the CPU.
-    def keystroke(text: str) -> tuple[float, float]:
-        wall, cpu = time.monotonic(), time.thread_time()
-        app.window.filter_text.set(text)
-        app.root.update_idletasks()
-        return time.thread_time() - cpu, time.monotonic() - wall
-
-    costs = [keystroke(text) for text in ("9", "99", "999", "9999", "99999")]
+    costs = [filter_keystroke(app, text) for text in ("9", "99", "999", "9999", "99999")]
     assert app.shown_names() == ["file-099999.dat"]
-    costs += [keystroke(text) for text in ("9999", "999", "99", "9", "")]
+    costs += [filter_keystroke(app, text) for text in ("9999", "999", "99", "9", "")]
     assert len(tree.get_children("")) == 100_001
-    worst_cpu, worst_wall = max(c for c, _ in costs), max(w for _, w in costs)
-    print(f"filter keystroke: worst {worst_cpu * 1000:.0f} ms of Tk-thread CPU, {worst_wall * 1000:.0f} ms wall (target < 200 ms)")
+    worst, complete = max(turn for turn, _ in costs), max(wall for _, wall in costs)
+    print(f"filter keystroke: longest Tk turn {worst * 1000:.0f} ms of CPU, all rows in {complete * 1000:.0f} ms (target < 100 ms)")
 
 
 def test_100000_files_in_a_folder_opened_and_filtered(app, memory_library, server_factory):
@@ -157,16 +154,58 @@ def test_100000_files_in_a_folder_opened_and_filtered(app, memory_library, serve
     app.window.controller.go_to("big")
     app.pump_until(lambda: len(tree.get_children("")) == rows, timeout=60, what="the folder")
 
-    def keystroke(text: str) -> float:
-        cpu = time.thread_time()
-        app.window.filter_text.set(text)
-        app.root.update_idletasks()
-        return time.thread_time() - cpu
-
-    costs = [keystroke(text) for text in ("9", "99", "999", "9999", "99999", "9999", "999", "99", "9", "")]
+    texts = ("9", "99", "999", "9999", "99999", "9999", "999", "99", "9", "")
+    with collections_timed() as collections:
+        costs = [filter_keystroke(app, text) for text in texts]
     assert len(tree.get_children("")) == rows
-    worst, median = max(costs) * 1000, sorted(costs)[5] * 1000
-    print(f"filter keystroke in the folder: worst {worst:.0f} ms, median {median:.0f} ms of Tk-thread CPU (target < 100 ms)")
+    turns = sorted(turn for turn, _ in costs)
+    worst, median = turns[-1] * 1000, turns[5] * 1000
+    print(f"filter keystroke in the folder: longest Tk turn {worst:.0f} ms, median {median:.0f} ms of CPU (target < 100 ms)")
+    each = ", ".join(f"{text or '(empty)'} {turn * 1000:.0f}/{wall * 1000:.0f}" for text, (turn, wall) in zip(texts, costs, strict=True))
+    print(f"  each keystroke (longest turn/list complete, ms): {each}; garbage collections meanwhile: {collections or 'none'}")
+
+
+def filter_keystroke(app, text: str) -> tuple[float, float]:
+    """Type ``text`` into the filter and run the Tk loop until every row is in
+    place: (the longest Tk-thread CPU time of one turn, the keystroke's own or one
+    of the reorder's later chunks; the wall time until the list is complete)."""
+    wall, cpu = time.monotonic(), time.thread_time()
+    app.window.filter_text.set(text)
+    app.root.update_idletasks()
+    longest = time.thread_time() - cpu
+    order, deadline = app.window.file_view.order, time.monotonic() + 30
+    while order.pending and time.monotonic() < deadline:
+        cpu = time.thread_time()
+        # One event, as mainloop takes them (update() would run every chunk that
+        # falls due meanwhile in one call, which the running app never does).
+        if not app.root.tk.dooneevent(_tkinter.DONT_WAIT):
+            time.sleep(0.0005)
+            continue
+        longest = max(longest, time.thread_time() - cpu)
+    assert not order.pending
+    cpu = time.thread_time()
+    app.root.update_idletasks()  # the last chunk drawn
+    return max(longest, time.thread_time() - cpu), time.monotonic() - wall
+
+
+@contextlib.contextmanager
+def collections_timed() -> Iterator[list[str]]:
+    """The garbage collections run meanwhile, as "generation: ms" texts: a full
+    one lands in whichever keystroke allocated last and is not the filter's cost."""
+    found: list[str] = []
+    started = [0.0]
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            found.append(f"gen {info['generation']}: {(time.perf_counter() - started[0]) * 1000:.0f} ms")
+
+    gc.callbacks.append(note)
+    try:
+        yield found
+    finally:
+        gc.callbacks.remove(note)
 
 
 def test_20000_files_through_the_app_against_the_librarys_get_tree(app, memory_library, server_factory, tmp_path):

@@ -87,6 +87,9 @@ class Controller:
         self.listener = listener
         self._save_settings = save_settings
         self.files = FileList()
+        #: Each file kind's icon as a Tk image name (set by the window): the browse
+        #: worker then makes a listing's rows ready to insert (``file_list.prepare``).
+        self.icon_names: dict[str, str] | None = None
         self.transfers = TransferQueue(post, self._transfer_changed, settings.max_parallel, settings.verify_downloads)
         self.folder_transfers = FolderTransfers(post, self._transfer_changed, self.transfers.log)
         #: The server folder the window shows ("": the root); listings of another are dropped.
@@ -295,7 +298,7 @@ class Controller:
                 self._browse_close()
                 self._post(self._browse_failed, generation, _connect_message(server, exc))
                 return
-            listing = prepare(files, path)  # formatting 100,000 rows belongs here, not on the Tk thread
+            listing = prepare(files, path, self.icon_names)  # formatting 100,000 rows belongs here, not on the Tk thread
             self._post(self._files_arrived, generation, client.greeting if (announce or fresh) else None, listing)
             return
 

@@ -13,8 +13,9 @@ hides among 100,000 files.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ferry_files.shared.client import RemoteFile, RemoteFolder
 from ferry_files.shared.escaping import escape_name
@@ -49,31 +50,110 @@ class Listing:
     kinds: list[str] = field(default_factory=list)
     sizes: list[str] = field(default_factory=list)
     times: list[str] = field(default_factory=list)
+    iids: list[str] = field(default_factory=list)  # each entry's row id in the view: its index as text
+    by_name: dict[str, int] = field(default_factory=dict)  # a name's index in ``files``
+    total_size: int = 0  # of the files
+    folders: int = 0  # how many entries are folders
+    #: The indexes in the default order (by name, folders first), which is how a
+    #: listing is first shown.
+    name_order: list[int] = field(default_factory=list)
+    #: With icon names given to :func:`prepare`: the rows of ``name_order`` as the
+    #: view inserts them, five strings each (row id, name, icon, size, time).
+    rows: tuple[str, ...] = ()
 
 
-def prepare(files: Sequence[Entry], path: str = "") -> Listing:
-    """Everything the rows show of ``files`` (the entries of the folder ``path``)."""
+def prepare(files: Sequence[Entry], path: str = "", icons: Mapping[str, str] | None = None) -> Listing:
+    """Everything the rows show of ``files`` (the entries of the folder ``path``);
+    with ``icons`` (a kind's Tk image name), the rows in the default order too."""
     size_text: dict[int, str] = {}
     time_text: dict[int, str] = {}
-    sizes, times, folder = [], [], []
+    kind_text: dict[str, str] = {}  # by extension, as it is
+    sizes, times, folder, kinds = [], [], [], []
+    total_size = 0
     for entry in files:
-        is_folder = type(entry) is RemoteFolder
-        folder.append(is_folder)
-        if is_folder:
+        if type(entry) is RemoteFolder:
+            folder.append(True)
             sizes.append("")
+            kinds.append("folder")
         else:
-            text = size_text.get(entry.size)
+            folder.append(False)
+            size = entry.size
+            total_size += size
+            text = size_text.get(size)
             if text is None:
-                text = size_text[entry.size] = human_size(entry.size)
+                text = size_text[size] = human_size(size)
             sizes.append(text)
+            head, dot, tail = entry.name.rpartition(".")
+            extension = tail if dot and head else "/"  # "/": none (no name holds one)
+            kind = kind_text.get(extension)
+            if kind is None:
+                kind = kind_text[extension] = kind_of("x." + tail if extension != "/" else "")
+            kinds.append(kind)
         minute = int(entry.mtime // 60)  # shown to the minute: one strftime per distinct minute
         text = time_text.get(minute)
         if text is None:
             text = time_text[minute] = local_time(entry.mtime)
         times.append(text)
     names = [f.name for f in files]
-    kinds = ["folder" if is_folder else kind_of(name) for name, is_folder in zip(names, folder, strict=True)]
-    return Listing(list(files), path, folder, [escape_name(n) for n in names], [n.casefold() for n in names], kinds, sizes, times)
+    shown = names if _all_plain(names) else [escape_name(n) for n in names]
+    folded = [n.casefold() for n in names]
+    folders = sum(folder)
+    order = sort_order(folded, folder, folders)
+    iids = [str(i) for i in range(len(names))]
+    rows: tuple[str, ...] = ()
+    if icons is not None:
+        flat: list[str] = []
+        add = flat.extend
+        for i in order:
+            add((iids[i], shown[i], icons[kinds[i]], sizes[i], times[i]))
+        rows = tuple(flat)
+    return Listing(
+        list(files),
+        path,
+        folder,
+        shown,
+        folded,
+        kinds,
+        sizes,
+        times,
+        iids=iids,
+        by_name={name: i for i, name in enumerate(names)},
+        total_size=total_size,
+        folders=folders,
+        name_order=order,
+        rows=rows,
+    )
+
+
+def _all_plain(names: list[str]) -> bool:
+    """True when no name needs :func:`escape_name`: one C pass over them all. The
+    ``/`` that joins them is printable and in no name."""
+    joined = "/".join(names)
+    return joined.isprintable() and "\\" not in joined
+
+
+def sort_order(
+    folded: list[str],
+    is_folder: list[bool],
+    folders: int,
+    column: str = "name",
+    descending: bool = False,
+    value: Callable[[int], Any] | None = None,
+) -> list[int]:
+    """The indexes of a listing sorted by ``column`` (``value`` gives an entry's
+    size or mtime), ties by folded name; folders first, a folder's "size" by name."""
+    key: Callable[[int], Any]
+    if value is None:
+        key = folded.__getitem__
+    else:
+        key = lambda i: (value(i), folded[i])  # noqa: E731
+    count = len(folded)
+    if not folders:
+        return sorted(range(count), key=key, reverse=descending)
+    folder_key = key if column != "size" else folded.__getitem__
+    in_folders = [i for i in range(count) if is_folder[i]]
+    plain = [i for i in range(count) if not is_folder[i]]
+    return sorted(in_folders, key=folder_key, reverse=descending) + sorted(plain, key=key, reverse=descending)
 
 
 def size_of(entry: Entry) -> int:
@@ -102,9 +182,9 @@ class FileList:
         self.files = listing.files
         self._folded = listing.folded
         self._folder = listing.folder
-        self._by_name = {f.name: i for i, f in enumerate(self.files)}
-        self._total_size = sum(map(size_of, self.files))
-        self._folders = sum(listing.folder)
+        self._by_name = listing.by_name
+        self._total_size = listing.total_size
+        self._folders = listing.folders
         self._sort()
 
     @property
@@ -149,21 +229,12 @@ class FileList:
         return Summary(len(self.visible), len(self.files), self._total_size, self._folders)
 
     def _sort(self) -> None:
-        files, folded = self.files, self._folded
-        if self.sort_column == "name":
-            key = folded.__getitem__
-        elif self.sort_column == "size":
-            key = lambda i: (files[i].size, folded[i])  # noqa: E731
+        if self.sort_column == "name" and not self.descending:
+            self._order = self.listing.name_order  # prepared on the worker thread
         else:
-            key = lambda i: (files[i].mtime, folded[i])  # noqa: E731
-        if not self._folders:
-            self._order = sorted(range(len(files)), key=key, reverse=self.descending)
-        else:  # folders first; a folder's "size" sorts by name
-            is_folder = self._folder
-            folders = [i for i in range(len(files)) if is_folder[i]]
-            plain = [i for i in range(len(files)) if not is_folder[i]]
-            folder_key = key if self.sort_column != "size" else folded.__getitem__
-            self._order = sorted(folders, key=folder_key, reverse=self.descending) + sorted(plain, key=key, reverse=self.descending)
+            files, column = self.files, self.sort_column
+            value = None if column == "name" else (lambda i: files[i].size) if column == "size" else (lambda i: files[i].mtime)
+            self._order = sort_order(self._folded, self._folder, self._folders, self.sort_column, self.descending, value)
         self._apply_filter()
 
     def _apply_filter(self) -> None:

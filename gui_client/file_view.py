@@ -2,9 +2,9 @@
 message, and an image preview beside it.
 
 Thin: it shows what :class:`~gui_client.file_list.FileList` computed. Rows are
-inserted once per listing; sorting and filtering reorder them with a single
-``set_children`` call (rows filtered out are detached, not deleted), which
-keeps 100,000 files responsive.
+inserted once per listing; sorting and filtering reorder them (rows filtered
+out are detached, not deleted), a chunk per turn of the Tk loop for a long
+list (row_order.py), which keeps 100,000 files responsive.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from typing import Any
 from ferry_files.shared.client import RemoteFile
 from PIL import ImageTk
 
+from .file_kinds import KINDS
 from .file_list import FileList, Listing
 from .icons import Icons
+from .row_order import RowOrder
 from .theme import Metrics, set_label_style, text_width
 
 HEADINGS = {"name": "Name", "size": "Size", "mtime": "Modified"}
@@ -51,6 +53,7 @@ class FileView(ttk.Frame):
         self._on_select = on_select
         self._iids: list[str] = []
         self._shown: Listing | None = None  # the listing the rows show
+        self._before: tuple[str, ...] = ()  # the selection before the pending reorder began
         self.columnconfigure(0, weight=1)
         self.rowconfigure(0, weight=1)
 
@@ -75,6 +78,13 @@ class FileView(ttk.Frame):
         self.tree.bind("<Double-1>", lambda e: on_activate() if self.tree.identify_region(e.x, e.y) in ("tree", "cell") else None)
         self.tree.bind("<Return>", lambda _e: on_activate())
         self.tree.bind("<KP_Enter>", lambda _e: on_activate())
+        self.order = RowOrder(self.tree, self._order_done)
+        # A click, a key or the focus finishes a pending reorder before any binding
+        # of the tree's (its own, Tk's class ones) acts on its rows.
+        settle_tag = f"RowOrderSettle{self.tree}"  # a bind tag of its own: not a window path
+        for sequence in ("<ButtonPress>", "<KeyPress>", "<FocusIn>"):
+            self.tree.bind_class(settle_tag, sequence, lambda _e: self.order.settle())
+        self.tree.bindtags((settle_tag, *self.tree.bindtags()))
 
         # The empty state: words in the middle of the list, placed over it.
         self.empty = ttk.Label(holder, text="", style="Empty.TLabel", anchor="center", justify="center", wraplength=420)
@@ -105,7 +115,8 @@ class FileView(ttk.Frame):
 
         The rows go in through one Tcl loop (``ferry_fill_tree``): the Python
         ``Treeview.insert`` wrapper costs ~30 µs a row, the Tcl loop ~4 µs. They
-        go in display order, so without a filter no reordering is needed.
+        go in display order, so without a filter no reordering is needed; in the
+        default order they were even made on the browse worker (``Listing.rows``).
         """
         listing = self.model.listing
         if listing is self._shown:
@@ -116,50 +127,72 @@ class FileView(ttk.Frame):
         same_folder = self._shown is not None and self._shown.path == listing.path
         selected = set(self.selected_names()) if same_folder else set()  # a name means another file in another folder
         self.clear()
-        icon_of = {kind: str(self.icons.kind(kind)) for kind in set(listing.kinds)}
-        files, shown, kinds, sizes, times = listing.files, listing.shown, listing.kinds, listing.sizes, listing.times
-        iids = [str(i) for i in range(len(files))]
+        files = listing.files
         visible = self.model.visible
-        order = visible if len(visible) == len(files) else visible + sorted(set(range(len(files))) - set(visible))
+        if listing.rows and visible == listing.name_order:
+            rows = listing.rows
+        else:
+            rows = self._rows(listing, visible if len(visible) == len(files) else visible + sorted(set(range(len(files))) - set(visible)))
+        self.tk.call(_FILL_PROC, self.tree, rows)
+        self._iids = iids = listing.iids
+        self._shown = listing
+        if len(visible) != len(files):
+            self.order.show([iids[i] for i in visible], at_once=True)
+        self.show_headings()
+        if selected:
+            keep = [iids[i] for i in visible if files[i].name in selected]
+            if keep:
+                self.tree.selection_set(keep)
+
+    def image_names(self) -> dict[str, str]:
+        """Each file kind's icon as its Tk image name: for :func:`file_list.prepare`
+        on the browse worker, which must not touch Tk."""
+        return {kind: str(self.icons.kind(kind)) for kind in KINDS}
+
+    def _rows(self, listing: Listing, order: list[int]) -> tuple[str, ...]:
+        """The rows of ``order`` for ``ferry_fill_tree``: five strings each."""
+        icon_of = {kind: str(self.icons.kind(kind)) for kind in set(listing.kinds)}
+        iids, shown, kinds, sizes, times = listing.iids, listing.shown, listing.kinds, listing.sizes, listing.times
         rows: list[str] = []
         add = rows.extend
         for i in order:
             add((iids[i], shown[i], icon_of[kinds[i]], sizes[i], times[i]))
-        self.tk.call(_FILL_PROC, self.tree, tuple(rows))
-        self._iids = iids
-        self._shown = listing
-        if len(visible) != len(files):
-            self.reorder()
-        else:
-            self.show_headings()
-        keep = [iids[i] for i in visible if files[i].name in selected]
-        if keep:
-            self.tree.selection_set(keep)
+        return tuple(rows)
 
     def clear(self) -> None:
         """Delete every row, the detached ones too. Call before destroying the
         tree: Tk frees detached rows that carry images in quadratic time."""
+        self.order.cancel()
+        self._before = ()
         if self._iids:
             self.tree.delete(*self._iids)
             self._iids = []
         self._shown = None
 
     def reorder(self) -> None:
-        """Show the model's visible rows in the model's order.
+        """Show the model's visible rows in the model's order (after a filter
+        keystroke or a sort): the first rows at once, the rest over the next turns
+        of the Tk loop (row_order.py)."""
+        if not self.order.pending:  # else the selection is that of half a list: keep the first one
+            self._before = self.tree.selection()  # each call walks every row: no more of them than needed
+        iids = self._iids
+        self.order.show([iids[i] for i in self.model.visible])
+        self.show_headings()
+
+    def _order_done(self, shown: list[str]) -> None:
+        """Every row of the new order is in place.
 
         Rows the filter hides leave the selection, and the window hears of it:
         Tk drops detached rows from the selection without a ``<<TreeviewSelect>>``,
         so the preview and Download would still act on a file nobody sees."""
-        iids = self._iids
-        shown = [iids[i] for i in self.model.visible]
-        before = self.tree.selection()
-        self.tree.set_children("", *shown)
+        before, self._before = self._before, ()
+        if not before:  # with nothing selected, nothing can have left the selection
+            return
         hidden = set(self.tree.selection()) - set(shown)
         if hidden:  # Tk versions that keep a detached row selected
             self.tree.selection_remove(*hidden)
         if self.tree.selection() != before:
             self._on_select(self.selected_names())
-        self.show_headings()
 
     def show_headings(self) -> None:
         column_ids = {"name": "#0", "size": "size", "mtime": "mtime"}
@@ -174,14 +207,17 @@ class FileView(ttk.Frame):
         return self._shown.files if self._shown is not None else []
 
     def selected_names(self) -> list[str]:
+        self.order.settle()
         files = self._row_files()
         return [files[int(iid)].name for iid in self.tree.selection() if iid.isdigit() and int(iid) < len(files)]
 
     def visible_names(self) -> list[str]:
+        self.order.settle()
         files = self._row_files()
         return [files[int(iid)].name for iid in self.tree.get_children("")]
 
     def select_names(self, names: list[str]) -> None:
+        self.order.settle()
         wanted = set(names)
         iids = [str(i) for i in self.model.visible if self.model.files[i].name in wanted]
         self.tree.selection_set(iids)
@@ -199,6 +235,7 @@ class FileView(ttk.Frame):
         return self.name_of(self.tree.identify_row(y))
 
     def iid_of(self, name: str) -> str | None:
+        self.order.settle()
         files = self._row_files()
         for iid in self.tree.get_children(""):
             if files[int(iid)].name == name:

@@ -154,6 +154,7 @@ class MainWindow:
             on_activate=lambda: self.commands.activate(),
             on_select=self.selection_changed,
         )
+        self.controller.icon_names = self.file_view.image_names()
         self.list_keys = ListKeys(self.file_view.tree)
         self.commands = FileCommands(self)
         panes.add(self.file_view, weight=2)

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from ferry_files.shared.client import ConnectionLost, FerryClient
+from ferry_files.shared.client import ConnectionLost, FerryClient, RemoteFile, RemoteFolder
 from ferry_files.shared.errors import ErrorCode, FerryError
 
 from tests.fake_server import EvilServer, header, replies
@@ -256,6 +256,50 @@ def test_malformed_list_entries_are_a_ferry_error(body):
             client.list()
         assert info.value.code is ErrorCode.BAD_REQUEST
     fake.close()
+
+
+FOLDERS_GREETING = b'{"ferry":1,"server":"evil","auth":false,"max_upload":null,"features":["folders"]}\n'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [  # the field order of a Ferry server's folder listing (the client's fast path), with wrong values
+        b'{"name":"a","type":"file","size":-1,"mtime":0}\n',
+        b'{"name":"a","type":"file","size":1.5,"mtime":0}\n',
+        b'{"name":"a","type":"file","size":false,"mtime":0}\n',
+        b'{"name":"a","type":"file","size":1,"mtime":"now"}\n',
+        b'{"name":"a","type":"file","size":1,"mtime":1e999}\n',
+        b'{"name":["a"],"type":"file","size":1,"mtime":0}\n',
+        b'{"name":"a","type":"dir","mtime":null}\n',
+        b'{"name":"a","type":"dir","mtime":1' + b"0" * 400 + b"}\n",
+        b'{"name":7,"type":"dir","mtime":0}\n',
+        b'{"name":"a","type":"file","size":1,"mtime":0,"name":"b"}\n',
+        b'{"name":"a","type":"dir","mtime":0,"type":"file"}\n',
+        b'{"name":"a","type":"file","mtime":0}\n',
+        b'{"name":"a","type":5,"size":1,"mtime":0}\n',
+    ],
+    ids=lambda b: repr(b[:50]),
+)
+def test_malformed_folder_listing_entries_are_a_ferry_error(body):
+    fake = EvilServer(replies(header({"ok": True, "count": 1, "length": len(body)}) + body), greeting=FOLDERS_GREETING)
+    with FerryClient.connect(*fake.address, timeout=5) as client:
+        with pytest.raises(FerryError) as info:
+            client.list("", folders=True)
+        assert info.value.code is ErrorCode.BAD_REQUEST
+    fake.close()
+
+
+def test_a_folder_listing_keeps_valid_names_and_drops_the_rest():
+    """One hostile name among valid ones costs only that entry (the names are
+    checked all at once first, one by one only when that fails)."""
+    names = ["a", "a/b", "..", ".hidden", "b\nc", "x" * 256, "é" * 60, "d"]
+    body = b"".join(json.dumps({"name": n, "type": "file", "size": 1, "mtime": 0.5}).encode() + b"\n" for n in names)
+    body += b'{"name":"sub","type":"dir","mtime":2.5}\n{"name":"sub/x","type":"dir","mtime":2.5}\n'
+    fake = EvilServer(replies(header({"ok": True, "count": len(names) + 2, "length": len(body)}) + body), greeting=FOLDERS_GREETING)
+    with FerryClient.connect(*fake.address, timeout=5) as client:
+        listed = client.list("", folders=True)
+    fake.close()
+    assert listed == [RemoteFile("a", 1, 0.5), RemoteFile("é" * 60, 1, 0.5), RemoteFile("d", 1, 0.5), RemoteFolder("sub", 2.5)]
 
 
 def test_list_entries_in_any_key_order_with_unknown_fields_are_read():

@@ -3,7 +3,7 @@
 import pytest
 from ferry_files.shared.errors import ErrorCode, FerryError
 from ferry_files.shared.limits import MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_PATH_NAMES
-from ferry_files.shared.names import name_problem
+from ferry_files.shared.names import all_valid_names, name_problem
 from ferry_files.shared.paths import check_path, path_names, path_problem, split_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,3 +93,15 @@ def test_any_accepted_text_is_valid_names_joined(path):
     if problem is None:
         assert components and all(name_problem(name) is None for name in components)
         assert "/".join(components) == path
+
+
+_LONG_NAMES = ["x" * 256, "é" * 128, "é" * 129]  # at, at and past the 256-byte limit
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.text(st.sampled_from("ab./\\\x00\né\ud800"), max_size=6) | st.sampled_from(_LONG_NAMES), max_size=5))
+def test_a_listings_names_checked_at_once_agree_with_one_by_one(names):
+    """The listing's one-call check (``all_valid_names``) says yes exactly when
+    every name passes ``name_problem``: a name holding the joining ``/`` or a
+    newline cannot make two valid names out of one."""
+    assert all_valid_names(names) == all(name_problem(name) is None for name in names)

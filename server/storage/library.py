@@ -23,7 +23,7 @@ from ferry_files.shared.paths import check_path
 from ..fd_budget import FD_ERRNOS, OUT_OF_FDS
 from . import manage
 from .folders import enter_parent, open_folder, parent_of
-from .listing import FolderListing, TreeWalk
+from .listing import FolderListing, TreeWalk, WalkMemo
 from .store import DIR_FLAGS, Store, open_root, open_uploads
 from .trash import Trash
 from .uploads import Destination, Upload, sweep_partials, sweep_uploads
@@ -67,6 +67,7 @@ class Library:
             os.close(dir_fd)
             raise
         self._listing = FolderListing(dir_fd)
+        self._walk_memo = WalkMemo()
         self._trash = Trash(dir_fd)
 
     @classmethod
@@ -106,7 +107,8 @@ class Library:
         """The ``list`` body of the folder ``path`` (``""``: the library) with
         ``folders`` and ``recursive`` (PROTOCOL.md 7.2), from a pass of its own.
         Blocking: run it on the executor, counting :meth:`list_fds_needed`."""
-        return TreeWalk(check_path(path, root_allowed=True), folders=folders, recursive=recursive).answer(self._store.dir_fd)
+        walk = TreeWalk(check_path(path, root_allowed=True), folders=folders, recursive=recursive, memo=self._walk_memo)
+        return walk.answer(self._store.dir_fd)
 
     def is_folder(self, path: str) -> bool:
         """Is ``path`` a folder of the library (reached without a symlink)?"""

@@ -26,8 +26,9 @@ showed sizes seconds old (docs/performance.md says what that speed cost).
 
 A list of another folder, with folders, or of a whole subtree (PROTOCOL.md 7.2)
 is a :class:`TreeWalk`: the same fresh ``readdir`` and ``lstat`` of every folder
-it covers, so each folder's part is exact by the same rule, with no cache at
-all (a 100,000-file tree is listed well inside its second without one). It goes
+it covers, so each folder's part is exact by the same rule. The lines of the last
+large walk are kept by the same rule too (:class:`WalkMemo`), so opening a large
+folder again costs its ``lstat`` calls, not its encoding. It goes
 down one ``openat`` (``O_NOFOLLOW | O_DIRECTORY``) at a time from the folder
 above, holding one fd per level, so a folder swapped for a symlink meanwhile is
 skipped, never followed.
@@ -94,9 +95,9 @@ class FolderListing:
         return len(names), b"".join([lines[name][3] for name in names])
 
     def _pass(self, fd: int) -> tuple[int, dict[str, _Line]]:
-        # A loop of its own rather than _entries(): it checks only names it has not
-        # listed before, in one pass with no list in between (sharing _entries cost
-        # 30 % more at 100,000 files: 460 -> 600 ms in process).
+        # It checks only names it has not listed before, in one pass with no list in
+        # between (a shared helper returning a list cost 30 % more at 100,000 files:
+        # 460 -> 600 ms in process).
         previous = self._lines
         lines: dict[str, _Line] = {}
         entries = 0
@@ -126,6 +127,36 @@ class FolderListing:
         return entries, lines
 
 
+class WalkMemo:
+    """The encoded lines of the last large :class:`TreeWalk`, for the next walk of
+    the same folder: the same rule as :class:`FolderListing`'s lines (a line is
+    reused only for the very ``lstat`` result it was made from, so it cannot make
+    an answer wrong), saving the encoding and name checks that were half of a
+    100,000-file folder's walk. One walk's lines at most, and only a walk of
+    :data:`MEMO_MIN_LINES` to :data:`MEMO_MAX_LINES` replaces them: opening a
+    small folder in between does not throw away a large one's, and a recursive
+    walk of a huge tree is not held in memory (a line costs about 250 bytes kept).
+    Thread-safe: a walk reads the kept lines once and replaces them whole when it
+    is done."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[tuple[str, bool, bool], dict[str, _Line]] = (("", False, False), {})
+
+    def lines_for(self, key: tuple[str, bool, bool]) -> dict[str, _Line]:
+        kept_key, lines = self._kept
+        return lines if kept_key == key else {}
+
+    def keep(self, key: tuple[str, bool, bool], lines: dict[str, _Line]) -> None:
+        if MEMO_MIN_LINES <= len(lines) <= MEMO_MAX_LINES:
+            self._kept = (key, lines)
+
+
+#: A walk with fewer lines is quick without the memo and leaves it as it is.
+MEMO_MIN_LINES = 1000
+#: A walk with more lines is not kept: about 50 MB per worker at most.
+MEMO_MAX_LINES = 200_000
+
+
 class TreeWalk:
     """One ``list`` of the folder ``path`` with ``folders`` and ``recursive`` (7.2).
 
@@ -133,11 +164,14 @@ class TreeWalk:
     root would break 7.1's limits (4,096 bytes, 64 names) is left out, since no
     request could name it. Blocking: for executor threads."""
 
-    def __init__(self, path: str, *, folders: bool, recursive: bool) -> None:
+    def __init__(self, path: str, *, folders: bool, recursive: bool, memo: WalkMemo | None = None) -> None:
         self.path = path
         self.folders = folders
         self.recursive = recursive
-        self._lines: list[tuple[str, bytes]] = []
+        self._memo = memo if memo is not None else WalkMemo()
+        self._key = (path, folders, recursive)
+        self._previous: dict[str, _Line] = {}
+        self._lines: dict[str, _Line] = {}
 
     @staticmethod
     def fds_needed(path: str, recursive: bool) -> int:
@@ -147,10 +181,13 @@ class TreeWalk:
     def answer(self, root_fd: int) -> tuple[int, bytes]:
         """(count, body) of the ``list`` response; ``not_found`` when ``path`` is not a folder."""
         depth = len(path_names(self.path))
+        self._previous = self._memo.lines_for(self._key)
         with open_folder(root_fd, self.path) as fd:
             self._folder(fd, "", depth, len(self.path.encode()) + 1 if depth else 0)
-        self._lines.sort()  # names are unique: only they are compared, by code point
-        return len(self._lines), b"".join([line for _, line in self._lines])
+        lines = self._lines
+        self._memo.keep(self._key, lines)
+        names = sorted(lines)  # names are unique: only they are compared, by code point
+        return len(names), b"".join([lines[name][3] for name in names])
 
     def _folder(self, fd: int, prefix: str, depth: int, path_bytes: int) -> None:
         """List the folder ``fd``, whose path is ``depth`` names and ``path_bytes``
@@ -158,18 +195,35 @@ class TreeWalk:
         if depth >= MAX_PATH_NAMES:
             return
         hold_for_reading(fd)  # this walk's own open file: no rename in the folder while it is read
+        previous, lines, typed = self._previous, self._lines, self.folders
         below: list[str] = []
-        for name, st in _entries(fd):
-            if path_bytes + 4 * len(name) > MAX_PATH_BYTES and path_bytes + len(name.encode()) > MAX_PATH_BYTES:
-                continue
-            shown = prefix + name
-            if stat.S_ISREG(st.st_mode):
-                self._lines.append((shown, list_entry(shown, st.st_size, st.st_mtime, typed=self.folders)))
-            else:
-                if self.folders:
-                    self._lines.append((shown, folder_entry(shown, st.st_mtime)))
-                if self.recursive and depth + 1 < MAX_PATH_NAMES:
-                    below.append(name)
+        try:
+            scan = os.scandir(fd)
+        except OSError as exc:
+            raise _io_error(exc) from None
+        with scan:  # one loop, like FolderListing._pass: a second one over a list cost a fifth more
+            for entry in scan:
+                try:
+                    if not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
+                        continue
+                    st = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:  # removed since readdir
+                    continue
+                except OSError as exc:
+                    raise _io_error(exc) from None
+                name = entry.name
+                shown = prefix + name
+                if stat.S_ISREG(st.st_mode):
+                    cached = previous.get(shown)
+                    if cached is not None and cached[0] == st.st_ino and cached[1] == st.st_size and cached[2] == st.st_mtime_ns:
+                        lines[shown] = cached  # listed at this very path before: its name and length passed
+                    elif _listable(name, path_bytes):
+                        lines[shown] = (st.st_ino, st.st_size, st.st_mtime_ns, list_entry(shown, st.st_size, st.st_mtime, typed=typed))
+                elif stat.S_ISDIR(st.st_mode) and _listable(name, path_bytes):
+                    if typed:
+                        lines[shown] = (st.st_ino, -1, 0, folder_entry(shown, st.st_mtime))  # size -1: never reused
+                    if self.recursive and depth + 1 < MAX_PATH_NAMES:
+                        below.append(name)
         for name in below:
             try:
                 inner = os.open(name, FOLDER_FLAGS, dir_fd=fd)
@@ -183,27 +237,11 @@ class TreeWalk:
                 os.close(inner)
 
 
-def _entries(fd: int) -> list[tuple[str, os.stat_result]]:
-    """(name, lstat) of the regular files and folders in the folder ``fd`` whose
-    names are valid, from a ``readdir`` of its own (``fd`` is this pass's)."""
-    found = []
-    try:
-        scan = os.scandir(fd)
-    except OSError as exc:
-        raise _io_error(exc) from None
-    with scan:
-        for entry in scan:
-            try:
-                if not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
-                    continue
-                st = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:  # removed since readdir
-                continue
-            except OSError as exc:
-                raise _io_error(exc) from None
-            if (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)) and name_problem(entry.name) is None:
-                found.append((entry.name, st))
-    return found
+def _listable(name: str, path_bytes: int) -> bool:
+    """Is ``name`` valid, and within 7.1's limit in a folder whose path is ``path_bytes`` long?"""
+    if path_bytes + 4 * len(name) > MAX_PATH_BYTES and path_bytes + len(name.encode()) > MAX_PATH_BYTES:
+        return False
+    return name_problem(name) is None
 
 
 def _io_error(exc: OSError) -> FerryError:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+from ferry_files.gui_client.file_kinds import KINDS, kind_of
 from ferry_files.gui_client.file_list import FileList, Summary, prepare
 from ferry_files.shared.client import RemoteFile, RemoteFolder
 
@@ -75,3 +76,34 @@ def test_folders_come_first_in_every_sort_order_and_are_counted_apart():
     assert m.summary() == Summary(4, 4, 55, 2)
     assert m.listing.kinds[m.listing.files.index(RemoteFolder("zeta", 1.0))] == "folder"
     assert m.listing.sizes[1] == ""
+
+
+def test_prepare_makes_the_rows_of_the_default_order_on_the_worker():
+    """With the icons' image names, ``prepare`` builds the rows the view inserts
+    (row id, escaped name, icon, size, time) in the order a new listing is shown:
+    folders first, by folded name, exactly the model's own name order."""
+    entries = [
+        RemoteFile("b.JPG", 2048, 60.0),
+        RemoteFolder("zeta", 1.0),
+        RemoteFile("jpg", 1, 1.0),  # no extension: a plain file, whatever its name
+        RemoteFile("a.tar.gz", 5, 1.0),
+        RemoteFile("rtl\u202etxt.exe", 7, 1.0),
+        RemoteFile("A", 0, 1.0),
+        RemoteFolder("Alpha", 9.0),
+    ]
+    icons = {kind: f"icon-{kind}" for kind in KINDS}
+    listing = prepare(entries, "docs", icons)
+    m = FileList()
+    m.replace(listing)
+    assert names(m) == ["Alpha", "zeta", "A", "a.tar.gz", "b.JPG", "jpg", "rtl\u202etxt.exe"]
+    assert m.visible == listing.name_order
+    rows = [listing.rows[i : i + 5] for i in range(0, len(listing.rows), 5)]
+    assert [row[0] for row in rows] == [str(i) for i in listing.name_order]
+    by_name = {entries[int(row[0])].name: row[1:] for row in rows}
+    assert by_name["b.JPG"] == ("b.JPG", "icon-image", "2.0 KiB", listing.times[0])
+    assert by_name["jpg"][1] == "icon-file" and by_name["a.tar.gz"][1] == "icon-archive"
+    assert by_name["zeta"][1:3] == ("icon-folder", "")
+    assert by_name["rtl\u202etxt.exe"][0] == "rtl\\u202etxt.exe"  # escaped, as every row shows a name
+    assert [listing.kinds[i] for i in range(len(entries))] == ["folder" if type(e) is RemoteFolder else kind_of(e.name) for e in entries]
+    assert m.summary() == Summary(7, 7, 2061, 2)
+    assert prepare(entries).rows == ()  # without icon names the view builds them
