@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import os
+import weakref
 from pathlib import Path
 
 import pytest
@@ -93,8 +94,18 @@ def test_20000_files_select_all_download_with_bounded_memory(app, server_factory
 def test_a_queued_batch_is_kept_out_of_full_collections_until_cleared(app, server_factory, memory_library):
     """Full collections walked every object of a 20,000-file batch again and
     again (50..215 ms each on the Tk thread): once queued, the batch and the
-    listing are frozen out of them, and handed back when the batch is cleared."""
+    listing are frozen out of them, and handed back when the batch is cleared,
+    collected then and there (a cycle among them is freed), the rest frozen again."""
     download_a_batch(app, server_factory, memory_library, 645, timeout=120)
     assert gc.get_freeze_count() > 645 * 3  # each transfer's job, view and names at least
+
+    class Cycle:
+        pass
+
+    cycle = Cycle()
+    cycle.me = cycle  # garbage only a collection can free...
+    gone = weakref.ref(cycle)
+    del cycle
+    gc.freeze()  # ...frozen with the batch, as a settle() would
     app.window.transfers_panel.clear_button.invoke()
-    assert gc.get_freeze_count() == 0
+    assert gone() is None, "a reference cycle frozen with the batch outlived Clear finished"
