@@ -7,6 +7,7 @@ Interleaved A B A B, as bulk.py."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -59,13 +60,24 @@ def http(plan: Plan, ws: Workspace, results: Results) -> None:
             return
 
         def fresh(folder: Path) -> Callable[[], None]:  # a new file every round, as bulk.uploads says why
-            return lambda: unlink_quietly(folder / "up.bin")
+            def clean() -> None:
+                unlink_quietly(folder / "up.bin")
+                settled()
+
+            return clean
+
+        def settled() -> None:
+            """Every upload starts on a disk with nothing left to write: the
+            no-fsync contenders left up to 2 GiB dirty, which the kernel then
+            wrote during whichever fsync contender came next (its rounds spanned
+            0.35 to 0.87 of the limit's in one afternoon)."""
+            os.sync()
 
         c: dict[str, Callable[[], Sample]] = {
             "download.ferry": rate(lambda: (curl_download(reader.http_port, big.name), plan.bulk_size)[1], reader.pid),
-            "upload.limit.fsync": rate(lambda: limit.upload(fsync=True), limit.pid),
+            "upload.limit.fsync": rate(lambda: limit.upload(fsync=True), limit.pid, after=settled),
             "upload.ferry.fsync": rate(lambda: _curl_upload(durable.http_port, big, "up.bin"), durable.pid, after=fresh(durable_root)),
-            "upload.limit.nofsync": rate(lambda: limit.upload(fsync=False), limit.pid),
+            "upload.limit.nofsync": rate(lambda: limit.upload(fsync=False), limit.pid, after=settled),
             "upload.ferry.nofsync": rate(lambda: _curl_upload(fast.http_port, big, "up.bin"), fast.pid, after=fresh(fast_root)),
             "upload.native.nofsync": rate(lambda: _native_put(fast, big, sha256), fast.pid, after=fresh(fast_root)),
         }
