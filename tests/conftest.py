@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,19 +30,25 @@ def library(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def server_factory(library: Path) -> Iterator:
-    """Start servers with extra command-line flags; all are stopped at the end."""
+def _servers(make: Callable[..., ServerProcess]) -> Iterator[Callable[..., ServerProcess]]:
+    """A fixture's ``start(*args, **kwargs)``: a started ``make(*args, **kwargs)``,
+    each one stopped when the test ends."""
     started: list[ServerProcess] = []
 
-    def start(*args: str, root: Path | None = None, **kwargs) -> ServerProcess:
-        server = ServerProcess(root or library, *args, **kwargs).start()
+    def start(*args: str, **kwargs) -> ServerProcess:
+        server = make(*args, **kwargs).start()
         started.append(server)
         return server
 
     yield start
     for server in started:
         server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def server_factory(library: Path) -> Iterator:
+    """Start servers with extra command-line flags; all are stopped at the end."""
+    yield from _servers(lambda *args, root=None, **kwargs: ServerProcess(root or library, *args, **kwargs))
 
 
 @pytest.fixture
@@ -94,16 +100,7 @@ def lan() -> Iterator[Lan]:
 @pytest.fixture
 def ns_server(lan: Lan, library: Path) -> Iterator:
     """Start servers in ``lan``'s server namespace; stopped before the namespaces go."""
-    started: list[NamespacedServer] = []
-
-    def start(*args: str, **kwargs) -> NamespacedServer:
-        server = NamespacedServer(lan, library, "--workers", "1", *args, **kwargs).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.__exit__(None, None, None)
+    yield from _servers(lambda *args, **kwargs: NamespacedServer(lan, library, "--workers", "1", *args, **kwargs))
 
 
 @pytest.fixture

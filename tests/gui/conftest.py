@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 import traceback
@@ -63,6 +64,15 @@ def pump_until(root, condition: Callable[[], object], timeout: float = DEFAULT_T
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.005)
+
+
+def xdotool(app, *args: str) -> str:
+    """Run xdotool (real X input: XTEST) while the Tk loop keeps answering X, as
+    the app must meanwhile; its output."""
+    process = subprocess.Popen(["xdotool", *args], stdout=subprocess.PIPE, text=True)
+    app.pump_until(lambda: process.poll() is not None, timeout=20, what=f"xdotool {' '.join(args)}")
+    assert process.returncode == 0, f"xdotool {args} failed"
+    return process.stdout.read()
 
 
 def pump_for(root, seconds: float) -> None:

@@ -1,7 +1,7 @@
 """A stand-in for the desktop's file manager: a separate process with a Tk
 window that drags the files named on its command line, over real X (XDND).
 
-Used by test_drop.py with xdotool pressing, moving and releasing the mouse.
+Started by dragging.py (test_drop.py, test_drop_highlight.py); xdotool presses, moves and releases the mouse.
 It prints ``ready X Y`` (the screen point to press) and exits after the drop.
 
 Two workarounds, both in this test tool only: tkdnd's drag source under Tk 8.6

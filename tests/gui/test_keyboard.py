@@ -9,7 +9,7 @@ import pytest
 from ferry_files.gui_client.list_keys import CURSOR_TAG
 from ferry_files.gui_client.transfers import State
 
-from tests.gui.test_real_clicks import xdotool
+from tests.gui.conftest import xdotool
 
 pytestmark = pytest.mark.gui
 

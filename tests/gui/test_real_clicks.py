@@ -4,22 +4,13 @@ clicks a file row and the Download button, as a person would."""
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 from ferry_files.gui_client.transfers import State
 
-from tests.gui.conftest import sha256_of
+from tests.gui.conftest import sha256_of, xdotool
 
 pytestmark = pytest.mark.gui
-
-
-def xdotool(app, *args: str) -> str:
-    """Run xdotool while the Tk loop keeps running (the app must answer X meanwhile)."""
-    process = subprocess.Popen(["xdotool", *args], stdout=subprocess.PIPE, text=True)
-    app.pump_until(lambda: process.poll() is not None, timeout=20, what=f"xdotool {' '.join(args)}")
-    assert process.returncode == 0, f"xdotool {args} failed"
-    return process.stdout.read()
 
 
 def test_click_a_file_then_the_download_button(app, server, library, downloads):

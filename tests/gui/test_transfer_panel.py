@@ -8,7 +8,6 @@ bytes done of total."""
 from __future__ import annotations
 
 import os
-import subprocess
 from tkinter import ttk
 
 import pytest
@@ -17,7 +16,7 @@ from ferry_files.gui_client.text_fit import show_fitted
 from ferry_files.gui_client.transfers import State
 from ferry_files.shared.partial_downloads import TEMP_PREFIX
 
-from tests.gui.conftest import continue_workers, pump_for, sparse_file, stop_workers, wait_without_tk
+from tests.gui.conftest import continue_workers, pump_for, sparse_file, stop_workers, wait_without_tk, xdotool
 
 pytestmark = pytest.mark.gui
 
@@ -54,12 +53,6 @@ def in_view(panel, widget) -> bool:
     """``widget`` is drawn inside the panel's visible area (not scrolled away)."""
     top, bottom = panel.winfo_rooty(), panel.winfo_rooty() + panel.winfo_height()
     return bool(widget.winfo_viewable()) and top <= widget.winfo_rooty() and widget.winfo_rooty() + widget.winfo_height() <= bottom
-
-
-def xdotool(app, *args: str) -> None:
-    process = subprocess.Popen(["xdotool", *args])
-    app.pump_until(lambda: process.poll() is not None, timeout=20, what=f"xdotool {' '.join(args)}")
-    assert process.returncode == 0
 
 
 def download_many(app, server, library, count: int) -> list[str]:
