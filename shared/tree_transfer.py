@@ -150,9 +150,9 @@ def _check_cancel(client: FerryClient, cancel: threading.Event | None) -> None:
         raise TransferCancelled()
 
 
-def _same_file(info: os.stat_result, size: int, mtime: float) -> bool:
-    """The quick check: a regular file of this size and mtime is taken for the one a transfer would make."""
-    return stat.S_ISREG(info.st_mode) and info.st_size == size and abs(info.st_mtime - mtime) < SAME_MTIME
+def _same(size: int, mtime: float, other_size: int, other_mtime: float) -> bool:
+    """The quick check: a file of the same size and mtime is taken for the one a transfer would make."""
+    return size == other_size and abs(mtime - other_mtime) < SAME_MTIME
 
 
 def _fail(client: FerryClient, report: TreeReport, path: str, error: FerryError) -> None:
@@ -268,9 +268,10 @@ def get_tree(
 
 def _is_present(local: _LocalTree, folder: tuple[str, ...], name: str, size: int, mtime: float) -> bool:
     try:
-        return _same_file(os.lstat(local.folder(folder) / name), size, mtime)
+        info = os.lstat(local.folder(folder) / name)
     except (OSError, FerryError):  # missing, or a folder on the way that is not one: not there
         return False
+    return stat.S_ISREG(info.st_mode) and _same(info.st_size, info.st_mtime, size, mtime)
 
 
 def _receive_one(
@@ -424,7 +425,7 @@ def _not_present(client: FerryClient, remote_path: str, files: list[_Upload], re
     kept: list[_Upload] = []
     for item in files:
         there = remote.get(item.remote)
-        if there is not None and there.size == item.size and abs(there.mtime - item.mtime) < SAME_MTIME:
+        if there is not None and _same(there.size, there.mtime, item.size, item.mtime):
             report.present.append(item.remote)
             report.present_bytes += item.size
         else:
