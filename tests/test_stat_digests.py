@@ -4,9 +4,12 @@ file share one sha256 computation, and hashing never holds up small requests."""
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from pathlib import Path
+
+from ferry_files.server.storage.checksums import INLINE_HASH
 
 from tests.hardening_support import cpu_seconds
 from tests.wire import Wire
@@ -83,3 +86,23 @@ def test_a_stat_during_a_long_hash_of_another_file_is_not_refused(server_factory
     assert small["sha256"] == hashlib.sha256(b"small").hexdigest()
     assert answers[0]["sha256"] == expected
     assert took < 0.5, f"a small stat waited {took:.2f} s behind a large hash"
+
+
+def test_small_and_large_files_digests_follow_every_rewrite(server_factory, library):
+    """Files up to INLINE_HASH are hashed on the event loop, larger ones on the
+    hashing threads: both give the file's sha256, and a rewrite in place that
+    keeps the size and puts the old mtime back is never answered from the cache."""
+    sizes = [0, 1, 4096, INLINE_HASH, INLINE_HASH + 1, 3 * INLINE_HASH]
+    server = server_factory("--workers", "1")
+    with Wire(server.address, timeout=60) as wire:
+        for round_number in range(3):
+            for size in sizes:
+                path = library / f"f{size}.bin"
+                content = bytes([round_number + 1]) * size if size else b""
+                kept = path.stat().st_mtime_ns if path.exists() else None
+                path.write_bytes(content)
+                if kept is not None:
+                    os.utime(path, ns=(kept, kept))  # only the change time tells
+                answer = wire.request({"op": "stat", "name": path.name})
+                assert answer["sha256"] == hashlib.sha256(content).hexdigest(), (size, round_number)
+                assert wire.request({"op": "stat", "name": path.name})["sha256"] == answer["sha256"]  # cached or not, the same
