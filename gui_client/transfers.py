@@ -32,13 +32,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, cast
 
 from ferry_files.shared.client import FerryClient, TransferCancelled
 from ferry_files.shared.errors import FerryError
-from ferry_files.shared.local_names import local_path, local_path_in, safe_local_name
+from ferry_files.shared.local_names import local_path, local_path_in
 from ferry_files.shared.partial_downloads import default_records
 from ferry_files.shared.pipeline import SMALL_FILE
 from ferry_files.shared.tls import TlsSettings
@@ -175,6 +175,7 @@ class _Job:
     speed_from: int = 0
     resumed_from: int = 0  # where this attempt started: the bytes a resume did not send again
     claimed: bool = False  # a worker sent its requests ahead (batch_downloads.py); still QUEUED
+    publishing: bool = False  # ... and its body is in and being saved: too late to cancel or pause
     alone: bool = False  # a download that must run on its own: it has a resume record, or a name to refuse
 
 
@@ -204,6 +205,7 @@ class TransferQueue:
         self._totals = [0, 0, 0, 0]  # files, files done, bytes, bytes done
         self._workers = 0
         self._batching: dict[Server, int] = {}  # pipelined batches running, per server
+        self._batches: set[_Batch] = set()  # the running ones, for the summary
         self._changed: dict[int, _Job] = {}
         self._delivery_posted = False
         self._ids = itertools.count(1)
@@ -217,8 +219,9 @@ class TransferQueue:
     # -- what the window calls -------------------------------------------
 
     def download(self, server: Server, remote_name: str, directory: str | os.PathLike[str], local_name: str, size: int = 0) -> int:
+        """Queue one download, as :meth:`download_many` does; its id."""
         with self._lock:
-            transfer_id = self._add_download(server, remote_name, Path(directory), local_name, size)
+            transfer_id = self._add_download(server, remote_name, Path(directory), local_name, size, State.QUEUED, str(server))
             self._schedule()
         return transfer_id
 
@@ -232,8 +235,9 @@ class TransferQueue:
         self, server: Server, directory: str | os.PathLike[str], items: Iterable[tuple[str, str, int]], since: int | None = None
     ) -> None:
         """Queue downloads of ``(remote path, local name, size)`` into ``directory``
-        (the remote path is the file's in its server folder: ``docs/a.txt``),
-        in order: ``ADD_CHUNK`` now and the rest in later turns of the Tk loop
+        (the remote path is the file's in its server folder: ``docs/a.txt``; the
+        local name one that :func:`safe_local_name` made, as the window's plan
+        does, and its worker checks it again before it saves), in order: ``ADD_CHUNK`` now and the rest in later turns of the Tk loop
         (through ``post``), so a 20,000-file batch never holds the window.
         ``since``: the :attr:`epoch` when the person asked for the batch; a Cancel
         all (Pause all...) after it applies to the whole batch."""
@@ -245,8 +249,9 @@ class TransferQueue:
             state = State.QUEUED if epoch == self._epoch else self._since_epoch
             if self._closed or state is State.CANCELLED:
                 return
+            origin = str(server)
             for remote, local_name, size in chunk:
-                self._add_download(server, remote, directory, local_name, size, state)
+                self._add_download(server, remote, directory, local_name, size, state, origin)
             self._schedule()
         if len(chunk) == ADD_CHUNK:
             self._post(self._add_chunk, server, directory, items, epoch)
@@ -291,7 +296,7 @@ class TransferQueue:
             jobs = self._select(transfer_ids)
             clients = []
             for job in jobs:
-                if job.view.state is State.QUEUED:
+                if job.view.state is State.QUEUED and not job.publishing:
                     self._update(job, state=State.PAUSED)
                 elif job.view.state is State.RUNNING and not (job.direction is Direction.UPLOAD and job.done >= job.total > 0):
                     # (an upload whose body is all sent is left to finish: the server may have published it)
@@ -359,7 +364,11 @@ class TransferQueue:
         with self._lock:
             c = self._counts
             files, files_done, size, size_done = self._totals
-            return Summary(files_done, files, size_done, size, c[State.RUNNING], c[State.QUEUED], c[State.PAUSED], c[State.FAILED])
+            # A batch's claims stay QUEUED (batch_downloads.py); one that is
+            # reading them counts as one running transfer.
+            reading = sum(1 for batch in self._batches if batch.outstanding)
+            running, queued = c[State.RUNNING] + reading, max(0, c[State.QUEUED] - reading)
+            return Summary(files_done, files, size_done, size, running, queued, c[State.PAUSED], c[State.FAILED])
 
     def log_lines(self) -> list[str]:
         """The session's transfer log (transfer_log.py), oldest first."""
@@ -391,14 +400,9 @@ class TransferQueue:
             return list(self._jobs.values())
         return [job for i in transfer_ids if (job := self._jobs.get(i)) is not None]
 
-    def _add_download(self, server: Server, remote: str, directory: Path, local_name: str, size: int, state: State = State.QUEUED) -> int:
-        try:
-            shown = safe_local_name(local_name)
-        except FerryError:
-            shown = local_name  # the worker fails it with the reason
-        view = TransferView(next(self._ids), Direction.DOWNLOAD, shown, state, total=size)
-        job = _Job(view.id, Direction.DOWNLOAD, server, remote, None, True, view, str(server), directory, local_name, total=size)
-        return self._add(job)
+    def _add_download(self, server: Server, remote: str, directory: Path, local_name: str, size: int, state: State, origin: str) -> int:
+        view = TransferView(next(self._ids), Direction.DOWNLOAD, local_name, state, total=size)
+        return self._add(_Job(view.id, Direction.DOWNLOAD, server, remote, None, True, view, origin, directory, local_name, total=size))
 
     def _add(self, job: _Job) -> int:
         self._jobs[job.id] = job
@@ -410,12 +414,16 @@ class TransferQueue:
 
     def _count(self, view: TransferView, sign: int) -> None:
         self._counts[view.state] += sign
-        for i, amount in enumerate(_weight(view)):
-            self._totals[i] += sign * amount
+        totals = self._totals
+        files, files_done, size, size_done = _weight(view)
+        totals[0] += sign * files
+        totals[1] += sign * files_done
+        totals[2] += sign * size
+        totals[3] += sign * size_done
 
     def _update(self, job: _Job, **changes: object) -> None:
         old = job.view
-        job.view = new = replace(old, **changes)
+        job.view = new = _changed(old, changes)
         self._count(old, -1)
         self._count(new, +1)
         if new.state is not old.state:
@@ -424,6 +432,18 @@ class TransferQueue:
             elif old.state is State.RUNNING:
                 del self._running[job.id]
             self.log.record(new, old.state.value)
+        self._changed_job(job)
+
+    def _done(self, job: _Job) -> None:
+        """``_update(job, state=State.DONE, done=total)`` of a queued download,
+        at a third of its cost: it runs for each file of a pipelined batch."""
+        old = job.view
+        job.view = new = TransferView(old.id, old.direction, old.name, State.DONE, old.total, old.total)
+        self._counts[State.QUEUED] -= 1
+        self._counts[State.DONE] += 1
+        self._totals[1] += 1
+        self._totals[3] += old.total - old.done
+        self.log.record(new, State.QUEUED.value)
         self._changed_job(job)
 
     def _changed_job(self, job: _Job) -> None:
@@ -450,7 +470,7 @@ class TransferQueue:
     def _cancel(self, job: _Job) -> FerryClient | None:
         """Cancel ``job``; returns the client to abort (outside the lock), if any."""
         state = job.view.state
-        if state.finished:
+        if state.finished or job.publishing:
             return None
         if state is State.RUNNING and job.client is not None:
             if job.cancel is not None:
@@ -492,7 +512,7 @@ class TransferQueue:
         """The next queued transfer for ``worker``, now RUNNING; None: the worker leaves."""
         if worker.abandoned:
             return None
-        while self._waiting and not self._closed and self._counts[State.RUNNING] < self._max_parallel and self._takeable():
+        while self._waiting and not self._closed and self._workers <= self._max_parallel and self._takeable():
             job = self._jobs.get(self._waiting.popleft())
             if job is not None and job.view.state is State.QUEUED and not job.claimed:
                 job.cancel, job.worker = threading.Event(), worker
@@ -501,18 +521,19 @@ class TransferQueue:
         self._workers -= 1
         return None
 
-    def _claim_next(self, server: Server) -> _Job | None:
-        """The next queued small download to ``server``, claimed for a batch; None
-        when the next queued transfer is something else (it keeps its turn), none
-        waits, or more run than "At once" allows (it was lowered: the batch ends)."""
-        if self._closed or self._counts[State.RUNNING] > self._max_parallel:
-            return None
-        job = self._head()
-        if job is None or job.server != server or not _small(job):
-            return None
-        self._waiting.popleft()
-        job.claimed = True
-        return job
+    def _claim(self, server: Server, count: int) -> list[_Job]:
+        """The next (at most ``count``) queued small downloads to ``server``,
+        claimed for a batch; fewer when the next queued transfer is something
+        else (it keeps its turn) or none waits; none when more workers run than
+        "At once" allows (it was lowered: the batch ends)."""
+        jobs: list[_Job] = []
+        if self._closed or self._workers > self._max_parallel:
+            return jobs
+        while len(jobs) < count and (job := self._head()) is not None and job.server == server and _small(job):
+            self._waiting.popleft()
+            job.claimed = True
+            jobs.append(job)
+        return jobs
 
     def _head(self) -> _Job | None:
         """The first transfer waiting to be taken (stale ids dropped on the way)."""
@@ -533,19 +554,11 @@ class TransferQueue:
         job = self._head()
         return job is not None and not (self._batching.get(job.server, 0) > 0 and _small(job))
 
-    def _unstart(self, job: _Job, attempt: int) -> None:
-        """Queue a running download again at the front, as if it had not started."""
-        if job.attempt == attempt and job.view.state is State.RUNNING:
-            job.client = None
-            self._update(job, state=State.QUEUED, done=0, speed=0.0, eta=None)
-            self._waiting.appendleft(job.id)
-            self._schedule()
-
     def _give_back(self, claims: list[tuple[_Job, int]]) -> None:
         """Queue claimed jobs not started again, at the front, in their order."""
         for job, attempt in reversed(claims):
             if job.attempt == attempt and job.view.state is State.QUEUED and job.claimed:
-                job.claimed = False
+                job.claimed = job.publishing = False
                 self._waiting.appendleft(job.id)
         self._schedule()
 
@@ -716,19 +729,18 @@ class TransferQueue:
             client = self._attach(job, worker, attempt, cancel)
             if client is None:
                 return
-            batch = _Batch(self, worker, client, job.server)
-            download_batch(client, batch, Claim(job, attempt, job.remote, job.local, True, cancel), self.verify)
+            batch = _Batch(self, client, job.server)
+            with self._lock:
+                self._batches.add(batch)
+            try:
+                download_batch(client, batch, Claim(job, attempt, job.remote, job.local, cancel), self.verify)
+            finally:
+                with self._lock:
+                    self._batches.discard(batch)
         except BatchBroken as broken:
             self._drop_connection(worker)
-            running = broken.running
-            if running is None or running.cancel is None:
-                return  # between two files, or while a stale claim's body was read
-            if isinstance(broken.cause, TransferCancelled) and not running.cancel.is_set():
-                # aborted by a Cancel of the download before it, which had just finished
-                with self._lock:
-                    self._unstart(running.job, running.attempt)
-            else:
-                self._finish(running.job, running.attempt, running.cancel, broken.cause)
+            if broken.running is not None:  # else the break came after the first download, while claims were read
+                self._finish(job, attempt, cancel, broken.cause)
         except BaseException as exc:  # noqa: BLE001 -- connecting failed: the row's reason
             self._drop_connection(worker)
             self._finish(job, attempt, cancel, exc)
@@ -757,50 +769,89 @@ class TransferQueue:
 
 
 class _Batch:
-    """The queue's side of one worker's pipelined batch (batch_downloads.Ledger)."""
+    """The queue's side of one worker's pipelined batch (batch_downloads.Ledger).
+    ``outstanding``: claims handed out and not finished nor given back (under
+    the queue's lock)."""
 
-    def __init__(self, queue: TransferQueue, worker: _Worker, client: FerryClient, server: Server) -> None:
-        self.queue, self.worker, self.client, self.server = queue, worker, client, server
+    def __init__(self, queue: TransferQueue, client: FerryClient, server: Server) -> None:
+        self.queue, self.client, self.server = queue, client, server
         records = default_records()
         self.records = records if records.any() else None
         self.folders: dict[Path, Path] = {}  # each download folder, resolved once
+        self.outstanding = 0
 
-    def claim(self) -> Claim | None:
+    def claim(self, count: int) -> list[Claim]:
         queue = self.queue
-        while True:
-            with queue._lock:
-                job = queue._claim_next(self.server)
-                attempt = 0 if job is None else job.attempt
-            if job is None:
-                return None
+        with queue._lock:
+            jobs = queue._claim(self.server, count)
+            self.outstanding += len(jobs)
+        claims, alone = [], []
+        for job in jobs:
             try:  # outside the lock: a name is resolved on the disk
                 local = _local(job, self.folders)
-                alone = self.records is not None and self.records.has(job.origin, job.remote, local)
+                if self.records is None or not self.records.has(job.origin, job.remote, local):
+                    claims.append(Claim(job, job.attempt, job.remote, local))
+                    continue
             except FerryError:
-                alone = True
-            if not alone:
-                return Claim(job, attempt, job.remote, local)
-            job.alone = True  # for the single-file path, next
-            with queue._lock:
-                queue._give_back([(job, attempt)])
+                pass
+            job.alone = True  # for the single-file path: it resumes, or fails with the reason
+            alone.append(Claim(job, job.attempt, job.remote, Path()))
+        if alone:
+            self.give_back(alone)
+        return claims
 
-    def start(self, claim: Claim) -> threading.Event | None:
-        job, queue = claim.job, self.queue
-        with queue._lock:
-            if job.attempt != claim.attempt or job.view.state is not State.QUEUED:
-                return None  # cancelled, paused or retried since it was claimed
-            job.claimed = False
-            job.cancel, job.worker, job.client = threading.Event(), self.worker, self.client
-            job.resumed_from = 0
-            queue._update(job, state=State.RUNNING)
-            return job.cancel
+    def publishing(self, claim: Claim) -> bool:
+        job = claim.job
+        with self.queue._lock:
+            if claim.cancel is not None:  # the first download: RUNNING, as a single one
+                return job.attempt == claim.attempt and job.view.state is State.RUNNING and not claim.cancel.is_set()
+            if _current(claim):
+                job.publishing = True
+                return True
+            return False
 
     def finish(self, claim: Claim, failure: BaseException | None) -> None:
-        self.queue._finish(claim.job, claim.attempt, claim.cancel, failure)
+        queue, job = self.queue, claim.job
+        if claim.cancel is not None:
+            queue._finish(job, claim.attempt, claim.cancel, failure)
+            return
+        with queue._lock:
+            self.outstanding -= 1
+            if not _current(claim):
+                return  # stale: cancelled, paused or retried since it was claimed
+            job.claimed = job.publishing = False
+            if failure is None:
+                queue._done(job)
+            else:
+                queue._update(job, state=State.FAILED, error=describe(failure), error_code=error_code(failure))
 
     def give_back(self, claims: list[Claim]) -> None:
         with self.queue._lock:
+            self.outstanding -= len(claims)
             self.queue._give_back([(claim.job, claim.attempt) for claim in claims])
+
+
+def _current(claim: Claim) -> bool:
+    """Whether a claim's job is still as it was claimed (under the queue's lock)."""
+    job = claim.job
+    return job.attempt == claim.attempt and job.view.state is State.QUEUED and job.claimed
+
+
+def _changed(view: TransferView, changes: dict[str, object]) -> TransferView:
+    """``view`` with ``changes``: dataclasses.replace, at half its cost (it runs
+    for every state change of every transfer)."""
+    fields = {
+        "done": view.done,
+        "total": view.total,
+        "speed": view.speed,
+        "eta": view.eta,
+        "error": view.error,
+        "error_code": view.error_code,
+        "resumed_from": view.resumed_from,
+    }
+    fields.update(changes)
+    state = cast(State, fields.pop("state", view.state))
+    return TransferView(view.id, view.direction, view.name, state, **fields)  # type: ignore[arg-type]
 
 
 def _small(job: _Job) -> bool:

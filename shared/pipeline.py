@@ -161,6 +161,7 @@ def receive_file(
     expected: RemoteStat | None = None,
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    keep: Callable[[], bool] | None = None,
 ) -> int:
     """Receive the body of ``response``, a ``get`` answer from offset 0, into a
     new temp file beside ``target`` and publish it as ``target`` with the
@@ -174,8 +175,10 @@ def receive_file(
     A failure of this file alone (it changed, its bytes are not the server's, it
     cannot be written here) raises :class:`FerryError` once the whole body is
     read, with the connection still usable; a broken connection, or ``cancel``
-    set before the file is published, raises with ``client.closed``. No temp
-    file is left either way."""
+    set before the file is published, raises with ``client.closed``. ``keep``
+    is asked once the whole body is in and checked: False drops the file, and
+    the connection stays in step (the desktop app's claim cancelled meanwhile).
+    No temp file is left either way."""
     size, length = client._get_header(response, 0)
     try:
         mtime = header_field(response, "mtime", float)
@@ -200,7 +203,9 @@ def receive_file(
             if cancel is not None and cancel.is_set():  # cancelled as the last bytes came: not published
                 client.close()  # as a cancel during the body would
                 raise TransferCancelled()
-            failure = _publish(sink, target, mtime, expected)
+            failure = _verify(sink, target, expected)
+            if failure is None and (keep is None or keep()):
+                failure = _publish(sink, target, mtime)
     finally:
         sink.temp.discard()
     if failure is not None:
@@ -208,12 +213,17 @@ def receive_file(
     return size
 
 
-def _publish(sink: _FileSink, target: Path, mtime: float, expected: RemoteStat | None) -> FerryError | None:
-    """Rename the complete temp file into place; why not, if it cannot be."""
+def _verify(sink: _FileSink, target: Path, expected: RemoteStat | None) -> FerryError | None:
+    """Why the complete temp file cannot be published, if it cannot."""
     if sink.error is not None:
         return FerryError("local_io", f"cannot write {target.parent}: {sink.error.strerror or sink.error}")
     if expected is not None and sink.hasher is not None and sink.hasher.hexdigest() != expected.sha256:
         return FerryError(ErrorCode.CHECKSUM_MISMATCH, "the downloaded bytes do not match the server's sha256")
+    return None
+
+
+def _publish(sink: _FileSink, target: Path, mtime: float) -> FerryError | None:
+    """Rename the complete temp file into place; why not, if it cannot be."""
     try:
         sink.temp.publish(target, mtime)
     except OSError as exc:
