@@ -94,8 +94,8 @@ class Controller:
         self.folder_transfers = FolderTransfers(post, self._transfer_changed, self.transfers.log)
         #: The server folder the window shows ("": the root); listings of another are dropped.
         self.path = ""
-        #: Where each unfinished folder download is saved, by transfer id: "Open" and
-        #: "Show in folder" need it once it is done (the window takes it out then).
+        #: Where each folder download is saved, by transfer id: "Open" and "Show in
+        #: folder" need it once it is done (kept until "Clear finished").
         #: A file download's place is the queue's own (:meth:`saved_path`): a batch
         #: of 20,000 is queued over several Tk turns, its ids known only then.
         self.saved_to: dict[int, Path] = {}
@@ -488,12 +488,12 @@ class Controller:
         return gone
 
     def saved_path(self, view: TransferView) -> Path | None:
-        """Where the download ``view`` (just done) was saved, for Open / Show in
-        folder; None for an upload. Called once per finished download."""
+        """Where the download ``view`` (done) was saved, for Open / Show in
+        folder; None for an upload."""
         if view.direction is not Direction.DOWNLOAD:
             return None
         if self.folder_transfers.owns(view.id):
-            return self.saved_to.pop(view.id, None)
+            return self.saved_to.get(view.id)
         return self.transfers.local_path(view.id)
 
     def busy(self) -> bool:

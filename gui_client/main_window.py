@@ -46,7 +46,7 @@ from .text_keys import bind_select_all
 from .theme import apply_theme, switch_theme, text_width
 from .token_store import TokenStore
 from .transfer_view import TransfersPanel
-from .transfers import State, TransferView
+from .transfers import Direction, State, TransferView
 from .web_qr import DEFAULT_WEB_PORT, QrDialog, find_web_page
 
 log = logging.getLogger("gui")
@@ -81,6 +81,7 @@ class MainWindow:
         self.closed = False
         self._status_id: str | None = None
         self._last_done: TransferView | None = None
+        self._last_download: TransferView | None = None  # its Open / Show in folder are offered next
         self._build()
         self._bind_keys()
         self.dnd = dnd and self._enable_drop()
@@ -404,18 +405,22 @@ class MainWindow:
         self.transfers_panel.show(view)
         if view.state is State.FAILED:
             self._enable_buttons()  # a read_only refusal turns Upload off
-        if view.state is State.DONE and (saved := self.controller.saved_path(view)) is not None:
-            self.download_actions.offer(saved)
-        if view.state is State.DONE:
+        if view.state is State.DONE:  # shown, and offered to Open, by the next status update
             self._last_done = view
+            if view.direction is Direction.DOWNLOAD:
+                self._last_download = view
         if self._status_id is None:  # the status bar follows once per STATUS_MS, not per transfer
             self._status_id = self.root.after(STATUS_MS, self._show_transfer_status)
 
     def _show_transfer_status(self) -> None:
         self._status_id = None
+        if self._last_download is not None:
+            download, self._last_download = self._last_download, None
+            if (saved := self.controller.saved_path(download)) is not None:
+                self.download_actions.offer(saved)
         if self._last_done is not None:
             view, self._last_done = self._last_done, None
-            self.report(f"{'Downloaded' if view.direction == 'download' else 'Uploaded'} {escape_name(view.name)}")
+            self.report(f"{'Downloaded' if view.direction is Direction.DOWNLOAD else 'Uploaded'} {escape_name(view.name)}")
         summary = self.controller.transfer_summary()
         running, waiting = summary.running, summary.queued
         text = f"{count_text(running, 'transfer')} running" if running else "No transfers running"

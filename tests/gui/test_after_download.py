@@ -54,6 +54,7 @@ def test_no_desktop_tool_is_a_sentence(app, server, library, downloads, tmp_path
     app.select("a.txt")
     app.window.download_button.invoke()
     app.wait_for_state("a.txt", State.DONE)
+    app.pump_until(lambda: app.window.download_actions.winfo_ismapped(), what="Open and Show in folder")
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     app.window.download_actions.open_button.invoke()
     assert "No application to open a.txt" in app.status_message()
