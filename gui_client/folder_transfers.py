@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ferry_files.shared.client import FerryClient, TransferCancelled, TreeProgress, TreeReport
@@ -189,7 +189,7 @@ class FolderTransfers:
 
     def _update(self, job: _FolderJob, **changes: object) -> None:
         old = job.view
-        job.view = replace(old, **changes)
+        job.view = old._replace(**changes)
         if job.view.state is not old.state:
             self._log.record(job.view, old.state.value)
         self._post(self._on_change, job.view)

@@ -35,7 +35,8 @@ class TransferLog:
     def record(self, view: TransferView, before: str) -> None:
         """``view`` just changed state; ``before`` is the state it left. Only the
         changes a person asks about later are kept."""
-        if view.state.value == "running" or (view.state.value == "queued" and before in ("", "queued")):
+        state = view.state  # a str enum: compared as the str it is, without its .value
+        if state == "running" or (state == "queued" and before in ("", "queued")):
             return
         with self._lock:
             if len(self._entries) == self._entries.maxlen:
