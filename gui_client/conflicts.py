@@ -11,7 +11,9 @@ the plan is tested without a display.
 Planning 20,000 names took the Tk thread 0.2..0.6 s in one go, so the plan works
 only when asked: :meth:`TransferPlan.plan_some` takes a bounded step (the window
 calls it once per turn of its loop); :meth:`question` and :meth:`answer` finish
-the step up to the next conflict.
+the step up to the next conflict. What is planned is queued at once
+(:meth:`TransferPlan.take_planned`): the first downloads of a 20,000-file batch
+start while the rest is planned, or while a conflict waits for its answer.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class TransferPlan(Generic[T]):
         self._for_all: Choice | None = None
         self.planned: list[Planned[T]] = []
         self.skipped: list[T] = []
+        self._taken = 0  # planned items handed out by take_planned
 
     def _is_taken(self, name: str) -> bool:
         return self._names.clash(name) is not None
@@ -86,6 +89,12 @@ class TransferPlan(Generic[T]):
                 return False
             self._position += 1
         return self._position < len(self._items)
+
+    def take_planned(self) -> list[Planned[T]]:
+        """The items planned since the last call: decided for good, so the window
+        queues them while it plans (or asks about) the rest."""
+        taken, self._taken = self._taken, len(self.planned)
+        return self.planned[taken:]
 
     def question(self) -> Conflict | None:
         """The conflict waiting for an answer (planning up to it), or None when the plan is complete."""

@@ -30,7 +30,7 @@ from ferry_files.shared.names import name_problem
 from ferry_files.shared.tls import TlsSettings
 
 from . import heap
-from .conflicts import Choice, Conflict, TransferPlan
+from .conflicts import Choice, Conflict, Planned, TransferPlan
 from .errors_text import connect_problem, describe
 from .file_kinds import can_preview
 from .file_list import FileList, prepare, size_of
@@ -113,7 +113,7 @@ class Controller:
         self._listing = False
         self._list_again = False
         self._wanted_preview: str | None = None
-        self._questions: deque[tuple[TransferPlan, Callable[[TransferPlan], None]]] = deque()
+        self._questions: deque[tuple[TransferPlan, Callable[[list[Planned]], None]]] = deque()
         self._asking = False
         self._planning = False  # a step of the first batch's plan is posted
         #: How the download folder compares names (probed; tests simulate other systems).
@@ -363,14 +363,14 @@ class Controller:
         server, path = self.server, self.files.path  # the folder the names were listed in
         since = self.transfers.epoch  # a Cancel all while the plan is made cancels the batch
 
-        def enqueue(plan: TransferPlan) -> None:
-            for planned in plan.planned:
+        def enqueue(decided: list[Planned]) -> None:
+            for planned in decided:
                 if type(find(planned.item)) is RemoteFolder:
                     transfer_id = self.folder_transfers.download(server, join(path, planned.item), directory / planned.target)
                     self.saved_to[transfer_id] = directory / planned.target
             files = (
                 (join(path, planned.item), planned.target, size_of(entry) if entry else 0)
-                for planned in plan.planned
+                for planned in decided
                 if type(entry := find(planned.item)) is not RemoteFolder
             )
             self.transfers.download_many(server, directory, files, since)
@@ -408,8 +408,8 @@ class Controller:
             return
         server, folder = self.server, self.files.path  # the folder shown, where the person dropped
 
-        def enqueue(plan: TransferPlan) -> None:
-            for planned in plan.planned:
+        def enqueue(decided: list[Planned]) -> None:
+            for planned in decided:
                 remote = join(folder, planned.target)
                 if planned.item.folder:
                     self.folder_transfers.upload(server, planned.item.path, remote, planned.overwrite)
@@ -422,23 +422,27 @@ class Controller:
 
     # -- conflict questions, one dialog at a time --------------------------------------
 
-    def _ask_then(self, plan: TransferPlan, enqueue: Callable[[TransferPlan], None]) -> None:
+    def _ask_then(self, plan: TransferPlan, enqueue: Callable[[list[Planned]], None]) -> None:
         self._questions.append((plan, enqueue))
         self._next_question()
 
     def _next_question(self) -> None:
         """Plan the first batch a step per turn of the Tk loop (``PLAN_CHUNK`` names:
-        20,000 in one go held the window 0.2..0.6 s), asking at each conflict."""
+        20,000 in one go held the window 0.2..0.6 s), asking at each conflict, and
+        queue each step's names at once: waiting for the whole plan kept a
+        20,000-file batch's first download back some 50..100 ms."""
         while self._questions and not self._asking and not self._planning:
             plan, enqueue = self._questions[0]
-            if plan.plan_some(PLAN_CHUNK):
+            more = plan.plan_some(PLAN_CHUNK)
+            if decided := plan.take_planned():
+                enqueue(decided)
+            if more:
                 self._planning = True
                 self._post(self._plan_next_step)
                 return
             conflict = plan.question()
             if conflict is None:
                 self._questions.popleft()
-                enqueue(plan)
                 continue
             self._asking = True
 

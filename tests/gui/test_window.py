@@ -192,6 +192,26 @@ def test_download_conflicts_overwrite_keep_both_skip(app, server, library, downl
     assert app.row("c.txt") is None  # skipped: never queued
 
 
+def test_files_before_a_conflict_download_while_it_waits_for_an_answer(app, server, library, downloads):
+    """What is decided is queued at once: the files ahead of a conflict arrive
+    while its question is on screen, as in FileZilla's queue."""
+    make_files(library, {"a.txt": b"new a", "b.txt": b"new b", "c.txt": b"new c", "d.txt": b"new d"})
+    (downloads / "c.txt").write_bytes(b"old c")
+    app.connect(server)
+    app.wait_for_names({"a.txt", "b.txt", "c.txt", "d.txt"})
+    app.select("a.txt", "b.txt", "c.txt", "d.txt")
+    app.window.download_button.invoke()
+    dialog = app.pump_until(lambda: app.window.dialog, what="the question about c.txt")
+    assert dialog.conflict.name == "c.txt"
+    app.wait_for_state("a.txt", State.DONE)
+    app.wait_for_state("b.txt", State.DONE)
+    assert app.row("d.txt") is None  # after the question: not decided yet
+    app.answer_conflict("skip")
+    app.wait_for_state("d.txt", State.DONE)
+    assert (downloads / "c.txt").read_bytes() == b"old c" and app.row("c.txt") is None
+    assert sorted(os.listdir(downloads)) == ["a.txt", "b.txt", "c.txt", "d.txt"]
+
+
 def test_download_conflict_apply_to_all(app, server, library, downloads):
     make_files(library, {"x.txt": b"new x", "y.txt": b"new y"})
     for name in ("x.txt", "y.txt"):
