@@ -20,7 +20,7 @@ from __future__ import annotations
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
-from typing import Protocol
+from typing import Any, Protocol
 
 from ferry_files.shared.escaping import escape_name, escape_text
 from ferry_files.shared.sizes import human_size
@@ -198,6 +198,7 @@ class TransfersPanel(ttk.Frame):
         self._slots: list[RowSlot] = []
         self._visible = 1
         self._redraw_id: str | None = None
+        self._shown: dict[str, object] = {}  # what _once last applied, by key
         self.log_window: LogWindow | None = None
         self._build_header(max_parallel, on_clear)
         self._build_table()
@@ -372,19 +373,31 @@ class TransfersPanel(ttk.Frame):
             slot.show(views[order[index]] if place < self._visible and index < len(order) else None)
         if order:
             self.empty.grid_remove()
-            self.scroll.set(self._top / len(order), min(1.0, (self._top + self._visible) / len(order)))
+            view = (self._top / len(order), min(1.0, (self._top + self._visible) / len(order)))
         else:
             self.empty.grid()
-            self.scroll.set(0.0, 1.0)
+            view = (0.0, 1.0)
+        self._once("scroll", view, lambda shown: self.scroll.set(*shown))
         self._show_summary(self.actions.transfer_summary())
 
     def _show_summary(self, summary: Summary) -> None:
         show_fitted(self.summary, summary_text(summary))
-        self.overall.configure(value=100 * summary.bytes_done / summary.bytes_total if summary.bytes_total else 0)
+        done = round(100 * summary.bytes_done / summary.bytes_total, 1) if summary.bytes_total else 0.0
+        self._once("overall", done, lambda value: self.overall.configure(value=value))
         pending = summary.running + summary.queued
-        self.pause_button.configure(text="Resume all" if summary.paused and not pending else "Pause all")
-        self.pause_button.state(["!disabled"] if pending or summary.paused else ["disabled"])
-        self.cancel_all_button.state(["!disabled"] if pending or summary.paused else ["disabled"])
+        pause = "Resume all" if summary.paused and not pending else "Pause all"
+        self._once("pause", pause, lambda text: self.pause_button.configure(text=text))
+        enabled = bool(pending or summary.paused)
+        for button in (self.pause_button, self.cancel_all_button):
+            self._once(str(button), enabled, lambda on, b=button: b.state(["!disabled" if on else "disabled"]))
+
+    def _once(self, key: str, value: object, apply: Callable[[Any], object]) -> None:
+        """``apply(value)`` unless ``value`` is what it applied last: each configure
+        of a ttk widget costs a redisplay, 0.25..0.45 ms even with the same value,
+        and the panel redraws 20 times a second through a batch."""
+        if key not in self._shown or self._shown[key] != value:
+            self._shown[key] = value
+            apply(value)
 
     # -- actions ----------------------------------------------------------------
 
