@@ -67,7 +67,7 @@ class Listener(Protocol):
 
     def connection_changed(self, state: str, message: str) -> None: ...
     def files_changed(self) -> None: ...
-    def transfer_changed(self, view: TransferView) -> None: ...
+    def transfers_changed(self, views: list[TransferView]) -> None: ...
     def preview_ready(self, name: str, image: Any | None, message: str) -> None: ...
     def report(self, message: str, error: bool = False) -> None: ...
     def ask_conflict(self, conflict: Conflict, answer: Answer) -> None: ...
@@ -90,8 +90,8 @@ class Controller:
         #: Each file kind's icon as a Tk image name (set by the window): the browse
         #: worker then makes a listing's rows ready to insert (``file_list.prepare``).
         self.icon_names: dict[str, str] | None = None
-        self.transfers = TransferQueue(post, self._transfer_changed, settings.max_parallel, settings.verify_downloads)
-        self.folder_transfers = FolderTransfers(post, self._transfer_changed, self.transfers.log)
+        self.transfers = TransferQueue(post, self._transfers_changed, settings.max_parallel, settings.verify_downloads)
+        self.folder_transfers = FolderTransfers(post, self._transfers_changed, self.transfers.log)
         #: The server folder the window shows ("": the root); listings of another are dropped.
         self.path = ""
         #: Where each folder download is saved, by transfer id: "Open" and "Show in
@@ -462,14 +462,15 @@ class Controller:
 
     # -- transfers ---------------------------------------------------------------------
 
-    def _transfer_changed(self, view: TransferView) -> None:
-        if view.state is State.DONE and (view.direction is Direction.UPLOAD or self.state == ConnectionState.FAILED):
-            self.refresh()  # an upload changed the list; a transfer that got through means the server is back
-        if view.state is State.FAILED and view.error_code == ErrorCode.READ_ONLY and view.direction is Direction.UPLOAD:
-            self.read_only = True
-        if view.state is State.FAILED:
-            self.listener.report(f"{view.name}: {view.error}", error=True)
-        self.listener.transfer_changed(view)
+    def _transfers_changed(self, views: list[TransferView]) -> None:
+        for view in views:
+            if view.state is State.DONE and (view.direction is Direction.UPLOAD or self.state == ConnectionState.FAILED):
+                self.refresh()  # an upload changed the list; a transfer that got through means the server is back
+            elif view.state is State.FAILED:
+                if view.error_code == ErrorCode.READ_ONLY and view.direction is Direction.UPLOAD:
+                    self.read_only = True
+                self.listener.report(f"{view.name}: {view.error}", error=True)
+        self.listener.transfers_changed(views)
 
     def cancel(self, transfer_id: int) -> None:
         if self.folder_transfers.owns(transfer_id):

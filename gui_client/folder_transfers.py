@@ -58,7 +58,7 @@ class _FolderJob:
 
 
 class FolderTransfers:
-    def __init__(self, post: Post, on_change: Callable[[TransferView], None], log: TransferLog) -> None:
+    def __init__(self, post: Post, on_change: Callable[[list[TransferView]], None], log: TransferLog) -> None:
         self._post = post
         self._log = log
         self._on_change = on_change
@@ -192,7 +192,7 @@ class FolderTransfers:
         job.view = old._replace(**changes)
         if job.view.state is not old.state:
             self._log.record(job.view, old.state.value)
-        self._post(self._on_change, job.view)
+        self._post(self._on_change, [job.view])
 
     # -- the worker thread ---------------------------------------------------
 

@@ -401,14 +401,18 @@ class MainWindow:
         self.commands.enable()
         self._show_summary()
 
-    def transfer_changed(self, view: TransferView) -> None:
-        self.transfers_panel.show(view)
-        if view.state is State.FAILED:
+    def transfers_changed(self, views: list[TransferView]) -> None:
+        self.transfers_panel.show(views)
+        failed = False
+        for view in views:
+            if view.state is State.FAILED:
+                failed = True
+            elif view.state is State.DONE:  # shown, and offered to Open, by the next status update
+                self._last_done = view
+                if view.direction is Direction.DOWNLOAD:
+                    self._last_download = view
+        if failed:
             self._enable_buttons()  # a read_only refusal turns Upload off
-        if view.state is State.DONE:  # shown, and offered to Open, by the next status update
-            self._last_done = view
-            if view.direction is Direction.DOWNLOAD:
-                self._last_download = view
         if self._status_id is None:  # the status bar follows once per STATUS_MS, not per transfer
             self._status_id = self.root.after(STATUS_MS, self._show_transfer_status)
 

@@ -286,11 +286,13 @@ class TransfersPanel(ttk.Frame):
 
     # -- the model ------------------------------------------------------------
 
-    def show(self, view: TransferView) -> None:
-        """Store the latest snapshot of a transfer; the screen follows within ``REDRAW_MS``."""
-        if view.id not in self._views:
-            self._order.append(view.id)
-        self._views[view.id] = view
+    def show(self, views: list[TransferView]) -> None:
+        """Store the latest snapshots of transfers; the screen follows within ``REDRAW_MS``."""
+        known, order = self._views, self._order
+        for view in views:
+            if view.id not in known:
+                order.append(view.id)
+            known[view.id] = view
         self.schedule_redraw()
 
     def remove(self, transfer_ids: list[int]) -> None:

@@ -35,9 +35,9 @@ class RecordingWindow(PostedCalls):
     def files_changed(self):
         self._seen()
 
-    def transfer_changed(self, view):
+    def transfers_changed(self, views):
         self._seen()
-        self.transfers[view.id] = view
+        self.transfers.update((view.id, view) for view in views)
 
     def preview_ready(self, name, image, message):
         self._seen()

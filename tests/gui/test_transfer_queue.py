@@ -17,9 +17,9 @@ class Collector(PostedCalls):
         self.views: dict[int, object] = {}
         self.threads: set[str] = set()
 
-    def on_change(self, view) -> None:
+    def on_change(self, views) -> None:
         self.threads.add(threading.current_thread().name)
-        self.views[view.id] = view
+        self.views.update((view.id, view) for view in views)
 
 
 def test_download_and_upload_report_only_through_post(server, library, tmp_path):
