@@ -297,6 +297,7 @@ class TransferQueue:
             clients = []
             for job in jobs:
                 if job.view.state is State.QUEUED and not job.publishing:
+                    clients.append(job.client)  # a claim's batch connection: its bodies are not read on
                     self._update(job, state=State.PAUSED)
                 elif job.view.state is State.RUNNING and not (job.direction is Direction.UPLOAD and job.done >= job.total > 0):
                     # (an upload whose body is all sent is left to finish: the server may have published it)
@@ -500,7 +501,7 @@ class TransferQueue:
             _remove_partial(job)  # cancelled on purpose: nothing to resume
         self._update(job, state=State.CANCELLED, speed=0.0, eta=None)
         self._schedule()
-        return None
+        return job.client  # a claim's batch connection (else None): its bodies are not read on
 
     def _stop_running(self, job: _Job, state: State) -> FerryClient | None:
         """Take a running ``job`` out of its worker at once (to pause it, or to
@@ -539,17 +540,19 @@ class TransferQueue:
         self._workers -= 1
         return None
 
-    def _claim(self, server: Server, count: int) -> list[_Job]:
+    def _claim(self, server: Server, count: int, client: FerryClient) -> list[_Job]:
         """The next (at most ``count``) queued small downloads to ``server``,
-        claimed for a batch; fewer when the next queued transfer is something
-        else (it keeps its turn) or none waits; none when more workers run than
-        "At once" allows (it was lowered: the batch ends)."""
+        claimed for a batch on ``client``; fewer when the next queued transfer is
+        something else (it keeps its turn) or none waits; none when more workers
+        run than "At once" allows (it was lowered: the batch ends). A claim
+        cancelled or paused aborts ``client``: up to a window of bodies, a
+        mebibyte each, would otherwise be read for nothing."""
         jobs: list[_Job] = []
         if self._closed or self._workers > self._max_parallel:
             return jobs
         while len(jobs) < count and (job := self._head()) is not None and (job.server is server or job.server == server) and _small(job):
             self._waiting.popleft()
-            job.claimed = True
+            job.claimed, job.client = True, client
             jobs.append(job)
         return jobs
 
@@ -572,11 +575,20 @@ class TransferQueue:
         job = self._head()
         return job is not None and not (self._batching.get(job.server, 0) > 0 and _small(job))
 
+    def _unstart(self, job: _Job, attempt: int) -> None:
+        """Queue a running download again at the front, as if it had not started."""
+        if job.attempt == attempt and job.view.state is State.RUNNING:
+            job.client = None
+            self._update(job, state=State.QUEUED, done=0, speed=0.0, eta=None)
+            self._waiting.appendleft(job.id)
+            self._schedule()
+
     def _give_back(self, claims: list[tuple[_Job, int]]) -> None:
         """Queue claimed jobs not started again, at the front, in their order."""
         for job, attempt in reversed(claims):
             if job.attempt == attempt and job.view.state is State.QUEUED and job.claimed:
                 job.claimed = job.publishing = False
+                job.client = None
                 self._waiting.appendleft(job.id)
         self._schedule()
 
@@ -757,7 +769,12 @@ class TransferQueue:
                     self._batches.discard(batch)
         except BatchBroken as broken:
             self._drop_connection(worker)
-            if broken.running is not None:  # else the break came after the first download, while claims were read
+            if broken.running is None:
+                return  # the break came after the first download, while claims were read
+            if isinstance(broken.cause, TransferCancelled) and not cancel.is_set():
+                with self._lock:  # aborted for a claim behind it, cancelled or paused: it goes back, as they do
+                    self._unstart(job, attempt)
+            else:
                 self._finish(job, attempt, cancel, broken.cause)
         except BaseException as exc:  # noqa: BLE001 -- connecting failed: the row's reason
             self._drop_connection(worker)
@@ -801,7 +818,7 @@ class _Batch:
     def claim(self, count: int) -> list[Claim]:
         queue = self.queue
         with queue._lock:
-            jobs = queue._claim(self.server, count)
+            jobs = queue._claim(self.server, count, self.client)
             self.outstanding += len(jobs)
         claims, alone = [], []
         for job in jobs:
@@ -838,6 +855,7 @@ class _Batch:
             if not _current(claim):
                 return  # stale: cancelled, paused or retried since it was claimed
             job.claimed = job.publishing = False
+            job.client = None
             if failure is None:
                 queue._done(job)
             else:

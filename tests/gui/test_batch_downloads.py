@@ -116,6 +116,8 @@ def test_cancel_all_mid_batch_publishes_nothing_after_the_click(app, server, lib
         assert State.QUEUED in states(app).values()
         app.window.transfers_panel.cancel_all_button.invoke()
         before = published(downloads)
+        # The batch's connection is broken off at once, not read on to its end.
+        app.pump_until(lambda: app.window.controller.transfers.summary().running == 0, timeout=5, what="the batch to stop")
     finally:
         continue_workers(workers)
     app.pump_until(lambda: settled(app), timeout=15, what="everything stopped")
@@ -127,6 +129,28 @@ def test_cancel_all_mid_batch_publishes_nothing_after_the_click(app, server, lib
         assert sha256_of(downloads / name) == sha256_of(library / name)
 
 
+def test_cancelling_one_claimed_download_leaves_the_rest_of_the_batch_going(app, server, library, downloads):
+    """A claim cancelled mid-batch breaks the batch's connection off (its body is
+    not read on); the claims behind it, and the download that was being read,
+    go back to the queue and finish on a new connection."""
+    queue = app.window.controller.transfers
+    workers = hold_mid_batch(app, server, library, downloads)
+    try:
+        claimed = next(view for view in queue.views() if view.state is State.QUEUED)
+        queue.cancel(claimed.id)
+        # Broken off at once: the next download is taken (on a new connection,
+        # which waits for the stopped server), while the batch's claims stayed Queued.
+        app.pump_until(lambda: any(view.state is State.RUNNING for view in queue.views()), timeout=5, what="the next download")
+    finally:
+        continue_workers(workers)
+    app.pump_until(lambda: settled(app), timeout=30, what="the rest of the batch")
+    assert {name for name, state in states(app).items() if state is not State.DONE} == {claimed.name}
+    assert queue.view(claimed.id).state is State.CANCELLED
+    assert sorted(os.listdir(downloads)) == sorted(name for name in states(app) if name != claimed.name)
+    for name in os.listdir(downloads):
+        assert sha256_of(downloads / name) == sha256_of(library / name)
+
+
 def test_pause_all_mid_batch_then_resume_all_finishes_it(app, server, library, downloads):
     queue = app.window.controller.transfers
     panel = app.window.transfers_panel
@@ -134,6 +158,7 @@ def test_pause_all_mid_batch_then_resume_all_finishes_it(app, server, library, d
     try:
         panel.pause_button.invoke()  # Pause all
         before = published(downloads)
+        app.pump_until(lambda: queue.summary().running == 0, timeout=5, what="the batch to stop")
     finally:
         continue_workers(workers)
     app.pump_until(lambda: settled(app), timeout=15, what="everything paused")
@@ -225,3 +250,20 @@ def test_a_connection_broken_while_the_first_download_is_read_fails_it_alone(app
         app.wait_for_state(names[0], State.DONE, timeout=30)
     for name in names:
         assert sha256_of(downloads / name) == sha256_of(library / name)
+
+
+def test_cancelling_a_claim_while_the_first_download_is_read_sends_that_one_back_not_failed(app, server, library, downloads):
+    """The batch's connection is broken off for a claim cancelled behind the
+    first download: that download did nothing wrong and goes back to the queue."""
+    names = make_files(library, 40)
+    delay = 1.0
+    with latency_proxy(server.address, delay) as address:
+        start_batch(app, address, names)
+        app.wait_for_state(names[0], State.RUNNING, timeout=10)
+        pump_for(app.root, 1.5 * delay)  # connected, the requests on their way: nothing answered yet
+        queue = app.window.controller.transfers
+        cancelled = next(view for view in queue.views() if view.name == names[5])
+        queue.cancel(cancelled.id)
+        app.pump_until(lambda: len(states(app)) == 40 and settled(app), timeout=60, what="the batch")
+    assert {name: state for name, state in states(app).items() if state is not State.DONE} == {names[5]: State.CANCELLED}
+    assert sorted(os.listdir(downloads)) == names[:5] + names[6:]
