@@ -18,8 +18,8 @@ Threads never touch the window. They report through ``post(function, *args)``,
 which the app wires to the Tk bridge; every report is an immutable
 :class:`TransferView` snapshot. Changes are coalesced: however many snapshots a
 transfer makes between two drains of the bridge, the window gets its latest
-one, in one posted call with a list for all transfers. Progress is also throttled to
-``PROGRESS_INTERVAL`` per transfer.
+one, in one posted call with a list for all transfers. Progress is also
+throttled to ``PROGRESS_INTERVAL`` per transfer.
 """
 
 from __future__ import annotations
@@ -239,8 +239,9 @@ class TransferQueue:
         """Queue downloads of ``(remote path, local name, size)`` into ``directory``
         (the remote path is the file's in its server folder: ``docs/a.txt``; the
         local name one that :func:`safe_local_name` made, as the window's plan
-        does, and its worker checks it again before it saves), in order: ``ADD_CHUNK`` now and the rest in later turns of the Tk loop
-        (through ``post``), so a 20,000-file batch never holds the window.
+        does, and its worker checks it again before it saves), in order:
+        ``ADD_CHUNK`` now and the rest in later turns of the Tk loop (through
+        ``post``), so a 20,000-file batch never holds the window.
         ``since``: the :attr:`epoch` when the person asked for the batch; a Cancel
         all (Pause all...) after it applies to the whole batch."""
         self._add_chunk(server, Path(directory), iter(items), self._epoch if since is None else since)
