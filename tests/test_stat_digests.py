@@ -106,3 +106,38 @@ def test_small_and_large_files_digests_follow_every_rewrite(server_factory, libr
                 answer = wire.request({"op": "stat", "name": path.name})
                 assert answer["sha256"] == hashlib.sha256(content).hexdigest(), (size, round_number)
                 assert wire.request({"op": "stat", "name": path.name})["sha256"] == answer["sha256"]  # cached or not, the same
+
+
+def test_a_file_rewritten_in_place_while_stats_hash_it_is_never_answered_stale(server_factory, library):
+    """The cache against another process writing the file: a client stats a small
+    file (hashed inline) in a loop while this process rewrites it in place as
+    fast as it can, same size, the old mtime put back each time; once the writes
+    stop, ``stat`` gives the digest of what the file holds."""
+    path = library / "busy.bin"
+    path.write_bytes(bytes(4096))
+    mtime = path.stat().st_mtime_ns
+    server = server_factory("--workers", "1")
+    for trial in range(10):
+        stop = threading.Event()
+
+        def stat_in_a_loop(stop: threading.Event = stop) -> None:
+            with Wire(server.address, timeout=30) as wire:
+                while not stop.is_set():
+                    wire.request({"op": "stat", "name": "busy.bin"})
+
+        statter = threading.Thread(target=stat_in_a_loop)
+        statter.start()
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            deadline, version = time.monotonic() + 0.2, 0
+            while time.monotonic() < deadline:
+                version += 1
+                os.pwrite(fd, b"%04d%04d" % (trial, version % 10_000) * 512, 0)
+                os.utime(fd, ns=(mtime, mtime))
+        finally:
+            os.close(fd)
+            stop.set()
+            statter.join()
+        with Wire(server.address, timeout=30) as wire:
+            answer = wire.request({"op": "stat", "name": "busy.bin"})
+        assert answer["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest(), f"stale after trial {trial}"
